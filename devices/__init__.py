@@ -1,0 +1,1 @@
+"""Station devices: the MQTT wire contract, the client wrapper, device agents and their simulators."""

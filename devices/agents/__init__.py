@@ -1,0 +1,1 @@
+"""Device agents: the MQTT side of a station's people counter and charger controller."""

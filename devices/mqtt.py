@@ -1,0 +1,172 @@
+"""One process's MQTT connection: connect with a Last Will, reconnect, resubscribe, publish messages.
+
+Owned by the serve command of a kiosk, device agent, simulator or ingest worker; never started by
+an app factory, so tests and command-line tools do not connect by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from devices import protocol
+
+log = logging.getLogger(__name__)
+
+# How long a persistent MQTT 5 session outlives its connection at the broker (seconds).
+SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the broker is and how to log in."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_broker_url(url: str) -> BrokerAddress:
+    """mqtt://[user:password@]host[:port] as a BrokerAddress; ValueError names what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise ValueError(f"broker.url must look like mqtt://host:port, got {url!r}")
+    try:
+        port = parts.port or 1883
+    except ValueError:
+        raise ValueError(f"broker.url has a bad port: {url!r}") from None
+    return BrokerAddress(parts.hostname, port, unquote(parts.username) if parts.username else None,
+                         unquote(parts.password) if parts.password else None)
+
+
+class MqttLink:
+    """An MQTT client that keeps itself connected and announces itself with retained availability."""
+
+    def __init__(self, broker_settings, client_id: str, *, online=None, offline=None,
+                 persistent_session: bool = False, manual_ack: bool = False, receive_window: int = 0):
+        self.root = broker_settings.topic_root
+        self.address = parse_broker_url(broker_settings.url)
+        self.connected = threading.Event()
+        self._v5 = broker_settings.protocol == "5"
+        self._persistent = persistent_session
+        self._keepalive = broker_settings.keepalive
+        self._receive_window = receive_window
+        self._online = online
+        self._subscriptions: list[tuple[str, int]] = []
+        self._connect_hooks: list[Callable[[], None]] = []
+        self._disconnect_hooks: list[Callable[[], None]] = []
+        self._publish_hooks: list[Callable[[int], None]] = []
+        kwargs = {"protocol": MQTTProtocolVersion.MQTTv5} if self._v5 else {
+            "protocol": MQTTProtocolVersion.MQTTv311, "clean_session": not persistent_session}
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, manual_ack=manual_ack, **kwargs)
+        if self.address.username:
+            self.client.username_pw_set(self.address.username, self.address.password)
+        if offline is not None:
+            self.client.will_set(self.full(offline.topic), offline.to_payload(), offline.QOS, offline.RETAIN)
+        self.client.reconnect_delay_set(broker_settings.reconnect_min_s, broker_settings.reconnect_max_s)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self._offline = offline
+
+    def full(self, relative: str) -> str:
+        """The full topic for a family's relative topic."""
+        return protocol.join(self.root, relative)
+
+    def relative(self, topic: str) -> str:
+        """A full topic's part below the root."""
+        return protocol.split(self.root, topic)
+
+    def subscribe(self, relative_filter: str, callback: Callable[[mqtt.MQTTMessage], None], qos: int = 1,
+                  shared_group: str = "") -> None:
+        """Route messages on a filter to `callback` (in the network thread); kept across reconnects."""
+        topic_filter = self.full(relative_filter)
+        self.client.message_callback_add(topic_filter, lambda _c, _u, message: callback(message))
+        if shared_group:
+            topic_filter = f"$share/{shared_group}/{topic_filter}"
+        self._subscriptions.append((topic_filter, qos))
+        if self.connected.is_set():
+            self.client.subscribe(topic_filter, qos)
+
+    def on_connect(self, hook: Callable[[], None]) -> None:
+        """Run `hook` (in the network thread) after every successful connect."""
+        self._connect_hooks.append(hook)
+
+    def on_disconnect(self, hook: Callable[[], None]) -> None:
+        """Run `hook` (in the network thread) after every lost connection."""
+        self._disconnect_hooks.append(hook)
+
+    def on_publish(self, hook: Callable[[int], None]) -> None:
+        """Run `hook(mid)` when the broker acknowledges a QoS 1 publish (or a QoS 0 one is written)."""
+        self._publish_hooks.append(hook)
+
+    def publish(self, message, *, qos: int | None = None) -> mqtt.MQTTMessageInfo:
+        """Publish a protocol message with its family's QoS and retain flag."""
+        return self.client.publish(self.full(message.topic), message.to_payload(),
+                                   message.QOS if qos is None else qos, message.RETAIN)
+
+    def publish_raw(self, relative_topic: str, payload: bytes, qos: int, retain: bool = False):
+        """Publish pre-encoded bytes (the kiosk outbox stores payloads as they will be sent)."""
+        return self.client.publish(self.full(relative_topic), payload, qos, retain)
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a received message (manual-ack clients, after its effect is committed)."""
+        self.client.ack(mid, qos)
+
+    def start(self) -> None:
+        """Connect in the background; paho's network thread reconnects with backoff on its own."""
+        kwargs = {}
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)
+            if self._persistent:
+                props.SessionExpiryInterval = SESSION_EXPIRY_S
+            if self._receive_window:
+                props.ReceiveMaximum = self._receive_window
+            kwargs = {"clean_start": not self._persistent, "properties": props}
+        log.info("connecting to mqtt://%s:%s as %s", self.address.host, self.address.port, self.client._client_id)
+        self.client.connect_async(self.address.host, self.address.port, self._keepalive, **kwargs)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Say offline (a clean disconnect does not fire the Last Will), disconnect, end the thread."""
+        if self._offline is not None and self.connected.is_set():
+            info = self.publish(self._offline)
+            try:
+                info.wait_for_publish(timeout=2)
+            except RuntimeError:
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        log.info("connected to the broker (session present: %s)", flags.session_present)
+        for topic_filter, qos in self._subscriptions:
+            client.subscribe(topic_filter, qos)
+        if self._online is not None:
+            self.publish(self._online)
+        self.connected.set()
+        for hook in self._connect_hooks:
+            hook()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the broker: %s", reason_code)
+        for hook in self._disconnect_hooks:
+            hook()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        for hook in self._publish_hooks:
+            hook(mid)

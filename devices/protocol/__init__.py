@@ -1,0 +1,52 @@
+"""The MQTT wire contract between stations and central (docs/mqtt.md describes it for device makers).
+
+Each family module owns its topic pattern (relative to the configured root, e.g. `waystation/v1`),
+a frozen message class with `topic` and `to_payload()`, and `parse(topic, payload)`. Nothing outside
+this package spells a topic.
+"""
+
+from __future__ import annotations
+
+from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, station_config
+from devices.protocol._base import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
+
+# Topic pattern -> parser, for everything that flows from stations to central.
+_STATION_TO_CENTRAL = (
+    (events.PATTERN, events.parse),
+    (availability.PATTERN, availability.parse),
+    (occupancy.PATTERN, occupancy.parse),
+    (charger.PATTERN, charger.parse),
+    (heartbeat.PATTERN, heartbeat.parse),
+    (commands.REPLY_PATTERN, commands.parse_reply),
+)
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
+    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "split", "station_config",
+    "station_filters", "utcnow",
+]
+
+
+def join(root: str, relative: str) -> str:
+    """The full topic: root plus a family's relative topic or filter."""
+    return f"{root}/{relative}"
+
+
+def split(root: str, topic: str) -> str:
+    """The part of a full topic below the root; ProtocolError for a topic outside it."""
+    if not topic.startswith(root + "/"):
+        raise ProtocolError(f"topic {topic!r} is outside the root {root!r}")
+    return topic[len(root) + 1:]
+
+
+def station_filters() -> list[str]:
+    """Subscription filters (relative) for every family that flows from stations to central."""
+    return [pattern.filter for pattern, _ in _STATION_TO_CENTRAL]
+
+
+def parse_from_station(topic: str, payload: bytes):
+    """Any station-to-central message from a relative topic and payload; ProtocolError when invalid."""
+    for pattern, parse in _STATION_TO_CENTRAL:
+        if pattern.match(topic) is not None:
+            return parse(topic, payload)
+    raise ProtocolError(f"topic {topic!r} belongs to no message family")

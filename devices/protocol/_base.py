@@ -1,0 +1,153 @@
+"""What every message family shares: topic patterns, the JSON envelope, field checks, times."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_PAYLOAD_BYTES = 16384
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+EVENT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ProtocolError(ValueError):
+    """A topic or payload that breaks the wire contract; the message says which rule."""
+
+
+class TopicPattern:
+    """A topic below the root with named parts: ids (`{station}`) or slot numbers (`{slot:int}`)."""
+
+    def __init__(self, template: str):
+        self.template = template
+        self._parts = template.split("/")
+
+    @property
+    def filter(self) -> str:
+        """The subscription filter: every named part becomes `+`."""
+        return self.filter_with()
+
+    def filter_with(self, **fixed: Any) -> str:
+        """A subscription filter with some named parts fixed (`filter_with(station="s1")`), the rest `+`."""
+        out = []
+        for part in self._parts:
+            if part.startswith("{"):
+                name, _, kind = part[1:-1].partition(":")
+                out.append(str(_check_part(name, kind, str(fixed[name]))) if name in fixed else "+")
+            else:
+                out.append(part)
+        return "/".join(out)
+
+    def format(self, **values: Any) -> str:
+        """The topic for these values, each checked as on the way in."""
+        out = []
+        for part in self._parts:
+            if part.startswith("{"):
+                name, _, kind = part[1:-1].partition(":")
+                out.append(str(_check_part(name, kind, str(values[name]))))
+            else:
+                out.append(part)
+        return "/".join(out)
+
+    def match(self, topic: str) -> dict[str, Any] | None:
+        """The named parts of a topic that fits the pattern, or None when it does not fit."""
+        parts = topic.split("/")
+        if len(parts) != len(self._parts):
+            return None
+        found: dict[str, Any] = {}
+        for want, got in zip(self._parts, parts):
+            if want.startswith("{"):
+                name, _, kind = want[1:-1].partition(":")
+                found[name] = _check_part(name, kind, got)
+            elif want != got:
+                return None
+        return found
+
+
+def _check_part(name: str, kind: str, value: str) -> str | int:
+    if kind == "int":
+        if not value.isdigit() or not 1 <= int(value) <= 64:
+            raise ProtocolError(f"topic part {name} must be a number from 1 to 64, got {value!r}")
+        return int(value)
+    if not ID_RE.match(value):
+        raise ProtocolError(f"topic part {name} must be lower-case letters, digits, - or _, got {value!r}")
+    return value
+
+
+def decode(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """The JSON object in a payload, after the size, encoding and schema-version checks."""
+    if len(payload) > max_bytes:
+        raise ProtocolError(f"payload of {len(payload)} bytes is over the {max_bytes}-byte limit")
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ProtocolError(f"payload is not UTF-8 JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("payload must be a JSON object")
+    version = obj.get("v")
+    if version != SCHEMA_VERSION:
+        raise ProtocolError(f"schema version {version!r} is not supported (this side speaks {SCHEMA_VERSION})")
+    return obj
+
+
+def encode(fields: dict[str, Any]) -> bytes:
+    """The payload for these fields, with the schema version first."""
+    return json.dumps({"v": SCHEMA_VERSION, **fields}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def get_int(obj: dict, name: str, *, low: int = 0, high: int = 2**53, default: int | None = None) -> int:
+    """An integer field within [low, high]."""
+    value = obj.get(name, default)
+    if type(value) is not int or not low <= value <= high:
+        raise ProtocolError(f"field {name} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def get_str(obj: dict, name: str, *, choices=None, pattern: re.Pattern | None = None, max_len: int = 200,
+            optional: bool = False) -> str | None:
+    """A string field, optionally one of `choices` or matching `pattern`."""
+    value = obj.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= max_len:
+        raise ProtocolError(f"field {name} must be a string of 1 to {max_len} characters, got {value!r}")
+    if choices is not None and value not in choices:
+        raise ProtocolError(f"field {name} must be one of {sorted(choices)}, got {value!r}")
+    if pattern is not None and not pattern.match(value):
+        raise ProtocolError(f"field {name} has the wrong form: {value!r}")
+    return value
+
+
+def get_time(obj: dict, name: str = "ts") -> datetime:
+    """A UTC timestamp field in ISO 8601 (`2026-11-21T06:30:00.000Z`)."""
+    value = obj.get(name)
+    if not isinstance(value, str) or not value.endswith("Z"):
+        raise ProtocolError(f"field {name} must be an ISO 8601 UTC time ending in Z, got {value!r}")
+    try:
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ProtocolError(f"field {name} is not a valid time: {value!r}") from None
+
+
+def get_text(obj: dict, name: str, *, max_len: int = 200) -> dict[str, str]:
+    """A text in both screen languages: {"zh": ..., "en": ...}."""
+    value = obj.get(name)
+    if not isinstance(value, dict) or set(value) != {"zh", "en"}:
+        raise ProtocolError(f"field {name} must be an object with exactly zh and en texts")
+    for lang in ("zh", "en"):
+        get_str(value, lang, max_len=max_len)
+    return {"zh": value["zh"], "en": value["en"]}
+
+
+def format_time(moment: datetime) -> str:
+    """A datetime as the wire's UTC ISO 8601 form with milliseconds."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the millisecond (what survives a round trip through the wire)."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

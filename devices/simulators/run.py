@@ -1,0 +1,83 @@
+"""`waystation simulate`: a people counter and a charger controller per station, driven by simulators."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+
+from devices.agents.charger import ChargerAgent
+from devices.agents.people_counter import PeopleCounterAgent
+from devices.protocol import utcnow
+from devices.simulators.charger import SimulatedChargerHardware
+from devices.simulators.people_counter import SimulatedDoor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SimulatedStation:
+    """Which station to simulate, and how big it is."""
+
+    code: str
+    capacity: int = 20
+    charger_slots: int = 8
+
+    @classmethod
+    def parse(cls, text: str, default_slots: int) -> SimulatedStation:
+        """`code[:capacity[:slots]]`, as given on the command line."""
+        code, *rest = text.split(":")
+        capacity = int(rest[0]) if rest else 20
+        slots = int(rest[1]) if len(rest) > 1 else default_slots
+        return cls(code, capacity, slots)
+
+
+class Simulation:
+    """Device agents with simulated hardware for several stations, stepped by one thread."""
+
+    def __init__(self, broker_settings, stations: list[SimulatedStation], mean_interval_s: float = 3.0,
+                 seed: int = 0, timezone: str = "Asia/Shanghai"):
+        self.rng = random.Random(seed or None)
+        self.mean_interval_s = mean_interval_s
+        self.units = []
+        for st in stations:
+            counter = PeopleCounterAgent(broker_settings, st.code, timezone=timezone)
+            door = SimulatedDoor(st.capacity, random.Random(self.rng.random()))
+            hardware = SimulatedChargerHardware(st.charger_slots, random.Random(self.rng.random()))
+            charger = ChargerAgent(broker_settings, st.code, hardware) if st.charger_slots else None
+            self.units.append((counter, door, charger, hardware))
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        for counter, _, charger, _ in self.units:
+            counter.start()
+            if charger:
+                charger.start()
+
+    def step(self, seconds: float) -> None:
+        """Move every station on by one step and publish what changed."""
+        now = utcnow()
+        for counter, door, charger, hardware in self.units:
+            entered, exited = door.tick(now.astimezone(counter.zone))
+            if entered or exited:
+                counter.crossed(entered, exited, now)
+            if charger:
+                hardware.tick(seconds)
+                charger.poll()
+
+    def run(self) -> None:
+        """Step at random intervals until stopped."""
+        while not self._stop.is_set():
+            wait = self.rng.expovariate(1 / self.mean_interval_s) if self.mean_interval_s > 0 else 1.0
+            wait = min(max(wait, 0.2), 4 * self.mean_interval_s)
+            if self._stop.wait(wait):
+                break
+            self.step(wait)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for counter, _, charger, _ in self.units:
+            counter.stop()
+            if charger:
+                charger.stop()

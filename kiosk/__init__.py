@@ -1,0 +1,19 @@
+"""The station kiosk: a touchscreen Flask + htmx app on its own SQLite database."""
+
+from __future__ import annotations
+
+from kiosk import checkin, home, models, screen
+from waystation.settings import load_settings
+from waystation.web import new_flask_app
+
+
+def create_app(test_config: dict | None = None):
+    """Build the kiosk app. Wires only: no schema changes, no network (see `waystation kiosk`)."""
+    settings = load_settings(overrides=test_config)
+    settings.require("kiosk.station_id")
+    app = new_flask_app(__name__, settings, settings.secret("kiosk.secret_key"),
+                        default_language=settings.kiosk.default_language, timezone=settings.kiosk.timezone)
+    models.init_app(app, settings)
+    for blueprint in (home.bp, checkin.bp, screen.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,164 @@
+"""The kiosk's own SQLite database: station state as last heard, check-ins, and the event outbox.
+
+Every event is written here first, in the same transaction as the local change it records; the
+outbox publisher sends it later. The kiosk database never holds a name or a phone number.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+
+from devices.protocol import events, utcnow
+from devices.protocol.charger import SlotStatus
+from waystation.db import UTCDateTimeField, sqlite_pragmas
+
+db = peewee.SqliteDatabase(None)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+
+
+class StationInfo(BaseModel):
+    """This kiosk's station as central configured it and as its devices last reported it (one row)."""
+
+    station_id = peewee.CharField(primary_key=True)
+    name_zh = peewee.CharField(default="")
+    name_en = peewee.CharField(default="")
+    district_zh = peewee.CharField(default="")
+    district_en = peewee.CharField(default="")
+    capacity = peewee.IntegerField(default=0)
+    charger_slots = peewee.IntegerField(default=0)
+    configured_at = UTCDateTimeField(null=True)
+    people_inside = peewee.IntegerField(null=True)
+    occupancy_at = UTCDateTimeField(null=True)
+
+    @classmethod
+    def for_station(cls, station_id: str) -> StationInfo:
+        """The station's row, created empty the first time."""
+        info, _ = cls.get_or_create(station_id=station_id)
+        return info
+
+    @property
+    def configured(self) -> bool:
+        return self.configured_at is not None
+
+    @property
+    def free_seats(self) -> int | None:
+        """Capacity minus people inside, never below zero; None until both are known."""
+        if not self.configured or self.people_inside is None:
+            return None
+        return max(self.capacity - self.people_inside, 0)
+
+
+class ChargerSlot(BaseModel):
+    """A charger slot's latest reported state."""
+
+    slot = peewee.IntegerField(primary_key=True)
+    status = peewee.CharField()
+    power_w = peewee.IntegerField(default=0)
+    energy_wh = peewee.IntegerField(default=0)
+    reported_at = UTCDateTimeField()
+
+    @classmethod
+    def counts(cls, slot_count: int) -> dict[str, int]:
+        """Slots by what a rider cares about: free, charging, faulted, other (finished, out of service, unknown)."""
+        found = {s.slot: s.status for s in cls.select() if s.slot <= slot_count}
+        counts = {"free": 0, "charging": 0, "faulted": 0, "other": 0}
+        for slot in range(1, slot_count + 1):
+            status = found.get(slot)
+            key = {SlotStatus.AVAILABLE: "free", SlotStatus.CHARGING: "charging",
+                   SlotStatus.FAULTED: "faulted"}.get(status, "other")
+            counts[key] += 1
+        return counts
+
+
+class CheckIn(BaseModel):
+    """A rider checked in at this kiosk."""
+
+    event_id = peewee.CharField(unique=True)
+    checked_in_at = UTCDateTimeField(index=True)
+    method = peewee.CharField(default="anonymous")
+    member_no = peewee.CharField(null=True)
+
+
+class OutboxEvent(BaseModel):
+    """An event waiting for (or past) the broker's acknowledgement; `seq` is the station-local sequence."""
+
+    seq = peewee.AutoField()
+    event_id = peewee.CharField(unique=True)
+    kind = peewee.CharField()
+    occurred_at = UTCDateTimeField()
+    data = peewee.TextField()
+    sent_at = UTCDateTimeField(null=True, index=True)
+    attempts = peewee.IntegerField(default=0)
+
+    @classmethod
+    def add(cls, body, occurred_at: datetime) -> OutboxEvent:
+        """Queue an event; call inside the transaction that makes the change it records."""
+        return cls.create(event_id=events.new_event_id(), kind=body.KIND, occurred_at=occurred_at,
+                          data=json.dumps(body.to_fields()))
+
+    @classmethod
+    def pending(cls, limit: int):
+        """The oldest unsent events, in sequence order."""
+        return cls.select().where(cls.sent_at.is_null()).order_by(cls.seq).limit(limit)
+
+    @classmethod
+    def pending_count(cls) -> int:
+        return cls.select().where(cls.sent_at.is_null()).count()
+
+    @classmethod
+    def mark_sent(cls, seqs, sent_at: datetime) -> int:
+        """Mark events acknowledged by the broker."""
+        return cls.update(sent_at=sent_at).where(cls.seq.in_(list(seqs)), cls.sent_at.is_null()).execute()
+
+    def to_message(self, station_id: str) -> events.StationEvent:
+        """The wire message for this row (the body is checked again on the way out)."""
+        body = events.KINDS[self.kind].from_fields(json.loads(self.data))
+        return events.StationEvent(station_id, self.event_id, self.seq, self.occurred_at, body)
+
+
+MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent]
+
+
+def _m0001_initial(database: peewee.Database) -> None:
+    database.create_tables(MODELS)
+
+
+MIGRATIONS = [(1, "initial", _m0001_initial)]
+
+
+def record_checkin(method: str = "anonymous", member_no: str | None = None) -> CheckIn:
+    """Check a rider in: the local row and its outbox event in one transaction."""
+    now = utcnow()
+    body = events.CheckIn(method, member_no)
+    with db.atomic():
+        event = OutboxEvent.add(body, now)
+        return CheckIn.create(event_id=event.event_id, checked_in_at=now, method=method, member_no=member_no)
+
+
+def database_path(settings) -> str:
+    """This kiosk's SQLite file."""
+    return settings.kiosk.database_path.format(station=settings.kiosk.station_id)
+
+
+def init_app(app, settings) -> None:
+    """Point the models at this kiosk's database and open a connection per request."""
+    path = database_path(settings)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db.init(path, pragmas=sqlite_pragmas(settings.database.busy_timeout_ms), check_same_thread=False)
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,35 @@
+"""The kiosk's MQTT side: one connection that announces the kiosk, listens to its station, drains the outbox."""
+
+from __future__ import annotations
+
+from devices.mqtt import MqttLink
+from devices.protocol.availability import Availability, DeviceKind
+from kiosk.live import StationListener
+from kiosk.outbox import OutboxPublisher
+
+
+class KioskNode:
+    """Started by `waystation kiosk` beside the web app; never by create_app."""
+
+    def __init__(self, settings):
+        k = settings.kiosk
+        self.station_id = k.station_id
+        self.link = MqttLink(
+            settings.broker, f"kiosk-{k.station_id}-{k.device_id}",
+            online=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, True),
+            offline=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, False),
+        )
+        self.listener = StationListener(self.link, k.station_id)
+        self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
+                                         ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds)
+
+    def start(self) -> None:
+        """Connect (in the background) and start draining the outbox."""
+        self.listener.subscribe()
+        self.publisher.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        """Stop draining and disconnect, saying offline."""
+        self.publisher.stop()
+        self.link.stop()

@@ -1,0 +1,34 @@
+"""The central web app: staff sign in, watch stations live, and read the JSON API."""
+
+from __future__ import annotations
+
+from station_admin import api, auth, dashboard, models
+from waystation.db import open_database
+from waystation.settings import load_settings
+from waystation.web import new_flask_app
+
+
+def create_app(test_config: dict | None = None):
+    """Build the central app. Wires only: no schema changes, no network (see `waystation central`)."""
+    settings = load_settings(overrides=test_config)
+    app = new_flask_app(__name__, settings, settings.secret("central.secret_key"),
+                        timezone=settings.central.timezone)
+    init_db(app, settings)
+    auth.init_app(app)
+    for blueprint in (auth.bp, dashboard.bp, api.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def init_db(app, settings) -> None:
+    """Point the models at the configured database; a connection per request."""
+    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
+
+    @app.before_request
+    def _connect():
+        models.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not models.db.is_closed():
+            models.db.close()

@@ -1,0 +1,200 @@
+"""The ingest worker: MQTT -> central database, in batches, acknowledging only what is committed.
+
+Messages arrive on paho's network thread and wait in a queue; the worker thread validates each at
+the edge, applies a batch in one transaction and only then acknowledges its QoS 1 messages (paho
+manual ack). If the process dies before the commit, the broker still holds the messages for the
+worker's persistent session and delivers them again; events are stored under their unique id, so
+a second delivery has no second effect. Invalid messages are logged with their topic and dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+
+import peewee
+
+from devices import protocol
+from devices.mqtt import MqttLink
+from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, utcnow
+from station_admin.models import CheckIn, ChargerSlotState, DeviceState, StationEvent, StationLive, db
+
+log = logging.getLogger(__name__)
+
+
+class IngestWorker:
+    """Subscribes to everything stations send and stores it; one MQTT client for the process."""
+
+    def __init__(self, settings, link: MqttLink | None = None):
+        ingest = settings.ingest
+        self.batch_size = ingest.batch_size
+        self.batch_wait = ingest.batch_wait_ms / 1000
+        self.max_payload = ingest.max_payload_bytes
+        self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
+                                     manual_ack=True, receive_window=ingest.receive_window)
+        self._queue: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stored_batches = 0
+        for topic_filter in protocol.station_filters():
+            self.link.subscribe(topic_filter, self._queue.put, qos=1, shared_group=ingest.shared_group)
+
+    def start(self) -> None:
+        """Start the worker thread and connect."""
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self._thread.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        """Disconnect, then let the worker finish what it holds (what is not acked is redelivered)."""
+        self.link.stop()
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            backoff = 0.5
+            while not self._stop.is_set():
+                try:
+                    self.store(batch)
+                    break
+                except peewee.DatabaseError:
+                    # Keep the batch unacknowledged and try again: the database may be restarting.
+                    log.exception("could not store a batch of %d messages; retrying in %.1f s", len(batch), backoff)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 30)
+            else:
+                return
+            for message in batch:
+                if message.qos > 0:
+                    self.link.ack(message.mid, message.qos)
+
+    def _next_batch(self) -> list:
+        try:
+            batch = [self._queue.get(timeout=0.5)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def parse(self, message):
+        """The protocol message in an MQTT message, or None (logged) when it breaks the contract."""
+        try:
+            if len(message.payload) > self.max_payload:
+                raise protocol.ProtocolError(
+                    f"payload of {len(message.payload)} bytes is over the {self.max_payload}-byte limit")
+            return protocol.parse_from_station(self.link.relative(message.topic), message.payload)
+        except protocol.ProtocolError as e:
+            log.warning("dropped invalid message on %s: %s", message.topic, e)
+            return None
+
+    def store(self, batch: list) -> None:
+        """Apply a batch of MQTT messages in one transaction."""
+        parsed = [m for m in (self.parse(message) for message in batch) if m is not None]
+        if not parsed:
+            return
+        with db.connection_context(), db.atomic():
+            on_events([m for m in parsed if isinstance(m, events.StationEvent)])
+            for m in parsed:
+                handler = STATE_HANDLERS.get(type(m))
+                if handler:
+                    handler(m)
+        self.stored_batches += 1
+
+
+def on_events(batch: list[events.StationEvent]) -> int:
+    """Store events not seen before, with their effects; returns how many were new."""
+    if not batch:
+        return 0
+    unique = {e.event_id: e for e in batch}
+    known = {row.event_id for row in StationEvent.select(StationEvent.event_id)
+             .where(StationEvent.event_id.in_(list(unique)))}
+    new = [e for e in unique.values() if e.event_id not in known]
+    if not new:
+        return 0
+    now = utcnow()
+    StationEvent.insert_many([
+        {"event_id": e.event_id, "station_code": e.station, "seq": e.seq, "kind": e.kind,
+         "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False)}
+        for e in new
+    ]).on_conflict_ignore().as_rowcount().execute()
+    checkins = [e for e in new if isinstance(e.body, events.CheckIn)]
+    if checkins:
+        CheckIn.insert_many([
+            {"event_id": e.event_id, "station_code": e.station, "occurred_at": e.ts,
+             "method": e.body.method, "member_no": e.body.member_no}
+            for e in checkins
+        ]).on_conflict_ignore().as_rowcount().execute()
+    return len(new)
+
+
+def on_availability(message: availability.Availability) -> None:
+    """A kiosk or device came online or went offline (its Last Will)."""
+    now = utcnow()
+    (DeviceState.insert(station_code=message.station, device=message.device, kind=message.kind.value,
+                        online=message.online, changed_at=now)
+     .on_conflict(conflict_target=[DeviceState.station_code, DeviceState.device],
+                  update={DeviceState.online: message.online, DeviceState.kind: message.kind.value,
+                          DeviceState.changed_at: now})
+     .execute())
+
+
+def on_heartbeat(message: heartbeat.Heartbeat) -> None:
+    """A kiosk or device is alive; a kiosk's heartbeat carries its outbox backlog."""
+    (DeviceState.update(heartbeat_at=message.ts, outbox_pending=message.outbox_pending)
+     .where(DeviceState.station_code == message.station, DeviceState.device == message.device,
+            DeviceState.heartbeat_at.is_null() | (DeviceState.heartbeat_at <= message.ts))
+     .execute())
+
+
+def on_occupancy(message: occupancy.Occupancy) -> None:
+    """The people counter's latest count; an older reading never overwrites a newer one."""
+    (StationLive.insert(station_code=message.station, people_inside=message.inside,
+                        entered_today=message.entered_today, occupancy_at=message.ts)
+     .on_conflict(conflict_target=[StationLive.station_code],
+                  update={StationLive.people_inside: message.inside,
+                          StationLive.entered_today: message.entered_today,
+                          StationLive.occupancy_at: message.ts},
+                  where=(StationLive.occupancy_at <= message.ts))
+     .execute())
+
+
+def on_charger(message: charger.ChargerSlotState) -> None:
+    """A charger slot's latest state; an older report never overwrites a newer one."""
+    values = {"status": message.status.value, "power_w": message.power_w, "energy_wh": message.energy_wh,
+              "fault": message.fault, "reported_at": message.ts}
+    (ChargerSlotState.insert(station_code=message.station, slot=message.slot, **values)
+     .on_conflict(conflict_target=[ChargerSlotState.station_code, ChargerSlotState.slot],
+                  update={getattr(ChargerSlotState, k): v for k, v in values.items()},
+                  where=(ChargerSlotState.reported_at <= message.ts))
+     .execute())
+
+
+def on_command_reply(message: commands.CommandReply) -> None:
+    """A device answered a command (commands with tracked outcomes come with station operations)."""
+    log.info("command %s on %s/%s: %s %s", message.command_id, message.station, message.device,
+             "accepted" if message.accepted else "rejected", message.reason or "")
+
+
+STATE_HANDLERS = {
+    availability.Availability: on_availability,
+    heartbeat.Heartbeat: on_heartbeat,
+    occupancy.Occupancy: on_occupancy,
+    charger.ChargerSlotState: on_charger,
+    commands.CommandReply: on_command_reply,
+}

@@ -1,0 +1,54 @@
+"""Demo data: one federation, one district, three stations, staff users of each role, an API token."""
+
+from __future__ import annotations
+
+import logging
+
+from devices.protocol import utcnow
+from station_admin.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
+
+log = logging.getLogger(__name__)
+
+DEMO_STATIONS = [
+    # code, name zh, name en, address, lat, lon (WGS84), seats, charger slots
+    ("xh-xujiahui", "徐家汇爱心驿站", "Xujiahui Rest Station", "徐汇区虹桥路1号", 31.1952, 121.4367, 20, 8),
+    ("xh-caohejing", "漕河泾职工幸福驿站", "Caohejing Workers' Station", "徐汇区宜山路900号", 31.1717, 121.4019, 30, 8),
+    ("xh-longhua", "龙华环卫驿站", "Longhua Sanitation Workers' Station", "徐汇区龙华中路600号", 31.1781, 121.4513, 12, 4),
+]
+DEMO_USERS = [
+    # username, password, display name, role
+    ("admin", "admin-demo", "系统管理员", "admin"),
+    ("federation", "federation-demo", "上海市总工会", "federation"),
+    ("manager", "manager-demo", "王站长", "manager"),
+]
+DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
+
+
+def seed_demo() -> dict:
+    """Create the demo organisation, stations, users and token (again, idempotently)."""
+    with db.connection_context(), db.atomic():
+        federation, _ = Federation.get_or_create(code="sh", defaults={"name_zh": "上海市总工会",
+                                                                      "name_en": "Shanghai Federation of Trade Unions"})
+        district, _ = District.get_or_create(code="xuhui", defaults={
+            "federation": federation, "name_zh": "徐汇区总工会", "name_en": "Xuhui District Federation"})
+        stations = []
+        for code, zh, en, address, lat, lon, seats, slots in DEMO_STATIONS:
+            station, _ = Station.get_or_create(code=code, defaults={
+                "district": district, "name_zh": zh, "name_en": en, "address": address, "latitude": lat,
+                "longitude": lon, "capacity": seats, "charger_slots": slots})
+            stations.append(station)
+        for username, password, name, role in DEMO_USERS:
+            user = StaffUser.get_or_none(StaffUser.username == username)
+            if user is None:
+                user = StaffUser(username=username, display_name=name, role=role,
+                                 federation=federation if role == "federation" else None)
+                user.set_password(password)
+                user.save()
+            if role == "manager":
+                for station in stations[:2]:
+                    StationManager.get_or_create(user=user, station=station)
+            if role == "admin" and not ApiToken.select().where(ApiToken.user == user).exists():
+                ApiToken.issue(user, "demo", utcnow(), token=DEMO_TOKEN)
+    log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
+    return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
+            "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN}

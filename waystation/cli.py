@@ -1,0 +1,233 @@
+"""The `waystation` command: serve a kiosk or central, run ingest or simulators, migrate, seed, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from waystation.settings import ConfigError, load_settings
+
+log = logging.getLogger("waystation")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = argparse.ArgumentParser(prog="waystation", description=__doc__)
+    parser.add_argument("--config", help="site settings file (TOML); also WAYSTATION_CONFIG")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("kiosk", help="serve a station kiosk and drain its outbox")
+    p.add_argument("--station", help="station code (kiosk.station_id)")
+    p.add_argument("--port", type=int, help="listen port (kiosk.port)")
+    p.set_defaults(run=cmd_kiosk)
+
+    p = commands.add_parser("central", help="serve the central web app (with an ingest worker unless --no-ingest)")
+    p.add_argument("--port", type=int, help="listen port (central.port)")
+    p.add_argument("--no-ingest", action="store_true", help="web only; run `waystation ingest` elsewhere")
+    p.set_defaults(run=cmd_central)
+
+    p = commands.add_parser("ingest", help="run an ingest worker only (scale-out)")
+    p.set_defaults(run=cmd_ingest)
+
+    p = commands.add_parser("simulate", help="simulate people counters and charger controllers")
+    p.add_argument("--station", action="append", required=True, metavar="CODE[:SEATS[:SLOTS]]",
+                   help="a station to simulate (repeat for more)")
+    p.set_defaults(run=cmd_simulate)
+
+    p = commands.add_parser("broker", help="run the embedded demo MQTT broker (use Mosquitto in production)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=1883)
+    p.set_defaults(run=cmd_broker)
+
+    p = commands.add_parser("migrate", help="create or upgrade a database in place")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("--station", help="station code, for a kiosk database")
+    p.set_defaults(run=cmd_migrate)
+
+    p = commands.add_parser("seed-demo", help="add the demo federation, stations, users and API token")
+    p.set_defaults(run=cmd_seed_demo)
+
+    p = commands.add_parser("demo", help="run the whole system on this machine: broker, central, 3 kiosks, devices")
+    p.add_argument("--port", type=int, default=0, help="central web port (default: a free one)")
+    p.set_defaults(run=cmd_demo)
+
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        return args.run(args) or 0
+    except ConfigError as e:
+        print(f"waystation: configuration error: {e}", file=sys.stderr)
+        return 2
+
+
+def setup_logging(level: str) -> None:
+    """One line per record with time, level and logger; quiet the chatty libraries."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("amqtt", "transitions", "waitress.queue"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def settings_for(args, **overrides):
+    """Settings from the files and environment, with command-line flags on top."""
+    clean = {section: {k: v for k, v in values.items() if v is not None}
+             for section, values in overrides.items()}
+    return load_settings(args.config, overrides={s: v for s, v in clean.items() if v})
+
+
+def wait_for_termination() -> threading.Event:
+    """An event set on SIGTERM or SIGINT, so serve loops end cleanly and stop their MQTT clients."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> None:
+    """Serve a WSGI app with waitress until `stop` is set."""
+    from waitress.server import create_server
+
+    server = create_server(app, host=host, port=port, threads=threads, ident="waystation")
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    log.info("serving on http://%s:%s/", host, server.effective_port)
+    stop.wait()
+    server.close()
+
+
+def cmd_kiosk(args) -> int:
+    from kiosk import create_app, models
+    from kiosk.node import KioskNode
+    from waystation.db import migrate
+
+    settings = settings_for(args, kiosk={"station_id": args.station, "port": args.port})
+    settings.require("kiosk.station_id")
+    app = create_app(settings.as_dict())
+    with app.app_context():
+        migrate(models.db, models.MIGRATIONS)
+    node = KioskNode(settings)
+    app.extensions["waystation.outbox_wake"] = node.publisher.wake
+    app.extensions["waystation.broker_connected"] = node.link.connected
+    stop = wait_for_termination()
+    node.start()
+    try:
+        serve(app, settings.kiosk.host, settings.kiosk.port, 4, stop)
+    finally:
+        node.stop()
+    return 0
+
+
+def _central_link(settings):
+    """The ingest worker, with the station configurations published on every connect."""
+    from station_admin.broadcast import publish_station_configs
+    from station_admin.ingest import IngestWorker
+
+    worker = IngestWorker(settings)
+    worker.link.on_connect(lambda: threading.Thread(target=publish_station_configs, args=(worker.link,),
+                                                    daemon=True).start())
+    return worker
+
+
+def _migrate_central(settings) -> None:
+    from station_admin import models
+    from waystation.db import migrate, open_database
+
+    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
+    migrate(models.db, models.MIGRATIONS)
+
+
+def cmd_central(args) -> int:
+    from station_admin import create_app
+
+    settings = settings_for(args, central={"port": args.port})
+    app = create_app(settings.as_dict())
+    _migrate_central(settings)
+    worker = None if args.no_ingest else _central_link(settings)
+    stop = wait_for_termination()
+    if worker:
+        worker.start()
+    try:
+        serve(app, settings.central.host, settings.central.port, settings.central.threads, stop)
+    finally:
+        if worker:
+            worker.stop()
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    settings = settings_for(args)
+    _migrate_central(settings)
+    worker = _central_link(settings)
+    stop = wait_for_termination()
+    worker.start()
+    stop.wait()
+    worker.stop()
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from devices.simulators.run import SimulatedStation, Simulation
+
+    settings = settings_for(args)
+    sim = settings.simulator
+    try:
+        stations = [SimulatedStation.parse(text, sim.charger_slots) for text in args.station]
+    except ValueError:
+        print("waystation simulate: --station takes CODE[:SEATS[:SLOTS]] with whole numbers", file=sys.stderr)
+        return 2
+    simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone)
+    stop = wait_for_termination()
+    simulation.start()
+    thread = threading.Thread(target=simulation.run, name="simulation", daemon=True)
+    thread.start()
+    stop.wait()
+    simulation.stop()
+    return 0
+
+
+def cmd_broker(args) -> int:
+    from waystation.broker import EmbeddedBroker
+
+    broker = EmbeddedBroker(args.host, args.port)
+    stop = wait_for_termination()
+    broker.start()
+    stop.wait()
+    broker.stop()
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    settings = settings_for(args, kiosk={"station_id": args.station})
+    if args.target == "central":
+        _migrate_central(settings)
+        return 0
+    from kiosk import models
+    from waystation.db import migrate, sqlite_pragmas
+
+    settings.require("kiosk.station_id")
+    models.db.init(models.database_path(settings), pragmas=sqlite_pragmas(settings.database.busy_timeout_ms))
+    migrate(models.db, models.MIGRATIONS)
+    return 0
+
+
+def cmd_seed_demo(args) -> int:
+    from station_admin.seed import seed_demo
+
+    settings = settings_for(args)
+    _migrate_central(settings)
+    seeded = seed_demo()
+    print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from waystation.demo import run_demo
+
+    return run_demo(args.config, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Opening databases from a URL with the right settings, and numbered schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+log = logging.getLogger(__name__)
+
+Migration = tuple[int, str, Callable[[peewee.Database], None]]
+
+
+def sqlite_pragmas(busy_timeout_ms: int) -> dict:
+    """WAL (readers never wait for the writer), enforced foreign keys, a bounded lock wait."""
+    return {
+        "journal_mode": "wal",
+        "synchronous": "normal",  # durable across process crashes; with WAL only a power cut may lose the last commit
+        "foreign_keys": 1,
+        "busy_timeout": busy_timeout_ms,
+    }
+
+
+def open_database(url: str, busy_timeout_ms: int = 5000) -> peewee.Database:
+    """A peewee database for sqlite:///path or postgresql://...; ValueError for anything else."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise ValueError(f"database.url needs a file path: {url!r}")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Web threads share pooled connections, so the connection may move between threads.
+        return peewee.SqliteDatabase(path, pragmas=sqlite_pragmas(busy_timeout_ms), check_same_thread=False)
+    if scheme in ("postgresql", "postgres"):
+        return connect_url(url)
+    raise ValueError(f"database.url must start with sqlite:/// or postgresql://, got {url!r}")
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """A datetime stored as naive UTC (SQLite text, PostgreSQL timestamp) and read back timezone-aware."""
+
+    def db_value(self, value):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class SchemaVersion(peewee.Model):
+    """Which numbered migrations a database has had."""
+
+    number = peewee.IntegerField(primary_key=True)
+    name = peewee.CharField()
+    applied_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:
+    """Apply, in order and each in its own transaction, the migrations this database has not had."""
+    with db.bind_ctx([SchemaVersion]), db.connection_context():
+        db.create_tables([SchemaVersion], safe=True)
+        done = {row.number for row in SchemaVersion.select(SchemaVersion.number)}
+        applied = []
+        for number, name, up in sorted(migrations, key=lambda m: m[0]):
+            if number in done:
+                continue
+            with db.atomic():
+                up(db)
+                SchemaVersion.create(number=number, name=name, applied_at=datetime.now(timezone.utc))
+            log.info("applied migration %04d %s", number, name)
+            applied.append(number)
+        return applied

@@ -1,0 +1,173 @@
+"""`waystation demo`: the whole system on one machine, each part in its own process.
+
+Embedded broker (unless WAYSTATION_BROKER_URL names one), central web app with ingest, one kiosk per
+seeded station, and simulated devices. Demo data lives in var/demo/ and is made afresh each run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from waystation.paths import PROJECT_ROOT
+
+DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float) -> bool:
+    """Whether something accepts connections on the port before the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def wait_for_http(url: str, timeout: float) -> bool:
+    """Whether the URL answers (any HTTP status) before the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+class Processes:
+    """The demo's child processes, stopped together."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        log_file = open(DEMO_DIR / f"{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", *args], cwd=PROJECT_ROOT,
+                                env={**self.env, **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT)
+        self.children.append((name, proc))
+        return proc
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.children if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for _, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for _, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def step(n: int, total: int, text: str) -> None:
+    print(f"[{n}/{total}] {text}", flush=True)
+
+
+def run_demo(config: str | None, central_port: int = 0) -> int:
+    """Start everything, print the URLs and logins and `ready`, run until Ctrl-C."""
+    from station_admin.seed import DEMO_USERS
+
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "WAYSTATION_DATABASE_URL"}
+    env.update({"WAYSTATION_DEMO": "true", "PYTHONUNBUFFERED": "1",
+                "WAYSTATION_DATABASE_URL": os.environ.get("WAYSTATION_DATABASE_URL")
+                or f"sqlite:///{DEMO_DIR / 'central.db'}"})
+    if config:
+        env["WAYSTATION_CONFIG"] = str(Path(config).resolve())
+    procs = Processes(env)
+    total = 6
+    try:
+        if os.environ.get("WAYSTATION_BROKER_URL"):
+            step(1, total, f"using the broker at {os.environ['WAYSTATION_BROKER_URL']}")
+        else:
+            port = free_port()
+            step(1, total, f"starting the embedded MQTT broker on port {port}")
+            procs.start("broker", "broker", "--port", str(port))
+            if not wait_for_port(port, 15):
+                return _fail(procs, "the embedded broker did not start (see var/demo/broker.log)")
+            env["WAYSTATION_BROKER_URL"] = f"mqtt://127.0.0.1:{port}"
+
+        step(2, total, "seeding the demo federation, district, stations and staff")
+        seeded = subprocess.run([sys.executable, "-m", "waystation.cli", "--log-level", "WARNING", "seed-demo"],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        if seeded.returncode != 0:
+            return _fail(procs, f"seeding failed:\n{seeded.stderr}")
+        from station_admin.seed import DEMO_STATIONS, DEMO_TOKEN
+
+        central_port = central_port or free_port()
+        step(3, total, f"starting central (web + ingest) on port {central_port}")
+        procs.start("central", "central", extra_env={"WAYSTATION_CENTRAL_PORT": str(central_port)})
+
+        kiosks = []
+        step(4, total, f"starting {len(DEMO_STATIONS)} kiosks")
+        for code, zh, en, *_ in DEMO_STATIONS:
+            port = free_port()
+            procs.start(f"kiosk-{code}", "kiosk", extra_env={
+                "WAYSTATION_KIOSK_STATION_ID": code, "WAYSTATION_KIOSK_PORT": str(port),
+                "WAYSTATION_KIOSK_DATABASE_PATH": str(DEMO_DIR / "kiosk-{station}.db")})
+            kiosks.append((code, zh, en, port))
+
+        step(5, total, "starting simulated people counters and charger controllers")
+        procs.start("devices", "simulate", *[arg for code, *_, seats, slots in DEMO_STATIONS
+                                             for arg in ("--station", f"{code}:{seats}:{slots}")])
+
+        step(6, total, "waiting for every web app to answer")
+        for url in [f"http://127.0.0.1:{central_port}/auth/login"] + [f"http://127.0.0.1:{p}/" for *_, p in kiosks]:
+            if not wait_for_http(url, 30):
+                return _fail(procs, f"{url} did not answer (see the logs in var/demo/)")
+        if procs.dead():
+            return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see var/demo/)")
+
+        print()
+        print(f"Central dashboard:  http://127.0.0.1:{central_port}/")
+        for code, zh, en, port in kiosks:
+            print(f"Kiosk {zh} ({en}):  http://127.0.0.1:{port}/")
+        print(f"MQTT broker:        {env['WAYSTATION_BROKER_URL']}")
+        print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))
+        print(f"API token:          curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
+              f"http://127.0.0.1:{central_port}/api/v1/stations")
+        print(f"Logs:               {DEMO_DIR}/")
+        print("Press Ctrl-C to stop.")
+        print("ready", flush=True)
+
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        while not stop["now"]:
+            if procs.dead():
+                return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see var/demo/)")
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("stopping…", flush=True)
+        procs.stop()
+
+
+def _fail(procs: Processes, message: str) -> int:
+    print(f"demo: {message}", file=sys.stderr)
+    return 1

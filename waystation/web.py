@@ -1,0 +1,101 @@
+"""What both web apps share: the Flask app frame, Flask-HTMX, the language of the request, page-or-fragment."""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, g, render_template, request, session
+from flask_htmx import HTMX
+
+from waystation.paths import STATIC_DIR, TEMPLATES_DIR
+
+htmx = HTMX()
+LANGUAGES = ("zh", "en")
+LOCALES_DIR = Path(__file__).parent / "locales"
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """All strings of one language, flattened to dotted keys (`kiosk.checkin.button`)."""
+    with open(LOCALES_DIR / f"{lang}.toml", "rb") as f:
+        return _flatten(tomllib.load(f))
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def translate(key: str, lang: str | None = None, **values) -> str:
+    """The string for `key` in the request's language, with {placeholders} filled."""
+    text = catalog(lang or current_language())[key]
+    return text.format(**values) if values else text
+
+
+def current_language() -> str:
+    """The language of this request: the one chosen in the session, else the app's default."""
+    lang = getattr(g, "lang", None)
+    if lang is None:
+        lang = session.get("lang") or g.get("default_lang", "zh")
+        g.lang = lang if lang in LANGUAGES else "zh"
+    return g.lang
+
+
+def new_flask_app(import_name: str, settings, secret: str, *, default_language: str = "zh",
+                  timezone: str = "Asia/Shanghai") -> Flask:
+    """A Flask app on the shared templates and static folders, with htmx and translations wired in."""
+    app = Flask(import_name, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
+    app.config.update(SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      MAX_CONTENT_LENGTH=64 * 1024)
+    app.extensions["waystation.settings"] = settings
+    htmx.init_app(app)
+
+    @app.before_request
+    def _language_and_csrf():
+        g.default_lang = default_language
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok():
+            abort(400, description="csrf")
+
+    zone = ZoneInfo(timezone)
+
+    @app.template_filter("local_time")
+    def _local_time(moment: datetime | None, fmt: str = "%H:%M") -> str:
+        return moment.astimezone(zone).strftime(fmt) if moment else "—"
+
+    @app.context_processor
+    def _globals():
+        return {"t": translate, "lang": current_language(), "languages": LANGUAGES, "csrf_token": csrf_token}
+
+    return app
+
+
+def csrf_token() -> str:
+    """This session's anti-forgery token, put in every form and in htmx's request headers."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+    return bool(sent) and secrets.compare_digest(sent, session.get("csrf", ""))
+
+
+def page_or_fragment(page: str, fragment: str, **context) -> str:
+    """The fragment alone for an htmx request, else the full page (which includes the same fragment)."""
+    return render_template(fragment if htmx and not htmx.boosted else page, **context)
+
+
+def wants_language(lang: str) -> bool:
+    """Whether a submitted language code is one the screens speak."""
+    return lang in LANGUAGES
