@@ -39,8 +39,7 @@ class IngestWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stored_batches = 0
-        for topic_filter in protocol.station_filters():
-            self.link.subscribe(topic_filter, self._queue.put, qos=1, shared_group=ingest.shared_group)
+        self.link.subscribe(protocol.STATION_TREE, self._queue.put, qos=1, shared_group=ingest.shared_group)
 
     def start(self) -> None:
         """Start the worker thread and connect."""
@@ -95,10 +94,13 @@ class IngestWorker:
     def parse(self, message):
         """The protocol message in an MQTT message, or None (logged) when it breaks the contract."""
         try:
+            topic = self.link.relative(message.topic)
+            if protocol.from_central(topic):
+                return None
             if len(message.payload) > self.max_payload:
                 raise protocol.ProtocolError(
                     f"payload of {len(message.payload)} bytes is over the {self.max_payload}-byte limit")
-            return protocol.parse_from_station(self.link.relative(message.topic), message.payload)
+            return protocol.parse_from_station(topic, message.payload)
         except protocol.ProtocolError as e:
             log.warning("dropped invalid message on %s: %s", message.topic, e)
             return None

@@ -20,10 +20,16 @@ _STATION_TO_CENTRAL = (
     (commands.REPLY_PATTERN, commands.parse_reply),
 )
 
+# Families central sends to stations; ingest sees them under its subscription and leaves them alone.
+_CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN)
+# Everything below this filter is a station's: ingest subscribes to it as a whole, so a message on a
+# topic that fits no family is seen, logged and dropped rather than silently missed.
+STATION_TREE = "station/#"
+
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
     "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "split", "station_config",
-    "station_filters", "utcnow",
+    "STATION_TREE", "from_central", "utcnow",
 ]
 
 
@@ -39,9 +45,12 @@ def split(root: str, topic: str) -> str:
     return topic[len(root) + 1:]
 
 
-def station_filters() -> list[str]:
-    """Subscription filters (relative) for every family that flows from stations to central."""
-    return [pattern.filter for pattern, _ in _STATION_TO_CENTRAL]
+def from_central(topic: str) -> bool:
+    """Whether a relative topic is one central itself publishes to stations (config, commands)."""
+    try:
+        return any(pattern.match(topic) is not None for pattern in _CENTRAL_TO_STATION)
+    except ProtocolError:
+        return False
 
 
 def parse_from_station(topic: str, payload: bytes):

@@ -1,0 +1,1 @@
+"""Waystation's tests: real brokers, real databases, real browsers."""
