@@ -32,6 +32,8 @@ def _postgres_reachable() -> bool:
 
 
 POSTGRES = _postgres_reachable()
+if os.environ.get("WAYSTATION_TEST_REQUIRE_POSTGRES") and not POSTGRES:
+    raise RuntimeError(f"WAYSTATION_TEST_REQUIRE_POSTGRES is set but PostgreSQL at {POSTGRES_URL!r} is not reachable")
 DATABASES = ["sqlite", "postgres"] if POSTGRES else ["sqlite"]
 
 
@@ -114,8 +116,9 @@ def make_settings(**sections):
 def central_settings(central_db_url, topic_root):
     """Settings for a central app and ingest worker on this test's database and topic root."""
     def build(broker_url: str = "mqtt://127.0.0.1:1", **sections):
-        broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2}
-        ingest = {"client_id": f"ingest-{uuid.uuid4().hex[:8]}", "batch_wait_ms": 20}
+        broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
+                  **sections.pop("broker", {})}
+        ingest = {"client_id": f"ingest-{uuid.uuid4().hex[:8]}", "batch_wait_ms": 20, **sections.pop("ingest", {})}
         return make_settings(database={"url": central_db_url}, broker=broker, ingest=ingest, **sections)
     return build
 
@@ -142,7 +145,8 @@ def kiosk_settings(tmp_path, topic_root):
     def build(broker_url: str = "mqtt://127.0.0.1:1", **sections):
         kiosk = {"station_id": "xh-xujiahui", "database_path": str(tmp_path / "kiosk-{station}.db"),
                  "heartbeat_seconds": 1, "outbox_ack_timeout_s": 3, **sections.pop("kiosk", {})}
-        broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2}
+        broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
+                  **sections.pop("broker", {})}
         return make_settings(kiosk=kiosk, broker=broker, **sections)
     return build
 

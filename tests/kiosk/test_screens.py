@@ -1,0 +1,105 @@
+"""Kiosk screens: pages and the fragments htmx swaps, check-in, language, reset, bad input."""
+
+from __future__ import annotations
+
+from kiosk.models import CheckIn, ChargerSlot, OutboxEvent, StationInfo
+from tests.conftest import csrf_of
+from tests.htmx import HX, assert_fragment_and_page
+
+
+def configure(app, inside=5, capacity=20, slots=(("available", 1), ("charging", 2), ("faulted", 3))):
+    from devices.protocol import utcnow
+
+    with app.app_context():
+        StationInfo.insert(station_id="xh-xujiahui", name_zh="徐家汇爱心驿站", name_en="Xujiahui Rest Station",
+                           district_zh="徐汇区总工会", district_en="Xuhui", capacity=capacity, charger_slots=4,
+                           configured_at=utcnow(), people_inside=inside, occupancy_at=utcnow()).execute()
+        for status, slot in slots:
+            ChargerSlot.create(slot=slot, status=status, reported_at=utcnow())
+
+
+def test_home_page_and_live_fragment(kiosk_app):
+    configure(kiosk_app)
+    client = kiosk_app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "徐家汇爱心驿站" in page and "签到" in page
+    fragment = assert_fragment_and_page(client, "/live", "live")
+    assert 'data-testid="free-seats">15<' in fragment
+    assert 'data-testid="slots-free">1<' in fragment and 'data-testid="slots-charging">1<' in fragment
+    assert 'data-testid="slots-faulted">1<' in fragment
+    assert "暂停使用" in fragment  # slot 4 has not reported: not counted as free
+
+
+def test_unconfigured_kiosk_says_it_waits(kiosk_app):
+    page = kiosk_app.test_client().get("/").get_data(as_text=True)
+    assert "驿站编号 xh-xujiahui" in page and "正在等待中心下发驿站信息" in page
+
+
+def test_checkin_with_htmx_returns_the_dialog_and_queues_one_event(kiosk_app):
+    client = kiosk_app.test_client()
+    client.get("/")
+    response = client.post("/checkin/", headers={**HX, "X-CSRF-Token": csrf_of(client)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html and "签到成功" in html
+    with kiosk_app.app_context():
+        checkin = CheckIn.get()
+        event = OutboxEvent.get()
+        assert event.event_id == checkin.event_id and event.kind == "checkin" and event.sent_at is None
+        assert checkin.member_no is None
+
+
+def test_checkin_without_htmx_redirects_to_the_page_with_the_dialog(kiosk_app):
+    client = kiosk_app.test_client()
+    client.get("/")
+    response = client.post("/checkin/", data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 303
+    assert_fragment_and_page(client, response.headers["Location"], "dialog")
+    assert "签到成功" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_forged_checkin_changes_nothing(kiosk_app):
+    client = kiosk_app.test_client()
+    client.get("/")
+    assert client.post("/checkin/", headers=HX).status_code == 400
+    assert client.post("/checkin/", headers={**HX, "X-CSRF-Token": "guess"}).status_code == 400
+    with kiosk_app.app_context():
+        assert CheckIn.select().count() == 0 and OutboxEvent.select().count() == 0
+
+
+def test_unknown_checkin_is_404(kiosk_app):
+    assert kiosk_app.test_client().get("/checkin/999").status_code == 404
+
+
+def test_language_switch_and_idle_reset(kiosk_app):
+    client = kiosk_app.test_client()
+    client.get("/")
+    response = client.post("/screen/language", data={"lang": "en", "csrf_token": csrf_of(client)})
+    assert response.status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    assert "Check in" in page and 'lang="en"' in page and 'data-pristine="false"' in page
+    bad = client.post("/screen/language", data={"lang": "fr", "csrf_token": csrf_of(client)})
+    assert bad.status_code == 400
+    assert "Check in" in client.get("/").get_data(as_text=True)
+    reset = client.get("/screen/reset")
+    assert reset.status_code == 303 and reset.headers["Cache-Control"] == "no-store"
+    page = client.get("/").get_data(as_text=True)
+    assert "签到" in page and 'data-pristine="true"' in page
+    with client.session_transaction() as s:
+        assert "lang" not in s
+
+
+def test_sync_badge_counts_unsent_events(kiosk_app):
+    client = kiosk_app.test_client()
+    client.get("/")
+    for _ in range(3):
+        client.post("/checkin/", headers={**HX, "X-CSRF-Token": csrf_of(client)})
+    assert "未同步：3" in client.get("/live", headers=HX).get_data(as_text=True)
+    with kiosk_app.app_context():
+        OutboxEvent.mark_sent([e.seq for e in OutboxEvent.select()], OutboxEvent.get().occurred_at)
+    assert "未同步" not in client.get("/live", headers=HX).get_data(as_text=True)
+
+
+def test_dismiss_returns_the_empty_dialog_slot(kiosk_app):
+    client = kiosk_app.test_client()
+    assert client.get("/checkin/dismiss", headers=HX).get_data(as_text=True).strip() == '<div id="dialog"></div>'
+    assert client.get("/checkin/dismiss").status_code == 303

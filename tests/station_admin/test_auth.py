@@ -1,0 +1,78 @@
+"""Staff sign-in and roles: every staff route refuses strangers and the wrong role."""
+
+from __future__ import annotations
+
+import pytest
+
+from station_admin.models import StaffUser
+from tests.conftest import csrf_of
+
+
+def login(client, username, password, next_url=None):
+    client.get("/auth/login")
+    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_of(client)})
+
+
+def test_dashboard_needs_a_login(central_app):
+    response = central_app.test_client().get("/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_wrong_password_says_so_in_chinese(central_app):
+    client = central_app.test_client()
+    response = login(client, "admin", "nope")
+    assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
+    with client.session_transaction() as s:
+        assert "user_id" not in s
+
+
+def test_oversized_and_empty_input_is_refused(central_app):
+    client = central_app.test_client()
+    assert login(client, "admin" * 10000, "x" * 100000).status_code in (401, 413)
+    assert login(client, "", "").status_code == 401
+
+
+def test_login_without_csrf_is_refused(central_app):
+    client = central_app.test_client()
+    response = client.post("/auth/login", data={"username": "admin", "password": "admin-demo"})
+    assert response.status_code == 400
+
+
+def test_login_goes_where_the_user_was_going_but_never_off_site(central_app):
+    client = central_app.test_client()
+    assert login(client, "admin", "admin-demo", "/dashboard/stations").headers["Location"] == "/dashboard/stations"
+    client = central_app.test_client()
+    assert login(client, "admin", "admin-demo", "//evil.example/").headers["Location"] == "/"
+
+
+def test_logout(central_app):
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    client.get("/")  # signing in starts a new session with a new anti-forgery token
+    assert client.post("/auth/logout", data={"csrf_token": csrf_of(client)}).status_code == 303
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_user_cannot_sign_in(central_app):
+    with central_app.app_context():
+        from station_admin.models import db
+
+        with db.connection_context():
+            StaffUser.update(active=False).where(StaffUser.username == "manager").execute()
+    assert login(central_app.test_client(), "manager", "manager-demo").status_code == 401
+
+
+@pytest.mark.parametrize("role, status", [("admin", 200), ("federation", 200), ("manager", 200), ("caseworker", 403)])
+def test_roles_on_the_dashboard(central_app, role, status):
+    with central_app.app_context():
+        from station_admin.models import db
+
+        with db.connection_context():
+            user = StaffUser(username=f"u-{role}", display_name=role, role=role)
+            user.set_password("pw-123456")
+            user.save()
+    client = central_app.test_client()
+    login(client, f"u-{role}", "pw-123456")
+    assert client.get("/").status_code == status
+    assert client.get("/api/v1/stations").status_code == status

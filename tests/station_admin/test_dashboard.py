@@ -1,0 +1,83 @@
+"""The live dashboard and the JSON API: scope by role, page and fragment, live state from real devices."""
+
+from __future__ import annotations
+
+import random
+
+from devices.agents.charger import ChargerAgent
+from devices.agents.people_counter import PeopleCounterAgent
+from devices.simulators.charger import SimulatedChargerHardware
+from station_admin.ingest import IngestWorker
+from station_admin.seed import DEMO_TOKEN
+from tests.conftest import wait_until
+from tests.htmx import HX, assert_fragment_and_page
+from tests.station_admin.test_auth import login
+
+
+def codes(html):
+    import re
+
+    return re.findall(r'data-station="([a-z0-9-]+)"', html)
+
+
+def test_admin_sees_every_station_manager_only_theirs(central_app):
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    assert codes(client.get("/").get_data(as_text=True)) == ["xh-caohejing", "xh-longhua", "xh-xujiahui"]
+    client = central_app.test_client()
+    login(client, "manager", "manager-demo")
+    assert codes(client.get("/").get_data(as_text=True)) == ["xh-caohejing", "xh-xujiahui"]
+    client = central_app.test_client()
+    login(client, "federation", "federation-demo")
+    assert len(codes(client.get("/").get_data(as_text=True))) == 3
+
+
+def test_dashboard_fragment_is_the_page_part(central_app):
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    fragment = assert_fragment_and_page(client, "/dashboard/stations", "stations")
+    assert "从未连接" in fragment  # nothing has connected yet
+
+
+def test_api_with_bearer_token_and_without(central_app):
+    client = central_app.test_client()
+    body = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).get_json()
+    assert [s["code"] for s in body["stations"]] == ["xh-caohejing", "xh-longhua", "xh-xujiahui"]
+    first = body["stations"][0]
+    assert first["online"] is False and first["charger_slots"] == ["offline"] * 8 and first["people_inside"] is None
+    assert client.get("/api/v1/stations").status_code == 401
+    assert client.get("/api/v1/stations", headers={"Authorization": "Bearer wst_wrong"}).status_code == 401
+    login(client, "manager", "manager-demo")
+    assert len(client.get("/api/v1/stations").get_json()["stations"]) == 2
+
+
+def test_simulated_devices_show_on_the_dashboard(shared_mosquitto, central_app, central_settings, running):
+    settings = central_settings(shared_mosquitto.url)
+    worker = running.start(IngestWorker(settings))
+    wait_until(worker.link.connected.is_set, message="ingest connected")
+    counter = running.start(PeopleCounterAgent(settings.broker, "xh-longhua"))
+    hardware = SimulatedChargerHardware(4, random.Random(7))
+    charger = running.start(ChargerAgent(settings.broker, "xh-longhua", hardware))
+    wait_until(lambda: counter.link.connected.is_set() and charger.link.connected.is_set(), message="devices up")
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+
+    def card():
+        from tests.htmx import element
+
+        html = client.get("/dashboard/stations", headers=HX).get_data(as_text=True)
+        return element(html, "stations").split('data-station="xh-longhua"')[1].split("</article>")[0]
+
+    counter.crossed(entered=3)
+    wait_until(lambda: 'data-testid="people">3 / 12<' in card(), message="3 people on the dashboard")
+    hardware.set_enabled(2, False)
+    hardware.slots[3].status = hardware.slots[3].status.FAULTED
+    charger.poll()
+    wait_until(lambda: 'data-status="unavailable"' in card() and 'data-status="faulted"' in card(),
+               message="slot changes on the dashboard")
+    assert card().count('data-status="available"') == 2
+    counter.crossed(exited=1)
+    wait_until(lambda: 'data-testid="people">2 / 12<' in card(), message="2 people on the dashboard")
+
+    charger.stop()  # a clean stop says offline: every slot shows offline
+    wait_until(lambda: card().count('data-status="offline"') == 4, message="slots offline")
