@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, redirect, session, url_for
 
-from waystation.web import wants_language
+from waystation.web import switch_language
 
 bp = Blueprint("screen", __name__, url_prefix="/screen")
 
@@ -12,11 +12,7 @@ bp = Blueprint("screen", __name__, url_prefix="/screen")
 @bp.post("/language")
 def language():
     """Switch the screen language for this session."""
-    lang = request.form.get("lang", "")
-    if not wants_language(lang):
-        abort(400)
-    session["lang"] = lang
-    return redirect(url_for("home.index"), 303)
+    return switch_language(url_for("home.index"))
 
 
 @bp.get("/reset")

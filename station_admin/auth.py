@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from station_admin.models import ApiToken, StaffUser
-from waystation.web import translate, wants_language
+from waystation.web import switch_language, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -57,7 +57,8 @@ def login():
             session["user_id"] = user.id
             log.info("staff user %s signed in", user.username)
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.index"), 303)
+            local = target.startswith("/") and not target.startswith("//")
+            return redirect(target if local else url_for("dashboard.index"), 303)
         error = translate("admin.login_failed")
         log.info("failed sign-in for %r", request.form.get("username", "")[:100])
     return render_template("station_admin/auth/login.html", error=error), 401 if error else 200
@@ -73,8 +74,4 @@ def logout():
 @bp.post("/language")
 def language():
     """Switch the interface language for this session."""
-    lang = request.form.get("lang", "")
-    if not wants_language(lang):
-        abort(400)
-    session["lang"] = lang
-    return redirect(url_for("dashboard.index"), 303)
+    return switch_language(url_for("dashboard.index"))

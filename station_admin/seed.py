@@ -13,7 +13,8 @@ DEMO_STATIONS = [
     # code, name zh, name en, address, lat, lon (WGS84), seats, charger slots
     ("xh-xujiahui", "徐家汇爱心驿站", "Xujiahui Rest Station", "徐汇区虹桥路1号", 31.1952, 121.4367, 20, 8),
     ("xh-caohejing", "漕河泾职工幸福驿站", "Caohejing Workers' Station", "徐汇区宜山路900号", 31.1717, 121.4019, 30, 8),
-    ("xh-longhua", "龙华环卫驿站", "Longhua Sanitation Workers' Station", "徐汇区龙华中路600号", 31.1781, 121.4513, 12, 4),
+    ("xh-longhua", "龙华环卫驿站", "Longhua Sanitation Workers' Station", "徐汇区龙华中路600号",
+     31.1781, 121.4513, 12, 4),
 ]
 DEMO_USERS = [
     # username, password, display name, role

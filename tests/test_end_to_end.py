@@ -157,7 +157,7 @@ def test_invalid_payloads_are_logged_and_dropped_and_ingest_keeps_working(
     assert [r.event_id for r in rows] == [good.event_id]
     dropped = [r for r in caplog.records if "dropped invalid message" in r.getMessage()]
     assert len(dropped) == len(BAD_MESSAGES), [r.getMessage() for r in dropped]
-    for (_, topic, _), record in zip(BAD_MESSAGES, dropped):
+    for (_, topic, _), record in zip(BAD_MESSAGES, dropped, strict=True):
         assert f"{topic_root}/{topic}" in record.getMessage()
     from station_admin.models import ChargerSlotState, StationLive, db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,13 +47,13 @@ class UTCDateTimeField(peewee.DateTimeField):
 
     def db_value(self, value):
         if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return super().db_value(value)
 
     def python_value(self, value):
         value = super().python_value(value)
         if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -79,7 +79,7 @@ def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:
                 continue
             with db.atomic():
                 up(db)
-                SchemaVersion.create(number=number, name=name, applied_at=datetime.now(timezone.utc))
+                SchemaVersion.create(number=number, name=name, applied_at=datetime.now(UTC))
             log.info("applied migration %04d %s", number, name)
             applied.append(number)
         return applied

@@ -144,7 +144,7 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
 
         print()
         print(f"Central dashboard:  http://127.0.0.1:{central_port}/")
-        for code, zh, en, port in kiosks:
+        for _, zh, en, port in kiosks:
             print(f"Kiosk {zh} ({en}):  http://127.0.0.1:{port}/")
         print(f"MQTT broker:        {env['WAYSTATION_BROKER_URL']}")
         print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import Flask, abort, g, redirect, render_template, request, session
 from flask_htmx import HTMX
 
 from waystation.paths import STATIC_DIR, TEMPLATES_DIR
@@ -96,6 +96,10 @@ def page_or_fragment(page: str, fragment: str, **context) -> str:
     return render_template(fragment if htmx and not htmx.boosted else page, **context)
 
 
-def wants_language(lang: str) -> bool:
-    """Whether a submitted language code is one the screens speak."""
-    return lang in LANGUAGES
+def switch_language(back_to: str):
+    """Set the session's language from the submitted form and go back; 400 for a language we do not speak."""
+    lang = request.form.get("lang", "")
+    if lang not in LANGUAGES:
+        abort(400)
+    session["lang"] = lang
+    return redirect(back_to, 303)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 16384
@@ -23,6 +23,7 @@ class TopicPattern:
     def __init__(self, template: str):
         self.template = template
         self._parts = template.split("/")
+        self.names = tuple(p[1:-1].partition(":")[0] for p in self._parts if p.startswith("{"))
 
     @property
     def filter(self) -> str:
@@ -57,13 +58,26 @@ class TopicPattern:
         if len(parts) != len(self._parts):
             return None
         found: dict[str, Any] = {}
-        for want, got in zip(self._parts, parts):
+        for want, got in zip(self._parts, parts, strict=True):
             if want.startswith("{"):
                 name, _, kind = want[1:-1].partition(":")
                 found[name] = _check_part(name, kind, got)
             elif want != got:
                 return None
         return found
+
+
+class Message:
+    """Base of every family's frozen message class: QoS, retain flag, and the topic from its fields."""
+
+    PATTERN: ClassVar[TopicPattern]
+    QOS: ClassVar[int] = 1
+    RETAIN: ClassVar[bool] = False
+
+    @property
+    def topic(self) -> str:
+        """The topic below the root, from the family's pattern and this message's fields."""
+        return self.PATTERN.format(**{name: getattr(self, name) for name in self.PATTERN.names})
 
 
 def _check_part(name: str, kind: str, value: str) -> str | int:
@@ -126,7 +140,7 @@ def get_time(obj: dict, name: str = "ts") -> datetime:
     if not isinstance(value, str) or not value.endswith("Z"):
         raise ProtocolError(f"field {name} must be an ISO 8601 UTC time ending in Z, got {value!r}")
     try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise ProtocolError(f"field {name} is not a valid time: {value!r}") from None
 
@@ -143,11 +157,11 @@ def get_text(obj: dict, name: str, *, max_len: int = 200) -> dict[str, str]:
 
 def format_time(moment: datetime) -> str:
     """A datetime as the wire's UTC ISO 8601 form with milliseconds."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def utcnow() -> datetime:
     """Now, in UTC, to the millisecond (what survives a round trip through the wire)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
 from typing import ClassVar
 
-from devices.protocol._base import TopicPattern, decode, encode, get_str
+from devices.protocol._base import Message, TopicPattern, decode, encode, get_str
 
 PATTERN = TopicPattern("station/{station}/availability/{device}")
 
@@ -21,20 +20,16 @@ class DeviceKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Availability:
+class Availability(Message):
     """A device's connection state, published on connect and set as its Last Will."""
 
-    QOS: ClassVar[int] = 1
+    PATTERN: ClassVar[TopicPattern] = PATTERN
     RETAIN: ClassVar[bool] = True
 
     station: str
     device: str
     kind: DeviceKind
     online: bool
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station, device=self.device)
 
     def to_payload(self) -> bytes:
         return encode({"kind": self.kind.value, "state": "online" if self.online else "offline"})

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-
 from typing import ClassVar
 
-from devices.protocol._base import TopicPattern, decode, encode, format_time, get_int, get_str, get_time
+from devices.protocol._base import Message, TopicPattern, decode, encode, format_time, get_int, get_str, get_time
 
 PATTERN = TopicPattern("station/{station}/charger/{slot:int}")
 MAX_POWER_W = 5_000
@@ -30,10 +29,10 @@ OFFLINE = "offline"
 
 
 @dataclass(frozen=True)
-class ChargerSlotState:
+class ChargerSlotState(Message):
     """One slot of a station's e-bike charger controller."""
 
-    QOS: ClassVar[int] = 1
+    PATTERN: ClassVar[TopicPattern] = PATTERN
     RETAIN: ClassVar[bool] = True
 
     station: str
@@ -43,10 +42,6 @@ class ChargerSlotState:
     energy_wh: int
     ts: datetime
     fault: str | None = None
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station, slot=self.slot)
 
     def to_payload(self) -> bytes:
         fields = {

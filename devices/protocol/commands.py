@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-
 from typing import ClassVar
 
 from devices.protocol._base import (
-    EVENT_ID_RE, ProtocolError, TopicPattern, decode, encode, format_time, get_int, get_str, get_text,
+    EVENT_ID_RE,
+    Message,
+    ProtocolError,
+    TopicPattern,
+    decode,
+    encode,
+    format_time,
+    get_int,
+    get_str,
+    get_text,
     get_time,
 )
 
@@ -38,11 +46,10 @@ NAMES = {
 
 
 @dataclass(frozen=True)
-class Command:
+class Command(Message):
     """Something central asks a station's kiosk or device to do."""
 
-    QOS: ClassVar[int] = 1
-    RETAIN: ClassVar[bool] = False
+    PATTERN: ClassVar[TopicPattern] = PATTERN
 
     station: str
     device: str
@@ -51,20 +58,15 @@ class Command:
     ts: datetime
     args: dict = field(default_factory=dict)
 
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station, device=self.device)
-
     def to_payload(self) -> bytes:
         return encode({"id": self.command_id, "ts": format_time(self.ts), "name": self.name, "args": self.args})
 
 
 @dataclass(frozen=True)
-class CommandReply:
+class CommandReply(Message):
     """The device's answer to a command: accepted, or rejected with a reason."""
 
-    QOS: ClassVar[int] = 1
-    RETAIN: ClassVar[bool] = False
+    PATTERN: ClassVar[TopicPattern] = REPLY_PATTERN
 
     station: str
     device: str
@@ -72,10 +74,6 @@ class CommandReply:
     accepted: bool
     ts: datetime
     reason: str | None = None
-
-    @property
-    def topic(self) -> str:
-        return REPLY_PATTERN.format(station=self.station, device=self.device)
 
     def to_payload(self) -> bytes:
         fields = {"id": self.command_id, "ts": format_time(self.ts),

@@ -15,7 +15,16 @@ from datetime import datetime
 from typing import ClassVar, Protocol
 
 from devices.protocol._base import (
-    EVENT_ID_RE, ProtocolError, TopicPattern, decode, encode, format_time, get_int, get_str, get_time,
+    EVENT_ID_RE,
+    Message,
+    ProtocolError,
+    TopicPattern,
+    decode,
+    encode,
+    format_time,
+    get_int,
+    get_str,
+    get_time,
 )
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
@@ -57,11 +66,10 @@ KINDS = {body.KIND: body for body in (CheckIn,)}
 
 
 @dataclass(frozen=True)
-class StationEvent:
+class StationEvent(Message):
     """One kiosk event with its envelope."""
 
-    QOS: ClassVar[int] = 1
-    RETAIN: ClassVar[bool] = False
+    PATTERN: ClassVar[TopicPattern] = PATTERN
 
     station: str
     event_id: str
@@ -72,10 +80,6 @@ class StationEvent:
     @property
     def kind(self) -> str:
         return self.body.KIND
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station, kind=self.kind)
 
     def to_payload(self) -> bytes:
         return encode({"id": self.event_id, "seq": self.seq, "ts": format_time(self.ts),

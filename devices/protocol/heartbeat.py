@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import ClassVar
 
-from devices.protocol._base import TopicPattern, decode, encode, format_time, get_int, get_time
+from devices.protocol._base import Message, TopicPattern, decode, encode, format_time, get_int, get_time
 
 PATTERN = TopicPattern("station/{station}/heartbeat/{device}")
 
 
 @dataclass(frozen=True)
-class Heartbeat:
+class Heartbeat(Message):
     """Alive at `ts`; `outbox_pending` is the kiosk's count of events not yet acknowledged."""
 
+    PATTERN: ClassVar[TopicPattern] = PATTERN
     QOS: ClassVar[int] = 0
     RETAIN: ClassVar[bool] = True
 
@@ -23,10 +23,6 @@ class Heartbeat:
     device: str
     ts: datetime
     outbox_pending: int = 0
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station, device=self.device)
 
     def to_payload(self) -> bytes:
         return encode({"ts": format_time(self.ts), "outbox_pending": self.outbox_pending})

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import ClassVar
 
-from devices.protocol._base import TopicPattern, decode, encode, format_time, get_int, get_time
+from devices.protocol._base import Message, TopicPattern, decode, encode, format_time, get_int, get_time
 
 PATTERN = TopicPattern("station/{station}/occupancy")
 MAX_PEOPLE = 10_000
 
 
 @dataclass(frozen=True)
-class Occupancy:
+class Occupancy(Message):
     """People inside a station now, and the counter's totals in and out since local midnight."""
 
-    QOS: ClassVar[int] = 1
+    PATTERN: ClassVar[TopicPattern] = PATTERN
     RETAIN: ClassVar[bool] = True
 
     station: str
@@ -25,10 +24,6 @@ class Occupancy:
     entered_today: int
     exited_today: int
     ts: datetime
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station)
 
     def to_payload(self) -> bytes:
         return encode({

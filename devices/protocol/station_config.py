@@ -7,19 +7,18 @@ when it starts with no network.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import ClassVar
 
-from devices.protocol._base import TopicPattern, decode, encode, get_int, get_text
+from devices.protocol._base import Message, TopicPattern, decode, encode, get_int, get_text
 
 PATTERN = TopicPattern("station/{station}/config")
 
 
 @dataclass(frozen=True)
-class StationConfig:
+class StationConfig(Message):
     """What a kiosk needs to know about its own station."""
 
-    QOS: ClassVar[int] = 1
+    PATTERN: ClassVar[TopicPattern] = PATTERN
     RETAIN: ClassVar[bool] = True
 
     station: str
@@ -27,10 +26,6 @@ class StationConfig:
     district: dict[str, str]
     capacity: int
     charger_slots: int
-
-    @property
-    def topic(self) -> str:
-        return PATTERN.format(station=self.station)
 
     def to_payload(self) -> bytes:
         return encode({"name": self.name, "district": self.district, "capacity": self.capacity,

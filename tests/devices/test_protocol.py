@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from devices import protocol
-from devices.protocol import ProtocolError, availability, charger, commands, events, heartbeat, occupancy
-from devices.protocol import station_config
+from devices.protocol import (
+    ProtocolError,
+    availability,
+    charger,
+    commands,
+    events,
+    heartbeat,
+    occupancy,
+    station_config,
+)
 
-TS = datetime(2026, 11, 21, 6, 30, 0, 123000, tzinfo=timezone.utc)
+TS = datetime(2026, 11, 21, 6, 30, 0, 123000, tzinfo=UTC)
 
 ROUND_TRIPS = [
     (availability, availability.Availability("xh-longhua", "counter", availability.DeviceKind.PEOPLE_COUNTER, True)),
@@ -76,7 +84,7 @@ def test_invalid_checkin_bodies(data, reason):
 
 def test_topic_parts_are_checked_both_ways():
     with pytest.raises(ProtocolError, match="station"):
-        occupancy.Occupancy("Bad Station", 1, 0, 0, TS).topic
+        _ = occupancy.Occupancy("Bad Station", 1, 0, 0, TS).topic
     with pytest.raises(ProtocolError, match="slot"):
         charger.PATTERN.match("station/s1/charger/0")
     assert charger.PATTERN.filter == "station/+/charger/+"

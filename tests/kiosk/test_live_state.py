@@ -1,4 +1,4 @@
-"""The kiosk follows its station over MQTT: config, people inside, charger slots; stale or bad messages change nothing."""
+"""The kiosk follows its station over MQTT: config, people, charger slots; stale or bad messages change nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def test_kiosk_shows_what_its_station_reports(shared_mosquitto, topic_root, runn
     publish(shared_mosquitto, topic_root, station_config.StationConfig(
         "xh-xujiahui", {"zh": "徐家汇爱心驿站", "en": "Xujiahui"}, {"zh": "徐汇区总工会", "en": "Xuhui"}, 20, 3))
     publish(shared_mosquitto, topic_root, occupancy.Occupancy("xh-xujiahui", 6, 6, 0, now))
-    publish(shared_mosquitto, topic_root, charger.ChargerSlotState("xh-xujiahui", 1, charger.SlotStatus.CHARGING, 300, 20, now))
+    publish(shared_mosquitto, topic_root,
+            charger.ChargerSlotState("xh-xujiahui", 1, charger.SlotStatus.CHARGING, 300, 20, now))
     # Another station's state must not leak onto this kiosk.
     publish(shared_mosquitto, topic_root, occupancy.Occupancy("xh-longhua", 11, 11, 0, now))
     running.start(KioskNode(kiosk_settings(shared_mosquitto.url)))
@@ -38,6 +39,7 @@ def test_kiosk_shows_what_its_station_reports(shared_mosquitto, topic_root, runn
     # A late retransmission of an older reading, then a malformed one: neither changes the screen.
     publish(shared_mosquitto, topic_root, occupancy.Occupancy("xh-xujiahui", 2, 2, 0, now))
     mosquitto_pub(shared_mosquitto.port, f"{topic_root}/station/xh-xujiahui/occupancy", b'{"v":1,"inside":"lots"}')
-    publish(shared_mosquitto, topic_root, charger.ChargerSlotState("xh-xujiahui", 2, charger.SlotStatus.AVAILABLE, 0, 0, now))
+    publish(shared_mosquitto, topic_root,
+            charger.ChargerSlotState("xh-xujiahui", 2, charger.SlotStatus.AVAILABLE, 0, 0, now))
     wait_until(lambda: 'data-testid="slots-free">1<' in live(), message="slot 2 free")
     assert 'data-testid="free-seats">11<' in live()

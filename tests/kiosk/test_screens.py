@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.models import CheckIn, ChargerSlot, OutboxEvent, StationInfo
+from kiosk.models import ChargerSlot, CheckIn, OutboxEvent, StationInfo
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page
 
