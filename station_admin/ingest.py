@@ -20,7 +20,7 @@ import peewee
 from devices import protocol
 from devices.mqtt import MqttLink
 from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, utcnow
-from station_admin.models import CheckIn, ChargerSlotState, DeviceState, StationEvent, StationLive, db
+from station_admin.models import ChargerSlotState, CheckIn, DeviceState, StationEvent, StationLive, db
 
 log = logging.getLogger(__name__)
 
