@@ -1,0 +1,107 @@
+"""The central dashboard in a real browser: sign in, see your stations, watch them change live."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from devices.protocol.availability import Availability, DeviceKind
+from devices.protocol.charger import SlotStatus
+from tests.browser.conftest import DESKTOP, charger_online, occupancy, publish, slot
+
+pytestmark = pytest.mark.browser
+
+ALL_STATIONS = ["xh-xujiahui", "xh-caohejing", "xh-longhua"]
+
+
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(base_url + "/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def station_codes(page) -> list[str]:
+    """The stations on the dashboard, in the order of their cards."""
+    return page.locator("article.station").evaluate_all("els => els.map(e => e.dataset.station)")
+
+
+def test_dashboard_needs_a_login(central, open_page):
+    page = open_page(DESKTOP)
+    page.goto(central.url + "/")
+    assert page.url.startswith(central.url + "/auth/login")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    expect(page.get_by_label("用户名")).to_be_visible()
+    expect(page.get_by_label("密码")).to_have_attribute("type", "password")
+
+
+def test_wrong_password_shows_the_error_in_chinese(central, open_page):
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "admin", "not-the-password")
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确。")
+    assert "/auth/login" in page.url
+    expect(page.locator("article.station")).to_have_count(0)
+
+
+def test_admin_sees_all_three_demo_stations(central, open_page):
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "admin", "admin-demo")
+    expect(page.get_by_role("heading", name="驿站实时看板")).to_be_visible()
+    assert page.url == central.url + "/"
+    expect(page.locator("header.top")).to_contain_text("系统管理员")
+    expect(page.locator("article.station")).to_have_count(3)
+    assert station_codes(page) == sorted(ALL_STATIONS)
+    expect(page.locator("#stations .meta")).to_contain_text("共 3 个驿站")
+    card = page.locator('article[data-station="xh-xujiahui"]')
+    expect(card.locator("h2")).to_have_text("徐家汇爱心驿站")
+    expect(card.get_by_test_id("online")).to_have_text("从未连接")
+    expect(card.get_by_test_id("people")).to_have_text("— / 20")
+
+
+def test_manager_sees_only_their_two_stations(central, open_page):
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "manager", "manager-demo")
+    expect(page.locator("article.station")).to_have_count(2)
+    assert station_codes(page) == sorted(ALL_STATIONS[:2])
+    expect(page.locator('article[data-station="xh-longhua"]')).to_have_count(0)
+    # The live refresh keeps to the manager's scope too.
+    page.wait_for_timeout(1_500)
+    expect(page.locator("article.station")).to_have_count(2)
+
+
+def test_a_card_changes_live_when_the_station_reports(central, open_page, shared_mosquitto, topic_root):
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "admin", "admin-demo")
+    card = page.locator('article[data-station="xh-longhua"]')
+    expect(card.get_by_test_id("people")).to_have_text("— / 12")
+    expect(card.locator(".slot")).to_have_count(4)
+    expect(card.locator(".slot.s-offline")).to_have_count(4)
+    page.evaluate("window.__sameDocument = true")
+    history_before = page.evaluate("history.length")
+
+    port = shared_mosquitto.port
+    publish(port, topic_root, Availability("xh-longhua", "kiosk", DeviceKind.KIOSK, True))
+    publish(port, topic_root, occupancy(inside=11, station="xh-longhua"))
+    expect(card.get_by_test_id("people")).to_have_text("11 / 12", timeout=2_000)
+    expect(card.get_by_test_id("online")).to_have_text("在线", timeout=2_000)
+    expect(card.locator(".meter span.hot")).to_have_count(1)  # 92 % full
+
+    publish(port, topic_root, charger_online("xh-longhua"))
+    publish(port, topic_root, slot(1, SlotStatus.CHARGING, station="xh-longhua"))
+    publish(port, topic_root, slot(2, SlotStatus.AVAILABLE, station="xh-longhua"))
+    publish(port, topic_root, slot(3, SlotStatus.FAULTED, station="xh-longhua"))
+    expect(card.locator('.slot[data-status="charging"]')).to_have_count(1, timeout=2_000)
+    expect(card.locator(".slot").nth(0)).to_have_attribute("data-status", "charging")
+    expect(card.locator(".slot").nth(1)).to_have_attribute("data-status", "available")
+    expect(card.locator(".slot").nth(2)).to_have_attribute("data-status", "faulted")
+    expect(card.locator(".slot").nth(3)).to_have_attribute("data-status", "offline")  # never reported
+    expect(card.locator(".legend")).to_contain_text("故障 1")
+
+    publish(port, topic_root, occupancy(inside=4, station="xh-longhua"))
+    expect(card.get_by_test_id("people")).to_have_text("4 / 12", timeout=2_000)
+    # The other stations did not move.
+    expect(page.locator('article[data-station="xh-xujiahui"]').get_by_test_id("people")).to_have_text("— / 20")
+
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.evaluate("history.length") == history_before
