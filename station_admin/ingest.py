@@ -64,8 +64,10 @@ class IngestWorker:
                 try:
                     self.store(batch)
                     break
-                except peewee.DatabaseError:
-                    # Keep the batch unacknowledged and try again: the database may be restarting.
+                except peewee.PeeweeException:
+                    # Keep the batch unacknowledged and try again: the database may be restarting. A
+                    # connection the server killed fails the rollback with InterfaceError, which is no
+                    # DatabaseError; the connection is discarded either way and the retry opens a new one.
                     log.exception("could not store a batch of %d messages; retrying in %.1f s", len(batch), backoff)
                     self._stop.wait(backoff)
                     backoff = min(backoff * 2, 30)
