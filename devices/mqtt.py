@@ -56,6 +56,9 @@ class MqttLink:
         self.root = broker_settings.topic_root
         self.address = parse_broker_url(broker_settings.url)
         self.connected = threading.Event()
+        # Set once the broker has granted every subscription of the current connection.
+        self.subscribed = threading.Event()
+        self._pending_subscriptions: set[int] = set()
         self._v5 = broker_settings.protocol == "5"
         self._persistent = persistent_session
         self._keepalive = broker_settings.keepalive
@@ -76,6 +79,7 @@ class MqttLink:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_subscribe = self._on_subscribe
         self._offline = offline
 
     def full(self, relative: str) -> str:
@@ -95,7 +99,8 @@ class MqttLink:
             topic_filter = f"$share/{shared_group}/{topic_filter}"
         self._subscriptions.append((topic_filter, qos))
         if self.connected.is_set():
-            self.client.subscribe(topic_filter, qos)
+            self.subscribed.clear()
+            self._pending_subscriptions.add(self.client.subscribe(topic_filter, qos)[1])
 
     def on_connect(self, hook: Callable[[], None]) -> None:
         """Run `hook` (in the network thread) after every successful connect."""
@@ -153,17 +158,33 @@ class MqttLink:
             log.warning("broker refused the connection: %s", reason_code)
             return
         log.info("connected to the broker (session present: %s)", flags.session_present)
-        for topic_filter, qos in self._subscriptions:
-            client.subscribe(topic_filter, qos)
+        self.subscribed.clear()
+        self._pending_subscriptions = {client.subscribe(topic_filter, qos)[1]
+                                       for topic_filter, qos in self._subscriptions}
+        if not self._pending_subscriptions:
+            self.subscribed.set()
         if self._online is not None:
             self.publish(self._online)
         self.connected.set()
         for hook in self._connect_hooks:
             hook()
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("the broker refused a subscription: %s", refused)
+            return
+        self._pending_subscriptions.discard(mid)
+        if not self._pending_subscriptions:
+            self.subscribed.set()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
-        log.warning("disconnected from the broker: %s", reason_code)
+        self.subscribed.clear()
+        if reason_code.is_failure:
+            log.warning("disconnected from the broker: %s", reason_code)
+        else:
+            log.info("disconnected from the broker: %s", reason_code)
         for hook in self._disconnect_hooks:
             hook()
 

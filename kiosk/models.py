@@ -88,14 +88,20 @@ class CheckIn(BaseModel):
 
 
 class OutboxEvent(BaseModel):
-    """An event waiting for (or past) the broker's acknowledgement; `seq` is the station-local sequence."""
+    """An event on its way to central; `seq` is the station-local sequence number.
+
+    `sent_at` is set when the broker acknowledges it (PUBACK), `confirmed_at` when central's receipt
+    names it. Only a confirmed event is synced: one the broker acknowledged but central never
+    confirmed is sent again.
+    """
 
     seq = peewee.AutoField()
     event_id = peewee.CharField(unique=True)
     kind = peewee.CharField()
     occurred_at = UTCDateTimeField()
     data = peewee.TextField()
-    sent_at = UTCDateTimeField(null=True, index=True)
+    sent_at = UTCDateTimeField(null=True)
+    confirmed_at = UTCDateTimeField(null=True, index=True)
     attempts = peewee.IntegerField(default=0)
 
     @classmethod
@@ -105,18 +111,32 @@ class OutboxEvent(BaseModel):
                           data=json.dumps(body.to_fields()))
 
     @classmethod
-    def pending(cls, limit: int):
-        """The oldest unsent events, in sequence order."""
-        return cls.select().where(cls.sent_at.is_null()).order_by(cls.seq).limit(limit)
+    def unsent(cls, limit: int):
+        """The oldest events the broker has not acknowledged yet, in sequence order."""
+        return (cls.select().where(cls.confirmed_at.is_null(), cls.sent_at.is_null())
+                .order_by(cls.seq).limit(limit))
+
+    @classmethod
+    def unconfirmed_since(cls, sent_before: datetime, limit: int):
+        """The oldest events the broker took before `sent_before` that central has not confirmed."""
+        return (cls.select().where(cls.confirmed_at.is_null(), cls.sent_at < sent_before)
+                .order_by(cls.seq).limit(limit))
 
     @classmethod
     def pending_count(cls) -> int:
-        return cls.select().where(cls.sent_at.is_null()).count()
+        """Events central has not confirmed: what the "not synced" badge shows."""
+        return cls.select().where(cls.confirmed_at.is_null()).count()
 
     @classmethod
     def mark_sent(cls, seqs, sent_at: datetime) -> int:
-        """Mark events acknowledged by the broker."""
-        return cls.update(sent_at=sent_at).where(cls.seq.in_(list(seqs)), cls.sent_at.is_null()).execute()
+        """Record the broker's acknowledgement of these events."""
+        return cls.update(sent_at=sent_at, attempts=cls.attempts + 1).where(cls.seq.in_(list(seqs))).execute()
+
+    @classmethod
+    def mark_confirmed(cls, event_ids, confirmed_at: datetime) -> int:
+        """Record central's receipt for these events (ids this kiosk never sent are ignored)."""
+        return (cls.update(confirmed_at=confirmed_at)
+                .where(cls.event_id.in_(list(event_ids)), cls.confirmed_at.is_null()).execute())
 
     def to_message(self, station_id: str) -> events.StationEvent:
         """The wire message for this row (the body is checked again on the way out)."""

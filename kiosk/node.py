@@ -21,7 +21,8 @@ class KioskNode:
         )
         self.listener = StationListener(self.link, k.station_id)
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
-                                         ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds)
+                                         ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
+                                         confirm_timeout_s=k.confirm_timeout_s)
 
     def start(self) -> None:
         """Connect (in the background) and start draining the outbox."""

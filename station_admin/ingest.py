@@ -19,8 +19,9 @@ import peewee
 
 from devices import protocol
 from devices.mqtt import MqttLink
-from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, utcnow
+from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, receipts, utcnow
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, StationEvent, StationLive, db
+from waystation.db import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -55,27 +56,46 @@ class IngestWorker:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            batch = self._next_batch()
-            if not batch:
-                continue
-            backoff = 0.5
+        try:
             while not self._stop.is_set():
-                try:
-                    self.store(batch)
-                    break
-                except peewee.PeeweeException:
-                    # Keep the batch unacknowledged and try again: the database may be restarting. A
-                    # connection the server killed fails the rollback with InterfaceError, which is no
-                    # DatabaseError; the connection is discarded either way and the retry opens a new one.
-                    log.exception("could not store a batch of %d messages; retrying in %.1f s", len(batch), backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 30)
-            else:
-                return
-            for message in batch:
-                if message.qos > 0:
-                    self.link.ack(message.mid, message.qos)
+                batch = self._next_batch()
+                if not batch:
+                    continue
+                stored = self._store_until_done(batch)
+                if stored is None:
+                    return  # stopping: what is not acknowledged is delivered again
+                self._send_receipts(stored)
+                for message in batch:
+                    if message.qos > 0:
+                        self.link.ack(message.mid, message.qos)
+        finally:
+            _discard_connection()
+
+    def _store_until_done(self, batch: list) -> dict[str, list[str]] | None:
+        """Store a batch, retrying with backoff while the database fails; None if told to stop first."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                # One connection for the worker thread, kept between batches (opening one per batch
+                # costs a WAL checkpoint on SQLite and a connect on PostgreSQL).
+                db.connect(reuse_if_open=True)
+                return self.store(batch)
+            except peewee.PeeweeException:
+                # Keep the batch unacknowledged and try again: the database may be restarting. A
+                # connection the server killed fails the rollback with InterfaceError, which is no
+                # DatabaseError; the connection is discarded and the retry opens a new one.
+                log.exception("could not store a batch of %d messages; retrying in %.1f s", len(batch), backoff)
+                _discard_connection()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30)
+        return None
+
+    def _send_receipts(self, stored: dict[str, list[str]]) -> None:
+        """Tell each station which of its events are now stored (after the commit, before the ack)."""
+        now = utcnow()
+        for station, event_ids in stored.items():
+            for receipt in receipts.for_events(station, event_ids, now):
+                self.link.publish(receipt)
 
     def _next_batch(self) -> list:
         try:
@@ -107,43 +127,38 @@ class IngestWorker:
             log.warning("dropped invalid message on %s: %s", message.topic, e)
             return None
 
-    def store(self, batch: list) -> None:
-        """Apply a batch of MQTT messages in one transaction."""
+    def store(self, batch: list) -> dict[str, list[str]]:
+        """Apply a batch of MQTT messages in one transaction; the event ids stored, by station."""
         parsed = [m for m in (self.parse(message) for message in batch) if m is not None]
-        if not parsed:
-            return
-        with db.connection_context(), db.atomic():
-            on_events([m for m in parsed if isinstance(m, events.StationEvent)])
-            for m in parsed:
-                handler = STATE_HANDLERS.get(type(m))
-                if handler:
-                    handler(m)
-        self.stored_batches += 1
+        station_events = [m for m in parsed if isinstance(m, events.StationEvent)]
+        if parsed:
+            with db.atomic():
+                on_events(station_events)
+                for m in parsed:
+                    handler = STATE_HANDLERS.get(type(m))
+                    if handler:
+                        handler(m)
+            self.stored_batches += 1
+        stored: dict[str, list[str]] = {}
+        for event in station_events:
+            stored.setdefault(event.station, []).append(event.event_id)
+        return stored
 
 
 def on_events(batch: list[events.StationEvent]) -> int:
-    """Store events not seen before, with their effects; returns how many were new."""
-    if not batch:
-        return 0
-    unique = {e.event_id: e for e in batch}
-    known = {row.event_id for row in StationEvent.select(StationEvent.event_id)
-             .where(StationEvent.event_id.in_(list(unique)))}
-    new = [e for e in unique.values() if e.event_id not in known]
-    if not new:
-        return 0
+    """Store events not seen before, with their effects, in arrival order; returns how many were new."""
+    unique = list({e.event_id: e for e in batch}.values())
     now = utcnow()
-    StationEvent.insert_many([
+    new = insert_rows(db, StationEvent, [
         {"event_id": e.event_id, "station_code": e.station, "seq": e.seq, "kind": e.kind,
          "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False)}
-        for e in new
-    ]).on_conflict_ignore().as_rowcount().execute()
-    checkins = [e for e in new if isinstance(e.body, events.CheckIn)]
-    if checkins:
-        CheckIn.insert_many([
-            {"event_id": e.event_id, "station_code": e.station, "occurred_at": e.ts,
-             "method": e.body.method, "member_no": e.body.member_no}
-            for e in checkins
-        ]).on_conflict_ignore().as_rowcount().execute()
+        for e in unique
+    ], new_key="event_id")
+    insert_rows(db, CheckIn, [
+        {"event_id": e.event_id, "station_code": e.station, "occurred_at": e.ts,
+         "method": e.body.method, "member_no": e.body.member_no}
+        for e in unique if e.event_id in new and isinstance(e.body, events.CheckIn)
+    ])
     return len(new)
 
 
@@ -193,6 +208,15 @@ def on_command_reply(message: commands.CommandReply) -> None:
     """A device answered a command (commands with tracked outcomes come with station operations)."""
     log.info("command %s on %s/%s: %s %s", message.command_id, message.station, message.device,
              "accepted" if message.accepted else "rejected", message.reason or "")
+
+
+def _discard_connection() -> None:
+    """Close this thread's database connection, even a broken one (the next use opens a new one)."""
+    try:
+        if not db.is_closed():
+            db.close()
+    except peewee.PeeweeException:
+        log.debug("closing a broken database connection failed", exc_info=True)
 
 
 STATE_HANDLERS = {

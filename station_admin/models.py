@@ -147,9 +147,13 @@ class StationEvent(BaseModel):
 
 
 class CheckIn(BaseModel):
-    """A check-in at a station (anonymous, or by member card)."""
+    """A check-in at a station (anonymous, or by member card).
 
-    event_id = peewee.CharField(unique=True, max_length=32)
+    Written only for events StationEvent's unique index has just taken as new, in the same
+    transaction, so each event has at most one check-in without an index of its own to say so.
+    """
+
+    event_id = peewee.CharField(max_length=32)
     station_code = peewee.CharField()
     occurred_at = UTCDateTimeField()
     method = peewee.CharField()

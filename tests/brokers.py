@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -47,6 +48,9 @@ class MosquittoProcess:
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             f"log_dest file {self.workdir}/mosquitto.log",
+            # As root Mosquitto drops to the `mosquitto` user, which cannot write the test's private
+            # directory: persistence and the log would fail silently and a restart would lose sessions.
+            *(["user root"] if os.geteuid() == 0 else []),
             "",
         ]))
 

@@ -144,7 +144,8 @@ def kiosk_settings(tmp_path, topic_root):
     """Settings for a kiosk of station xh-xujiahui on a temporary SQLite file."""
     def build(broker_url: str = "mqtt://127.0.0.1:1", **sections):
         kiosk = {"station_id": "xh-xujiahui", "database_path": str(tmp_path / "kiosk-{station}.db"),
-                 "heartbeat_seconds": 1, "outbox_ack_timeout_s": 3, **sections.pop("kiosk", {})}
+                 "heartbeat_seconds": 1, "outbox_ack_timeout_s": 3, "confirm_timeout_s": 2,
+                 **sections.pop("kiosk", {})}
         broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
                   **sections.pop("broker", {})}
         return make_settings(kiosk=kiosk, broker=broker, **sections)

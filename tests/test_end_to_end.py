@@ -25,7 +25,7 @@ def start_ingest(running, central_settings, broker_url):
     models.db.initialize(open_database(settings.database.url))
     migrate(models.db, models.MIGRATIONS)
     worker = running.start(IngestWorker(settings))
-    wait_until(worker.link.connected.is_set, message="ingest connected")
+    wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     return worker
 
 

@@ -31,7 +31,7 @@ from kiosk.models import OutboxEvent
 from kiosk.node import KioskNode
 from station_admin.ingest import IngestWorker
 from station_admin.models import CheckIn, StationEvent
-from tests.brokers import MosquittoProcess, free_port, port_open
+from tests.brokers import free_port, port_open
 from tests.conftest import DATABASES, POSTGRES_URL, csrf_of, make_settings, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +212,7 @@ def start_ingest_in_process(running, central_settings, broker_url) -> IngestWork
     settings = central_settings(broker_url)
     use_central_db(settings.database.url)
     worker = running.start(IngestWorker(settings))
-    wait_until(worker.link.connected.is_set, message="ingest connected")
+    wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     return worker
 
 
@@ -392,22 +392,6 @@ def proxies():
         proxy.stop()
 
 
-@pytest.fixture
-def mosquitto(tmp_path):
-    """conftest's own-broker fixture, but one that can really save its state when the suite runs as root.
-
-    As root, Mosquitto drops to the `mosquitto` user, which cannot write into pytest's private tmp
-    directory: persistence (and the log file) then fail silently and a restarted broker has no sessions.
-    """
-    broker = MosquittoProcess(workdir=tmp_path / "mosquitto")
-    if os.geteuid() == 0:
-        with open(broker.conf, "a") as conf:
-            conf.write("user root\n")
-    broker.start()
-    yield broker
-    broker.cleanup()
-
-
 # --- 1. the ingest worker dies ----------------------------------------------------------------------
 
 @pytest.mark.timeout(240)
@@ -521,7 +505,7 @@ def test_broker_crash_while_kiosk_drains_a_backlog_loses_nothing(
     rows = assert_exactly_once(sent, station=KIOSK_STATION)
     assert [sent[r] for r in rows] == sorted(sent.values()), "central stored events out of order"
     with kiosk_app.app_context():
-        wait_until(lambda: OutboxEvent.pending_count() == 0, message="the outbox drained")
+        wait_until(lambda: OutboxEvent.pending_count() == 0, timeout=30, message="the outbox drained")
 
 
 # --- 4. the database dies under ingest --------------------------------------------------------------
@@ -627,7 +611,7 @@ def test_network_failure_between_kiosk_and_broker_loses_nothing(
     proxies.append(proxy)
     settings = make_settings(
         kiosk={"station_id": KIOSK_STATION, "database_path": str(tmp_path / "kiosk-{station}.db"),
-               "heartbeat_seconds": 1, "outbox_ack_timeout_s": 2, "outbox_window": 10},
+               "heartbeat_seconds": 1, "outbox_ack_timeout_s": 2, "outbox_window": 10, "confirm_timeout_s": 2},
         broker={"url": proxy.url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
                 "keepalive": 2})
     node = KioskNode(settings)
@@ -657,14 +641,10 @@ def test_network_failure_between_kiosk_and_broker_loses_nothing(
     rows = assert_exactly_once(sent, station=KIOSK_STATION)
     assert [sent[r] for r in rows] == sorted(sent.values()), "central stored events out of order"
     with kiosk_app.app_context():
-        wait_until(lambda: OutboxEvent.pending_count() == 0, message="the outbox drained")
+        wait_until(lambda: OutboxEvent.pending_count() == 0, timeout=30, message="the outbox drained")
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=(
-    "known hole: the outbox marks an event sent on the broker's PUBACK, and Mosquitto 2.0 keeps what it "
-    "queued for an offline ingest session only in memory until its next autosave; closing it needs an "
-    "acknowledgement from central on the wire (kiosk keeps resending until central has the event)"))
 def test_broker_crash_while_ingest_is_down_loses_nothing(
         mosquitto, running, kiosk_app, kiosk_settings, topic_root, processes, tmp_path):
     """Events the broker acknowledged and queued for a stopped ingest must survive a broker crash."""
@@ -676,14 +656,20 @@ def test_broker_crash_while_ingest_is_down_loses_nothing(
     wait_until(lambda: (mosquitto.workdir / "mosquitto.db").exists(), message="mosquitto to save its state")
     ingest.kill()
 
-    node = kiosk_node(running, kiosk_app, kiosk_settings, mosquitto.url)
+    node = kiosk_node(running, kiosk_app, kiosk_settings, mosquitto.url, confirm_timeout_s=2)
     client = kiosk_app.test_client()
     tap_checkins(client, 50)
     with kiosk_app.app_context():
-        wait_until(lambda: OutboxEvent.pending_count() == 0, message="the broker to acknowledge all 50")
+        wait_until(lambda: OutboxEvent.select().where(OutboxEvent.sent_at.is_null()).count() == 0,
+                   message="the broker to acknowledge all 50")
+        # Acknowledged by the broker is not synced: central has not confirmed them.
+        assert OutboxEvent.pending_count() == 50
     mosquitto.stop(kill=True)
     mosquitto.start()
     ingest.start()
     wait_until(node.link.connected.is_set, message="the kiosk back")
 
-    assert_exactly_once(kiosk_outbox(kiosk_app), station=KIOSK_STATION, timeout=10, log=ingest.log)
+    # The broker lost what it queued for ingest; the kiosk sends again what central never confirmed.
+    assert_exactly_once(kiosk_outbox(kiosk_app), station=KIOSK_STATION, timeout=30, log=ingest.log)
+    with kiosk_app.app_context():
+        wait_until(lambda: OutboxEvent.pending_count() == 0, message="central's receipts for all 50")

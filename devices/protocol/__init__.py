@@ -7,7 +7,16 @@ this package spells a topic.
 
 from __future__ import annotations
 
-from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, station_config
+from devices.protocol import (
+    availability,
+    charger,
+    commands,
+    events,
+    heartbeat,
+    occupancy,
+    receipts,
+    station_config,
+)
 from devices.protocol._base import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
 
 # Topic pattern -> parser, for everything that flows from stations to central.
@@ -19,16 +28,26 @@ _STATION_TO_CENTRAL = (
     (heartbeat.PATTERN, heartbeat.parse),
     (commands.REPLY_PATTERN, commands.parse_reply),
 )
-
 # Families central sends to stations; ingest sees them under its subscription and leaves them alone.
-_CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN)
+_CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN, receipts.PATTERN)
+
+
+def _route_key(topic: str) -> tuple[str, int]:
+    """Families differ in their third part (`station/{station}/<family>/...`) and their length."""
+    parts = topic.split("/")
+    return (parts[2] if len(parts) > 2 else "", len(parts))
+
+
+# One dictionary look-up finds a topic's family, so each message is matched against one pattern.
+_ROUTES = {_route_key(p.template): parse for p, parse in _STATION_TO_CENTRAL}
+_ROUTES.update({_route_key(p.template): None for p in _CENTRAL_TO_STATION})
 # Everything below this filter is a station's: ingest subscribes to it as a whole, so a message on a
 # topic that fits no family is seen, logged and dropped rather than silently missed.
 STATION_TREE = "station/#"
 
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
-    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "split", "station_config",
+    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "receipts", "split", "station_config",
     "STATION_TREE", "from_central", "utcnow",
 ]
 
@@ -46,16 +65,14 @@ def split(root: str, topic: str) -> str:
 
 
 def from_central(topic: str) -> bool:
-    """Whether a relative topic is one central itself publishes to stations (config, commands)."""
-    try:
-        return any(pattern.match(topic) is not None for pattern in _CENTRAL_TO_STATION)
-    except ProtocolError:
-        return False
+    """Whether a relative topic is one central itself publishes to stations (config, commands, receipts)."""
+    key = _route_key(topic)
+    return key in _ROUTES and _ROUTES[key] is None
 
 
 def parse_from_station(topic: str, payload: bytes):
     """Any station-to-central message from a relative topic and payload; ProtocolError when invalid."""
-    for pattern, parse in _STATION_TO_CENTRAL:
-        if pattern.match(topic) is not None:
-            return parse(topic, payload)
-    raise ProtocolError(f"topic {topic!r} belongs to no message family")
+    parse = _ROUTES.get(_route_key(topic))
+    if parse is None:
+        raise ProtocolError(f"topic {topic!r} belongs to no message family")
+    return parse(topic, payload)

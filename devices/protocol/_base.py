@@ -52,6 +52,10 @@ class TopicPattern:
                 out.append(part)
         return "/".join(out)
 
+    def parts(self, topic: str) -> dict[str, Any]:
+        """The named parts of a topic; ProtocolError when it does not fit the pattern."""
+        return self.match(topic) or _no_match(self, topic)
+
     def match(self, topic: str) -> dict[str, Any] | None:
         """The named parts of a topic that fits the pattern, or None when it does not fit."""
         parts = topic.split("/")
@@ -78,6 +82,10 @@ class Message:
     def topic(self) -> str:
         """The topic below the root, from the family's pattern and this message's fields."""
         return self.PATTERN.format(**{name: getattr(self, name) for name in self.PATTERN.names})
+
+
+def _no_match(pattern: TopicPattern, topic: str):
+    raise ProtocolError(f"topic {topic!r} does not fit {pattern.template!r}")
 
 
 def _check_part(name: str, kind: str, value: str) -> str | int:

@@ -37,7 +37,7 @@ class Availability(Message):
 
 def parse(topic: str, payload: bytes) -> Availability:
     """An Availability from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     kind = get_str(obj, "kind", choices={k.value for k in DeviceKind})
     state = get_str(obj, "state", choices={"online", "offline"})

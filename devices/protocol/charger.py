@@ -57,7 +57,7 @@ class ChargerSlotState(Message):
 
 def parse(topic: str, payload: bytes) -> ChargerSlotState:
     """A ChargerSlotState from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     return ChargerSlotState(
         station=parts["station"],

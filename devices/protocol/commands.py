@@ -85,7 +85,7 @@ class CommandReply(Message):
 
 def parse(topic: str, payload: bytes) -> Command:
     """A Command from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     name = get_str(obj, "name", choices=set(NAMES))
     args = obj.get("args", {})
@@ -97,7 +97,7 @@ def parse(topic: str, payload: bytes) -> Command:
 
 def parse_reply(topic: str, payload: bytes) -> CommandReply:
     """A CommandReply from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = REPLY_PATTERN.match(topic)
+    parts = REPLY_PATTERN.parts(topic)
     obj = decode(payload)
     result = get_str(obj, "result", choices={"accepted", "rejected"})
     return CommandReply(parts["station"], parts["device"], get_str(obj, "id", pattern=EVENT_ID_RE, max_len=32),

@@ -93,7 +93,7 @@ def new_event_id() -> str:
 
 def parse(topic: str, payload: bytes) -> StationEvent:
     """A StationEvent from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     body_class = KINDS.get(parts["kind"])
     if body_class is None:
         raise ProtocolError(f"unknown event kind {parts['kind']!r}; known: {sorted(KINDS)}")

@@ -30,7 +30,7 @@ class Heartbeat(Message):
 
 def parse(topic: str, payload: bytes) -> Heartbeat:
     """A Heartbeat from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     return Heartbeat(
         station=parts["station"],

@@ -36,7 +36,7 @@ class Occupancy(Message):
 
 def parse(topic: str, payload: bytes) -> Occupancy:
     """An Occupancy from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     return Occupancy(
         station=parts["station"],

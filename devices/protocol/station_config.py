@@ -34,7 +34,7 @@ class StationConfig(Message):
 
 def parse(topic: str, payload: bytes) -> StationConfig:
     """A StationConfig from a topic below the root and its payload; ProtocolError when invalid."""
-    parts = PATTERN.match(topic)
+    parts = PATTERN.parts(topic)
     obj = decode(payload)
     return StationConfig(
         station=parts["station"],

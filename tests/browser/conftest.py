@@ -223,7 +223,7 @@ def running_central(settings):
                                                     daemon=True).start())
     worker.start()
     try:
-        wait_until(worker.link.connected.is_set, message="the ingest worker to connect")
+        wait_until(worker.link.subscribed.is_set, message="the ingest worker to subscribe")
         with served(app) as url:
             yield RunningCentral(url, app, worker, settings)
     finally:

@@ -60,7 +60,7 @@ def test_the_screen_fits_portrait_and_landscape_panels_with_big_controls(
                 assert label.evaluate(ONE_LINE_INSIDE_ITS_TILE), (viewport, label.inner_text())
 
 
-def test_tapping_checkin_confirms_and_the_confirmation_closes_by_itself(kiosk, open_page):
+def test_tapping_checkin_confirms_and_the_confirmation_closes_by_itself(central, kiosk, open_page):
     station = kiosk()
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
@@ -77,7 +77,7 @@ def test_tapping_checkin_confirms_and_the_confirmation_closes_by_itself(kiosk, o
     expect(done).to_have_count(0, timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True
     assert page.url == station.url + "/"
-    # The check-in reached the broker: nothing left to sync, no badge.
+    # Central stored the check-in and sent its receipt: nothing left to sync, no badge.
     expect(page.get_by_test_id("sync-badge")).to_have_count(0)
     assert station.pending() == 0
 

@@ -6,7 +6,7 @@ import re
 import shlex
 import subprocess
 
-from devices.protocol import commands, split, station_config
+from devices.protocol import commands, receipts, split, station_config
 from station_admin.ingest import IngestWorker
 from tests.conftest import wait_until
 from waystation.paths import PROJECT_ROOT
@@ -32,7 +32,7 @@ def run_on_port(args: list[str], port: int) -> None:
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
     for family in ("availability", "occupancy", "charger", "heartbeat", "event/checkin", "config", "command",
-                   "reply"):
+                   "reply", "receipt"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -44,7 +44,7 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     models.db.initialize(open_database(settings.database.url))
     migrate(models.db, models.MIGRATIONS)
     worker = running.start(IngestWorker(settings))
-    wait_until(worker.link.connected.is_set, message="ingest connected")
+    wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     caplog.set_level("INFO")
 
     examples = doc_examples()
@@ -80,3 +80,5 @@ def test_central_to_station_examples_parse():
             assert station_config.parse(topic, payload).capacity == 12
         elif topic.endswith("/command/charger"):
             assert commands.parse(topic, payload).args == {"slot": 4}
+        elif topic.endswith("/receipt"):
+            assert receipts.parse(topic, payload).event_ids == ("4f1c2e0a9b8d4c7e8f6a5b4c3d2e1f00",)

@@ -95,7 +95,15 @@ def test_sync_badge_counts_unsent_events(kiosk_app):
         client.post("/checkin/", headers={**HX, "X-CSRF-Token": csrf_of(client)})
     assert "未同步：3" in client.get("/live", headers=HX).get_data(as_text=True)
     with kiosk_app.app_context():
-        OutboxEvent.mark_sent([e.seq for e in OutboxEvent.select()], OutboxEvent.get().occurred_at)
+        rows = list(OutboxEvent.select())
+        OutboxEvent.mark_sent([e.seq for e in rows], rows[0].occurred_at)
+    # The broker has them, central has not confirmed them: still not synced.
+    assert "未同步：3" in client.get("/live", headers=HX).get_data(as_text=True)
+    with kiosk_app.app_context():
+        OutboxEvent.mark_confirmed([e.event_id for e in rows[:2]], rows[0].occurred_at)
+    assert "未同步：1" in client.get("/live", headers=HX).get_data(as_text=True)
+    with kiosk_app.app_context():
+        OutboxEvent.mark_confirmed([rows[2].event_id, "f" * 32], rows[0].occurred_at)
     assert "未同步" not in client.get("/live", headers=HX).get_data(as_text=True)
 
 

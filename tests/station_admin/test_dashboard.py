@@ -54,7 +54,7 @@ def test_api_with_bearer_token_and_without(central_app):
 def test_simulated_devices_show_on_the_dashboard(shared_mosquitto, central_app, central_settings, running):
     settings = central_settings(shared_mosquitto.url)
     worker = running.start(IngestWorker(settings))
-    wait_until(worker.link.connected.is_set, message="ingest connected")
+    wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     counter = running.start(PeopleCounterAgent(settings.broker, "xh-longhua"))
     hardware = SimulatedChargerHardware(4, random.Random(7))
     charger = running.start(ChargerAgent(settings.broker, "xh-longhua", hardware))

@@ -32,7 +32,7 @@ def test_two_workers_share_the_load_and_store_each_event_once(shared_mosquitto, 
                 for _ in range(2)]
     migrated(settings[0])
     workers = [running.start(IngestWorker(s)) for s in settings]
-    wait_until(lambda: all(w.link.connected.is_set() for w in workers), message="both workers connected")
+    wait_until(lambda: all(w.link.subscribed.is_set() for w in workers), message="both workers subscribed")
 
     client = publisher(shared_mosquitto.port)
     sent = [events.StationEvent("xh-longhua", events.new_event_id(), n, utcnow(), events.CheckIn())
