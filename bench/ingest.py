@@ -368,7 +368,7 @@ def instrument(worker, profile: bool) -> dict:
 
 def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str, args) -> dict:
     """Rate from the first publish to N committed StationEvent rows through a real IngestWorker."""
-    from station_admin import models
+    from station_admin import migrations, models
     from station_admin.ingest import IngestWorker
     from waystation.db import migrate, open_database
     from waystation.settings import load_settings
@@ -382,7 +382,7 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
         "ingest": {"client_id": client_id, "batch_size": args.batch_size, "batch_wait_ms": args.batch_wait_ms},
     })
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
     publisher = Publisher(broker_url, full_messages(root, messages), args.timeout)
     worker = IngestWorker(settings)
     stats = instrument(worker, args.profile)

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from station_admin.models import ApiToken, StaffUser
-from waystation.web import switch_language, translate
+from waystation.web import local_target, switch_language, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -56,9 +56,7 @@ def login():
             session.clear()
             session["user_id"] = user.id
             log.info("staff user %s signed in", user.username)
-            target = request.args.get("next", "")
-            local = target.startswith("/") and not target.startswith("//")
-            return redirect(target if local else url_for("dashboard.index"), 303)
+            return redirect(local_target(request.args.get("next", ""), url_for("dashboard.index")), 303)
         error = translate("admin.login_failed")
         log.info("failed sign-in for %r", request.form.get("username", "")[:100])
     return render_template("station_admin/auth/login.html", error=error), 401 if error else 200

@@ -280,4 +280,4 @@ def _m0001_initial(database: peewee.Database) -> None:
     database.create_tables(MODELS)
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial)]
+MIGRATION = (1, "initial", _m0001_initial)

@@ -126,13 +126,13 @@ def central_settings(central_db_url, topic_root):
 @pytest.fixture
 def central_app(central_settings):
     """A migrated central app (no MQTT) with the demo organisation and users."""
-    from station_admin import create_app, models
+    from station_admin import create_app, migrations, models
     from station_admin.seed import seed_demo
     from waystation.db import migrate
 
     settings = central_settings()
     app = create_app(settings.as_dict())
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
     seed_demo()
     app.config["TESTING"] = True
     yield app

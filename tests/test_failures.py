@@ -44,11 +44,11 @@ PROBE_STATION = "xh-probe"
 
 def use_central_db(url: str) -> None:
     """Point the central models at `url` (migrated), for reading what ingest stored."""
-    from station_admin import models
+    from station_admin import migrations, models
     from waystation.db import migrate, open_database
 
     models.db.initialize(open_database(url))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
 
 
 def stored_event_ids(station: str = STATION) -> list[str]:

@@ -132,11 +132,11 @@ def _central_link(settings):
 
 
 def _migrate_central(settings) -> None:
-    from station_admin import models
+    from station_admin import migrations, models
     from waystation.db import migrate, open_database
 
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
 
 
 def cmd_central(args) -> int:

@@ -96,6 +96,11 @@ def page_or_fragment(page: str, fragment: str, **context) -> str:
     return render_template(fragment if htmx and not htmx.boosted else page, **context)
 
 
+def local_target(target: str, fallback: str) -> str:
+    """`target` when it is a path on this site (never another host), else `fallback`."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else fallback
+
+
 def switch_language(back_to: str):
     """Set the session's language from the submitted form and go back; 400 for a language we do not speak."""
     lang = request.form.get("lang", "")

@@ -209,14 +209,14 @@ class RunningCentral:
 def running_central(settings):
     """A migrated, demo-seeded central app served by waitress, with an ingest worker on `settings.broker`
     that publishes every station's configuration on connect, as `waystation central` does."""
-    from station_admin import create_app, models
+    from station_admin import create_app, migrations, models
     from station_admin.broadcast import publish_station_configs
     from station_admin.ingest import IngestWorker
     from station_admin.seed import seed_demo
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
     seed_demo()
     worker = IngestWorker(settings)
     worker.link.on_connect(lambda: threading.Thread(target=publish_station_configs, args=(worker.link,),

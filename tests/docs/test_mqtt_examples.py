@@ -37,12 +37,12 @@ def test_doc_has_an_example_for_every_family():
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
-    from station_admin import models
+    from station_admin import migrations, models
     from waystation.db import migrate, open_database
 
     settings = central_settings(mosquitto.url, broker={"topic_root": "waystation/v1"})
     models.db.initialize(open_database(settings.database.url))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     caplog.set_level("INFO")

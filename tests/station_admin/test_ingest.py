@@ -8,7 +8,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.protocol import charger, events, join, occupancy, utcnow
-from station_admin import models
+from station_admin import migrations, models
 from station_admin.ingest import IngestWorker, on_charger, on_events, on_occupancy
 from tests.conftest import wait_until
 from waystation.db import migrate, open_database
@@ -16,7 +16,7 @@ from waystation.db import migrate, open_database
 
 def migrated(settings):
     models.db.initialize(open_database(settings.database.url))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, migrations.MIGRATIONS)
 
 
 def publisher(url_port: int):

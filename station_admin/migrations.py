@@ -1,0 +1,14 @@
+"""Every numbered schema migration of the central database, in one list.
+
+Each feature module owns its tables and its migration; this list orders them. An existing database
+upgrades in place with `waystation migrate central` (the serve commands run it too).
+"""
+
+from __future__ import annotations
+
+from station_admin import audit, models
+
+MIGRATIONS = [
+    models.MIGRATION,
+    audit.MIGRATION,
+]
