@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from station_admin import api, auth, dashboard, mobile, models
+from station_admin.protect import DataProtector
 from waystation.db import open_database
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
@@ -13,6 +14,7 @@ def create_app(test_config: dict | None = None):
     settings = load_settings(overrides=test_config)
     app = new_flask_app(__name__, settings, settings.secret("central.secret_key"),
                         timezone=settings.central.timezone)
+    app.extensions["waystation.protector"] = DataProtector(settings.secret("central.data_key"))
     init_db(app, settings)
     auth.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp):

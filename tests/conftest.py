@@ -106,7 +106,8 @@ def central_db_url(request, tmp_path):
 
 def make_settings(**sections):
     """Test settings: every secret set, demo off, plus the given overrides."""
-    base = {"central": {"secret_key": secrets.token_hex(32)}, "kiosk": {"secret_key": secrets.token_hex(32)}}
+    base = {"central": {"secret_key": secrets.token_hex(32), "data_key": secrets.token_hex(32)},
+            "kiosk": {"secret_key": secrets.token_hex(32)}}
     for section, values in sections.items():
         base.setdefault(section, {}).update(values)
     return load_settings(env={}, overrides=base)

@@ -93,7 +93,8 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k != "WAYSTATION_DATABASE_URL"}
-    env.update({"WAYSTATION_DEMO": "true", "PYTHONUNBUFFERED": "1",
+    # One data key for every process of this run: the seed encrypts what central later decrypts.
+    env.update({"WAYSTATION_DEMO": "true", "PYTHONUNBUFFERED": "1", "WAYSTATION_CENTRAL_DATA_KEY": os.urandom(32).hex(),
                 "WAYSTATION_DATABASE_URL": os.environ.get("WAYSTATION_DATABASE_URL")
                 or f"sqlite:///{DEMO_DIR / 'central.db'}"})
     if config:

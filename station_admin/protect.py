@@ -1,0 +1,97 @@
+"""Protecting what central stores about people: phone numbers encrypted, found by a keyed hash.
+
+Everything derives from one secret, `central.data_key`: an AES-256-GCM key for phone numbers, an
+HMAC key for look-ups (so "is this number a member?" needs no decryption and a copied database
+file reveals neither), and the X25519 key kiosks seal riders' contact details to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from functools import cached_property
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from waystation.sealing import b64, open_sealed, public_key_text, unb64
+
+# Mainland China mobile numbers: 11 digits starting 13-19.
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class DataProtector:
+    """Encrypts, decrypts, hashes and masks personal data with keys derived from the data key."""
+
+    def __init__(self, data_key: str):
+        if len(data_key) < 32:
+            raise ValueError("central.data_key must be at least 32 characters")
+        self._root = data_key.encode()
+
+    def _derive(self, purpose: str) -> bytes:
+        return HKDF(hashes.SHA256(), 32, salt=b"waystation", info=purpose.encode()).derive(self._root)
+
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return AESGCM(self._derive("phone-encryption"))
+
+    @cached_property
+    def _lookup_key(self) -> bytes:
+        return self._derive("phone-lookup")
+
+    @cached_property
+    def sealing_key(self) -> X25519PrivateKey:
+        """The private key riders' contact details are sealed to at the kiosk."""
+        return X25519PrivateKey.from_private_bytes(self._derive("request-sealing"))
+
+    @property
+    def sealing_public_key(self) -> str:
+        """What kiosks receive to seal with."""
+        return public_key_text(self.sealing_key)
+
+    def encrypt(self, text: str) -> str:
+        """Ciphertext for storage (a fresh nonce each time, so equal numbers do not look equal)."""
+        nonce = os.urandom(12)
+        return b64(nonce + self._aead.encrypt(nonce, text.encode(), b"phone"))
+
+    def decrypt(self, stored: str) -> str:
+        """The clear text of a stored ciphertext; ValueError if it was not made with this key."""
+        raw = unb64(stored)
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], b"phone").decode()
+        except InvalidTag:
+            raise ValueError("stored ciphertext does not open with this data key") from None
+
+    def lookup_hash(self, phone: str) -> str:
+        """A keyed hash to find a record by phone number without decrypting any."""
+        return hmac.new(self._lookup_key, normalise_mobile(phone).encode(), hashlib.sha256).hexdigest()
+
+    def unseal(self, sealed: str) -> str:
+        """Open what a kiosk sealed to central (raises waystation.sealing.SealError when damaged)."""
+        return open_sealed(self.sealing_key, sealed)
+
+
+def normalise_mobile(text: str) -> str:
+    """A mobile number without spaces, dashes or a +86 / 86 prefix."""
+    digits = re.sub(r"[\s\-()]", "", text or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def is_mobile(text: str) -> bool:
+    """Whether the text is a mainland mobile number (after normalising)."""
+    return bool(MOBILE_RE.match(normalise_mobile(text)))
+
+
+def mask_mobile(phone: str) -> str:
+    """138****1234: what staff screens show."""
+    phone = normalise_mobile(phone)
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "****"
