@@ -1,30 +1,53 @@
-"""Check-in: one tap, written locally with its outbox event, confirmed on screen."""
+"""Check-in: one tap (anonymous) or a member card scan, written locally with its outbox event, confirmed on screen."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.home import live_state
-from kiosk.models import CheckIn, record_checkin
+from kiosk.models import CheckIn, db, recent_card_checkin, record_checkin
+from kiosk.trust import check_card
 from waystation.web import htmx, page_or_fragment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
 
+def _wake_outbox() -> None:
+    wake = current_app.extensions.get("waystation.outbox_wake")
+    if wake:
+        wake()
+
+
 @bp.post("/")
 def create():
     """Check the rider in anonymously."""
     checkin = record_checkin()
-    wake = current_app.extensions.get("waystation.outbox_wake")
-    if wake:
-        wake()
+    _wake_outbox()
     log.info("check-in %s recorded", checkin.event_id)
     if htmx:
         return render_template("kiosk/checkin/_done.html", checkin=checkin, **live_state())
     return redirect(url_for("checkin.show", checkin_id=checkin.id), 303)
+
+
+@bp.post("/card")
+def card():
+    """Check a member in by the code their card's QR gave the scanner; every problem has its own message."""
+    code = request.form.get("code", "")[:400]
+    result = check_card(code)
+    if not result.valid:
+        log.info("card refused at check-in: %s", result.status)
+        # htmx swaps only 2xx answers; anything else asking gets the refusal as an error status.
+        return render_template("kiosk/checkin/_card_refused.html", status=result.status.value), 200 if htmx else 422
+    settings = current_app.extensions["waystation.settings"]
+    member_no = result.card.member_no
+    with db.atomic():
+        checkin = recent_card_checkin(member_no, settings.kiosk.repeat_scan_seconds) or record_checkin(
+            "card", member_no)
+    _wake_outbox()
+    return render_template("kiosk/checkin/_done.html", checkin=checkin, **live_state())
 
 
 @bp.get("/<int:checkin_id>")

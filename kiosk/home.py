@@ -21,7 +21,6 @@ def live_state() -> dict:
         "slots": ChargerSlot.counts(info.charger_slots),
         "pending": OutboxEvent.pending_count(),
         "poll_seconds": settings.kiosk.poll_seconds,
-        "idle_seconds": settings.kiosk.idle_reset_seconds,
     }
 
 

@@ -46,6 +46,7 @@ class StationListener:
         info.name_zh, info.name_en = config.name["zh"], config.name["en"]
         info.district_zh, info.district_en = config.district["zh"], config.district["en"]
         info.capacity, info.charger_slots = config.capacity, config.charger_slots
+        info.join_url, info.join_key = config.join_url, config.join_key
         info.configured_at = utcnow()
         info.save()
 

@@ -7,10 +7,11 @@ outbox publisher sends it later. The kiosk database never holds a name or a phon
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import peewee
+from playhouse.migrate import SqliteMigrator, migrate
 
 from devices.protocol import events, utcnow
 from devices.protocol.charger import SlotStatus
@@ -37,6 +38,8 @@ class StationInfo(BaseModel):
     configured_at = UTCDateTimeField(null=True)
     people_inside = peewee.IntegerField(null=True)
     occupancy_at = UTCDateTimeField(null=True)
+    join_url = peewee.CharField(null=True)
+    join_key = peewee.CharField(null=True)
 
     @classmethod
     def for_station(cls, station_id: str) -> StationInfo:
@@ -144,14 +147,52 @@ class OutboxEvent(BaseModel):
         return events.StationEvent(station_id, self.event_id, self.seq, self.occurred_at, body)
 
 
-MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent]
+class TrustedKey(BaseModel):
+    """A key central trusts this kiosk with: card-signing public keys, and the sealing key."""
+
+    kid = peewee.CharField(primary_key=True)  # a card key id, or "sealing"
+    public_key = peewee.CharField()
+    received_at = UTCDateTimeField()
+
+
+class Revocation(BaseModel):
+    """A revoked card: every card of the member (`before` empty) or those issued before `before`."""
+
+    member_no = peewee.CharField(primary_key=True)
+    shard = peewee.CharField(index=True)
+    before = UTCDateTimeField(null=True)
+
+    @classmethod
+    def covers(cls, member_no: str, issued_at: datetime) -> bool:
+        """Whether a card of this member issued at this moment is revoked."""
+        row = cls.get_or_none(cls.member_no == member_no)
+        return row is not None and (row.before is None or issued_at < row.before)
+
+
+MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation]
 
 
 def _m0001_initial(database: peewee.Database) -> None:
     database.create_tables(MODELS)
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial)]
+def _m0002_membership(database: peewee.Database) -> None:
+    database.create_tables([TrustedKey, Revocation])
+    # A database made by this version's first migration already has the columns.
+    have = {c.name for c in database.get_columns("stationinfo")}
+    migrator = SqliteMigrator(database)
+    migrate(*[migrator.add_column("stationinfo", name, getattr(StationInfo, name))
+              for name in ("join_url", "join_key") if name not in have])
+
+
+MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership)]
+
+
+def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:
+    """This member's check-in of the last few seconds, if any (a card scanned twice is one check-in)."""
+    since = utcnow() - timedelta(seconds=within_s)
+    return (CheckIn.select().where(CheckIn.member_no == member_no, CheckIn.checked_in_at >= since)
+            .order_by(CheckIn.id.desc()).first())
 
 
 def record_checkin(method: str = "anonymous", member_no: str | None = None) -> CheckIn:

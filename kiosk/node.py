@@ -6,6 +6,7 @@ from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
 from kiosk.live import StationListener
 from kiosk.outbox import OutboxPublisher
+from kiosk.trust import TrustListener
 
 
 class KioskNode:
@@ -20,6 +21,7 @@ class KioskNode:
             offline=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, False),
         )
         self.listener = StationListener(self.link, k.station_id)
+        self.trust = TrustListener(self.link)
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
@@ -27,6 +29,7 @@ class KioskNode:
     def start(self) -> None:
         """Connect (in the background) and start draining the outbox."""
         self.listener.subscribe()
+        self.trust.subscribe()
         self.publisher.start()
         self.link.start()
 

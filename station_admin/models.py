@@ -32,6 +32,8 @@ class Federation(BaseModel):
     code = peewee.CharField(unique=True)
     name_zh = peewee.CharField()
     name_en = peewee.CharField()
+    # Whether a station manager approves new members before their card works (else active at once).
+    members_need_approval = peewee.BooleanField(default=False)
 
 
 class District(BaseModel):

@@ -54,6 +54,10 @@ class DataProtector:
         """What kiosks receive to seal with."""
         return public_key_text(self.sealing_key)
 
+    def join_key(self, station_code: str) -> str:
+        """The key a station's kiosk signs its join QR codes with (sent in the station's configuration)."""
+        return hmac.new(self._derive("join-links"), station_code.encode(), hashlib.sha256).hexdigest()
+
     def encrypt(self, text: str) -> str:
         """Ciphertext for storage (a fresh nonce each time, so equal numbers do not look equal)."""
         nonce = os.urandom(12)

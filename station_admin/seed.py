@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from devices.protocol import utcnow
+from station_admin.membership import Member, ensure_signing_key, join
 from station_admin.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
+from station_admin.protect import DataProtector
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,17 @@ DEMO_USERS = [
 DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
 
 
-def seed_demo() -> dict:
-    """Create the demo organisation, stations, users and token (again, idempotently)."""
+DEMO_MEMBERS = [
+    # name, mobile, platform, station where they joined
+    ("张师傅", "13800000001", "meituan", "xh-xujiahui"),
+    ("李大姐", "13800000002", "eleme", "xh-caohejing"),
+    ("王小明", "13800000003", "sf", "xh-longhua"),
+]
+
+
+def seed_demo(protector: DataProtector | None = None) -> dict:
+    """Create the demo organisation, stations, users and token (again, idempotently); with a data
+    protector also a card signing key and demo members with cards."""
     with db.connection_context(), db.atomic():
         federation, _ = Federation.get_or_create(code="sh", defaults={"name_zh": "上海市总工会",
                                                                       "name_en": "Shanghai Federation of Trade Unions"})
@@ -50,6 +61,20 @@ def seed_demo() -> dict:
                     StationManager.get_or_create(user=user, station=station)
             if role == "admin" and not ApiToken.select().where(ApiToken.user == user).exists():
                 ApiToken.issue(user, "demo", utcnow(), token=DEMO_TOKEN)
+        cards = _seed_members(protector, district) if protector else []
     log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
     return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
-            "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN}
+            "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
+
+
+def _seed_members(protector: DataProtector, district: District) -> list[tuple[str, str]]:
+    """Demo members with cards: (member number, card page token) of those made now."""
+    now = utcnow()
+    ensure_signing_key(protector, now)
+    made = []
+    for name, phone, platform, station in DEMO_MEMBERS:
+        if Member.by_phone(protector, phone) is None:
+            member, token = join(protector, name=name, phone=phone, platform=platform, district=district,
+                                 station_code=station, now=now, card_days=365)
+            made.append((member.member_no, token))
+    return made

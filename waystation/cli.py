@@ -121,22 +121,26 @@ def cmd_kiosk(args) -> int:
 
 
 def _central_link(settings):
-    """The ingest worker, with the station configurations published on every connect."""
-    from station_admin.broadcast import publish_station_configs
-    from station_admin.ingest import IngestWorker
+    """Central's MQTT side: ingest, station configurations and card trust."""
+    from station_admin.node import CentralNode
 
-    worker = IngestWorker(settings)
-    worker.link.on_connect(lambda: threading.Thread(target=publish_station_configs, args=(worker.link,),
-                                                    daemon=True).start())
-    return worker
+    return CentralNode(settings)
 
 
-def _migrate_central(settings) -> None:
+def _migrate_central(settings, signing_key: bool = False) -> None:
+    """Open the central database and upgrade it; with `signing_key`, make sure a card signing key exists."""
     from station_admin import migrations, models
     from waystation.db import migrate, open_database
 
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
     migrate(models.db, migrations.MIGRATIONS)
+    if signing_key:
+        from devices.protocol import utcnow
+        from station_admin.membership import ensure_signing_key
+        from station_admin.protect import DataProtector
+
+        with models.db.connection_context():
+            ensure_signing_key(DataProtector(settings.secret("central.data_key")), utcnow())
 
 
 def cmd_central(args) -> int:
@@ -144,7 +148,7 @@ def cmd_central(args) -> int:
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
-    _migrate_central(settings)
+    _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings)
     stop = wait_for_termination()
     if worker:
@@ -159,7 +163,7 @@ def cmd_central(args) -> int:
 
 def cmd_ingest(args) -> int:
     settings = settings_for(args)
-    _migrate_central(settings)
+    _migrate_central(settings, signing_key=True)
     worker = _central_link(settings)
     stop = wait_for_termination()
     worker.start()
@@ -214,12 +218,15 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_seed_demo(args) -> int:
+    from station_admin.protect import DataProtector
     from station_admin.seed import seed_demo
 
     settings = settings_for(args)
     _migrate_central(settings)
-    seeded = seed_demo()
+    seeded = seed_demo(DataProtector(settings.secret("central.data_key")))
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
+    for member_no, token in seeded["cards"]:
+        print(f"demo member {member_no}: card page /m/card/{token}")
     return 0
 
 

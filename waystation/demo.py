@@ -121,7 +121,11 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
 
         central_port = central_port or free_port()
         step(3, total, f"starting central (web + ingest) on port {central_port}")
-        procs.start("central", "central", extra_env={"WAYSTATION_CENTRAL_PORT": str(central_port)})
+        # Kiosks put this address in their join QR codes (set WAYSTATION_CENTRAL_PUBLIC_URL to a LAN
+        # address, with WAYSTATION_CENTRAL_HOST=0.0.0.0, to join from a real phone).
+        public_url = os.environ.get("WAYSTATION_CENTRAL_PUBLIC_URL") or f"http://127.0.0.1:{central_port}"
+        procs.start("central", "central", extra_env={"WAYSTATION_CENTRAL_PORT": str(central_port),
+                                                     "WAYSTATION_CENTRAL_PUBLIC_URL": public_url})
 
         kiosks = []
         step(4, total, f"starting {len(DEMO_STATIONS)} kiosks")
@@ -147,6 +151,10 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         print(f"Central dashboard:  http://127.0.0.1:{central_port}/")
         for _, zh, en, port in kiosks:
             print(f"Kiosk {zh} ({en}):  http://127.0.0.1:{port}/")
+        for line in seeded.stdout.splitlines():
+            if line.startswith("demo member "):
+                member, _, path = line[len("demo member "):].partition(": card page ")
+                print(f"Member card {member}: {public_url}{path}")
         print(f"MQTT broker:        {env['WAYSTATION_BROKER_URL']}")
         print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))
         print(f"API token:          curl -H 'Authorization: Bearer {DEMO_TOKEN}' "

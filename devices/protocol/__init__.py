@@ -16,6 +16,7 @@ from devices.protocol import (
     occupancy,
     receipts,
     station_config,
+    trust,
 )
 from devices.protocol._base import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
 
@@ -48,7 +49,7 @@ STATION_TREE = "station/#"
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
     "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "receipts", "split", "station_config",
-    "STATION_TREE", "from_central", "utcnow",
+    "STATION_TREE", "from_central", "trust", "utcnow",
 ]
 
 

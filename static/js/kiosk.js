@@ -1,9 +1,11 @@
-// Kiosk screen behaviour that htmx does not cover: the idle reset.
-// After `data-idle-seconds` without a touch, a screen that anyone has used is wiped: the server
-// session is cleared (/screen/reset) and the page is replaced, not pushed, so "back" shows nothing.
+// Kiosk screen behaviour that htmx does not cover: the idle reset, the card scanner, the camera.
 (function () {
   "use strict";
   const body = document.body;
+
+  // Idle reset. After `data-idle-seconds` without a touch, a screen that anyone has used is wiped:
+  // the server session is cleared (/screen/reset) and the page is replaced, not pushed, so "back"
+  // shows nothing.
   const idleMs = Number(body.dataset.idleSeconds || 60) * 1000;
   let used = body.dataset.pristine !== "true";
   let timer = null;
@@ -23,4 +25,106 @@
     document.addEventListener(name, touched, { passive: true, capture: true });
   });
   if (used) { touched(); }
+
+  // Member card scanner. A USB barcode scanner is a keyboard: it types the card's text in one fast
+  // burst and presses Enter. We listen on the whole page (no field needs focus) and tell a scanner
+  // from a person by timing: a burst has every key within BURST_GAP_MS of the one before, and a
+  // person is far slower. The same code again within `data-repeat-seconds` is ignored.
+  const BURST_GAP_MS = 50;
+  const MAX_MEAN_GAP_MS = 30;
+  const MIN_LENGTH = 8;
+  const repeatMs = Number(body.dataset.repeatSeconds || 5) * 1000;
+  let buffer = "";
+  let gaps = [];
+  let lastKeyAt = 0;
+  let lastCode = "";
+  let lastCodeAt = 0;
+
+  function typingInAField(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  function scanTarget() {
+    // The screen says where a scan goes (check-in on the home screen, identify in a request...).
+    const holders = document.querySelectorAll("[data-scan-url]");
+    return holders.length ? holders[holders.length - 1].dataset.scanUrl : null;
+  }
+
+  function submitCode(code) {
+    const now = Date.now();
+    if (code === lastCode && now - lastCodeAt < repeatMs) { return; }
+    lastCode = code;
+    lastCodeAt = now;
+    const url = scanTarget();
+    if (!url || !window.htmx) { return; }
+    touched();
+    const headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+    window.htmx.ajax("POST", url, { target: "#dialog", swap: "outerHTML", values: { code: code }, headers: headers });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (typingInAField(event.target) || event.ctrlKey || event.altKey || event.metaKey) { return; }
+    const now = performance.now();
+    const gap = now - lastKeyAt;
+    lastKeyAt = now;
+    if (gap > BURST_GAP_MS) { buffer = ""; gaps = []; } else if (buffer) { gaps.push(gap); }
+    if (event.key === "Enter") {
+      const mean = gaps.length ? gaps.reduce(function (a, b) { return a + b; }, 0) / gaps.length : Infinity;
+      if (buffer.length >= MIN_LENGTH && mean <= MAX_MEAN_GAP_MS) {
+        event.preventDefault();  // the Enter ends the scan; it must not press a focused button
+        submitCode(buffer);
+      }
+      buffer = "";
+      gaps = [];
+    } else if (event.key.length === 1) {
+      buffer += event.key;
+    }
+  }, true);
+
+  // Camera scanning: for stations without a USB scanner, the kiosk's camera reads the QR (jsQR,
+  // vendored). The stream stops as soon as a code is read or the view is closed.
+  let stream = null;
+  let frame = null;
+
+  function stopCamera() {
+    if (frame) { cancelAnimationFrame(frame); frame = null; }
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+    const view = document.getElementById("camera");
+    if (view) { view.hidden = true; }
+  }
+
+  function startCamera() {
+    const view = document.getElementById("camera");
+    if (!view || !navigator.mediaDevices || !window.jsQR) { return; }
+    const video = view.querySelector("video");
+    const canvas = document.createElement("canvas");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    view.hidden = false;
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false }).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      video.play();
+      function look() {
+        if (!stream) { return; }
+        if (video.readyState === video.HAVE_ENOUGH_DATA) {
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          context.drawImage(video, 0, 0, canvas.width, canvas.height);
+          const image = context.getImageData(0, 0, canvas.width, canvas.height);
+          const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+          if (found && found.data) { stopCamera(); submitCode(found.data); return; }
+        }
+        frame = requestAnimationFrame(look);
+      }
+      look();
+    }).catch(function () {
+      view.querySelector("[data-camera-error]").hidden = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-camera-open]")) { startCamera(); }
+    if (event.target.closest("[data-camera-close]")) { stopCamera(); }
+  });
+  window.addEventListener("pagehide", stopCamera);
 })();

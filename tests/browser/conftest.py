@@ -210,24 +210,21 @@ def running_central(settings):
     """A migrated, demo-seeded central app served by waitress, with an ingest worker on `settings.broker`
     that publishes every station's configuration on connect, as `waystation central` does."""
     from station_admin import create_app, migrations, models
-    from station_admin.broadcast import publish_station_configs
-    from station_admin.ingest import IngestWorker
+    from station_admin.node import CentralNode
     from station_admin.seed import seed_demo
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())
     migrate(models.db, migrations.MIGRATIONS)
-    seed_demo()
-    worker = IngestWorker(settings)
-    worker.link.on_connect(lambda: threading.Thread(target=publish_station_configs, args=(worker.link,),
-                                                    daemon=True).start())
-    worker.start()
+    seed_demo(app.extensions["waystation.protector"])
+    node = CentralNode(settings, app.extensions["waystation.protector"])
+    node.start()
     try:
-        wait_until(worker.link.subscribed.is_set, message="the ingest worker to subscribe")
+        wait_until(node.link.subscribed.is_set, message="the ingest worker to subscribe")
         with served(app) as url:
-            yield RunningCentral(url, app, worker, settings)
+            yield RunningCentral(url, app, node.ingest, settings)
     finally:
-        worker.stop()
+        node.stop()
         models.db.close()
 
 
