@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station_admin import api, auth, dashboard, join, members, mobile, models
+from station_admin import api, auth, dashboard, errors, join, members, mobile, models
 from station_admin.protect import DataProtector
 from waystation.db import open_database
 from waystation.settings import load_settings
@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None):
     app.extensions["waystation.protector"] = DataProtector(settings.secret("central.data_key"))
     init_db(app, settings)
     auth.init_app(app)
+    errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp):
         app.register_blueprint(blueprint)
     return app

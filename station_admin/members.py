@@ -52,9 +52,9 @@ def index():
     query = Member.search(Member.visible_to(g.user), _protector(), text)
     if status in membership.STATUSES:
         query = query.where(Member.status == status)
-    rows = list(query.paginate(page, PAGE_SIZE + 1))
+    rows = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     return page_or_fragment("station_admin/members/index.html", "station_admin/members/_list.html",
-                            members=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page, q=text, status=status,
+                            members=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page_no=page, q=text, status=status,
                             statuses=membership.STATUSES, protector=_protector())
 
 

@@ -191,6 +191,10 @@ def issue_card(protector: DataProtector, member: Member, now: datetime, card_day
     if key is None:
         raise MembershipError("no_card_key")
     issued = now.replace(second=0, microsecond=0)
+    if member.card_issued_at is not None and issued <= member.card_issued_at:
+        # Cards carry minutes: a replacement made within the minute of the card it replaces is dated
+        # one minute later, so "issued before the replacement" still tells the old card from the new.
+        issued = member.card_issued_at + timedelta(minutes=1)
     expires = issued + timedelta(days=card_days)
     text = key.sign(protector, member.member_no, issued, expires)
     member.card_kid, member.card_issued_at, member.card_expires_at = key.kid, issued, expires

@@ -134,7 +134,7 @@ def central_app(central_settings):
     settings = central_settings()
     app = create_app(settings.as_dict())
     migrate(models.db, migrations.MIGRATIONS)
-    seed_demo()
+    seed_demo(app.extensions["waystation.protector"])
     app.config["TESTING"] = True
     yield app
     models.db.close()

@@ -147,7 +147,11 @@ class CardVerifier:
             return CardCheck(CardStatus.UNKNOWN_KEY, card)
         body, _, signature = text.rpartition(".")
         try:
-            key.verify(unb64(signature), body.encode())
+            raw = unb64(signature)
+            # Only the canonical spelling counts: base64's spare bits must not give one card many texts.
+            if b64(raw) != signature:
+                return CardCheck(CardStatus.TAMPERED, card)
+            key.verify(raw, body.encode())
         except (InvalidSignature, ValueError):
             return CardCheck(CardStatus.TAMPERED, card)
         if card.issued_at > now + timedelta(minutes=5):  # a little slack for the kiosk's clock

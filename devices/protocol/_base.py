@@ -54,7 +54,9 @@ class TopicPattern:
 
     def parts(self, topic: str) -> dict[str, Any]:
         """The named parts of a topic; ProtocolError when it does not fit the pattern."""
-        return self.match(topic) or _no_match(self, topic)
+        found = self.match(topic)
+        # A pattern without named parts matches with an empty dict, so test for None, not truth.
+        return _no_match(self, topic) if found is None else found
 
     def match(self, topic: str) -> dict[str, Any] | None:
         """The named parts of a topic that fits the pattern, or None when it does not fit."""
