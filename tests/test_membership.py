@@ -4,7 +4,6 @@ cut, check-in by scan at a station of another district, revocation reaching kios
 from __future__ import annotations
 
 import re
-import sqlite3
 from urllib.parse import urlsplit
 
 import pytest

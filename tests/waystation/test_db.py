@@ -70,4 +70,5 @@ def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
     kiosk = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
     with kiosk.bind_ctx(kiosk_models.MODELS):
         assert migrate(kiosk, kiosk_models.MIGRATIONS) == [1, 2]
-        assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey", "revocation"}
+        assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey",
+                                           "revocation"}
