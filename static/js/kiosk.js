@@ -28,10 +28,12 @@
 
   // Member card scanner. A USB barcode scanner is a keyboard: it types the card's text in one fast
   // burst and presses Enter. We listen on the whole page (no field needs focus) and tell a scanner
-  // from a person by timing: a burst has every key within BURST_GAP_MS of the one before, and a
-  // person is far slower. The same code again within `data-repeat-seconds` is ignored.
-  const BURST_GAP_MS = 50;
-  const MAX_MEAN_GAP_MS = 30;
+  // from a person by timing: a scanner's keys come MAX_MEAN_GAP_MS apart or less on average, a
+  // person's several times slower. A pause over BURST_GAP_MS starts a new burst (generous, so a
+  // busy kiosk PC that stalls a scanner's burst for a moment still reads it). The same code again
+  // within `data-repeat-seconds` is ignored.
+  const BURST_GAP_MS = 300;
+  const MAX_MEAN_GAP_MS = 35;
   const MIN_LENGTH = 8;
   const repeatMs = Number(body.dataset.repeatSeconds || 5) * 1000;
   let buffer = "";

@@ -6,7 +6,7 @@ import re
 import shlex
 import subprocess
 
-from devices.protocol import commands, receipts, split, station_config
+from devices.protocol import commands, receipts, split, station_config, trust
 from station_admin.ingest import IngestWorker
 from tests.conftest import wait_until
 from waystation.paths import PROJECT_ROOT
@@ -32,7 +32,7 @@ def run_on_port(args: list[str], port: int) -> None:
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
     for family in ("availability", "occupancy", "charger", "heartbeat", "event/checkin", "config", "command",
-                   "reply", "receipt"):
+                   "reply", "receipt", "central/trust", "central/revocations"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -82,3 +82,7 @@ def test_central_to_station_examples_parse():
             assert commands.parse(topic, payload).args == {"slot": 4}
         elif topic.endswith("/receipt"):
             assert receipts.parse(topic, payload).event_ids == ("4f1c2e0a9b8d4c7e8f6a5b4c3d2e1f00",)
+        elif topic == "central/trust":
+            assert trust.parse_trust(topic, payload).card_keys[0][0] == "K7QX"
+        elif topic.startswith("central/revocations/"):
+            assert len(trust.parse_revocations(topic, payload).entries) == 2

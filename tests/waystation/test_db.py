@@ -72,3 +72,36 @@ def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
         assert migrate(kiosk, kiosk_models.MIGRATIONS) == [1, 2]
         assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey",
                                            "revocation"}
+
+
+def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
+    from kiosk import models as kiosk_models
+
+    kiosk = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
+    with kiosk.bind_ctx(kiosk_models.MODELS):
+        assert migrate(kiosk, kiosk_models.MIGRATIONS[:1]) == [1]
+        # As version 1 made it: no join columns yet, and a check-in waiting in the outbox.
+        kiosk.execute_sql("ALTER TABLE stationinfo DROP COLUMN join_url")
+        kiosk.execute_sql("ALTER TABLE stationinfo DROP COLUMN join_key")
+        with kiosk.connection_context():
+            kiosk_models.StationInfo.insert(station_id="xh-longhua", capacity=12).execute(kiosk)
+        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [2]
+        with kiosk.connection_context():
+            info = kiosk_models.StationInfo.get()
+            assert (info.station_id, info.capacity, info.join_key) == ("xh-longhua", 12, None)
+            assert {"trustedkey", "revocation"} <= set(kiosk.get_tables())
+
+
+def test_a_central_database_before_membership_upgrades_in_place(central_db_url):
+    from station_admin import migrations
+    from station_admin import models as central_models
+
+    central = open_database(central_db_url)
+    central_models.db.initialize(central)
+    assert migrate(central, migrations.MIGRATIONS[:2]) == [1, 2]
+    with central.connection_context():
+        central.execute_sql("ALTER TABLE federation DROP COLUMN members_need_approval")
+        central.execute_sql("INSERT INTO federation (code, name_zh, name_en) VALUES ('sh', '上海', 'Shanghai')")
+    assert 5 in migrate(central, migrations.MIGRATIONS)
+    with central.connection_context():
+        assert central_models.Federation.get().members_need_approval is False

@@ -1,0 +1,168 @@
+"""Member cards in a real browser: a USB scanner's key burst checks a member in, a person typing does
+not; the idle reset leaves nothing of the member; the join screen's QR; the card page's QR holds the card."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from devices.protocol import trust, utcnow
+from tests.browser.conftest import PORTRAIT, publish, session_of
+from tests.conftest import wait_until
+from waystation import cards
+from waystation.sealing import b64
+
+pytestmark = pytest.mark.browser
+MEMBER = "W7K3M9Q2XZ"
+
+
+@pytest.fixture
+def card(shared_mosquitto, topic_root):
+    """A card signed by a key central has published (retained) to the kiosks of this test's topic root."""
+    key, public = cards.new_signing_key()
+    publish(shared_mosquitto.port, topic_root, trust.TrustAnchors((("TSTK", public),), b64(b"s" * 32), utcnow()))
+    now = utcnow()
+    return cards.sign_card(key, "TSTK", MEMBER, now - timedelta(days=1), now + timedelta(days=300))
+
+
+def kiosk_with_keys(kiosk, **options):
+    station = kiosk(**options)
+    from kiosk.models import TrustedKey, db
+
+    def has_key():
+        with db.connection_context():
+            return TrustedKey.select().where(TrustedKey.kid == "TSTK").exists()
+    wait_until(has_key, message="the card key at the kiosk")
+    return station
+
+
+def card_checkins(station) -> list[str]:
+    from kiosk.models import CheckIn, db
+
+    with db.connection_context():
+        return [c.member_no for c in CheckIn.select().where(CheckIn.method == "card")]
+
+
+def test_a_scanner_burst_with_no_field_focused_checks_the_member_in(kiosk, open_page, card):
+    station = kiosk_with_keys(kiosk)
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    assert page.evaluate("document.activeElement === document.body")
+    page.keyboard.type(card, delay=4)  # a USB scanner: the whole code in a fast burst, then Enter
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("welcome")).to_have_text(f"欢迎您，会员 {MEMBER}")
+    assert card_checkins(station) == [MEMBER]
+
+    # The same card again at once (a double scan) is one check-in.
+    page.keyboard.type(card, delay=4)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1_000)
+    assert card_checkins(station) == [MEMBER]
+
+
+def test_human_speed_typing_of_the_same_text_does_nothing(kiosk, open_page, card):
+    station = kiosk_with_keys(kiosk)
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    page.keyboard.type(card, delay=120)  # a person at a keyboard, far slower than a scanner
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1_500)
+    expect(page.get_by_test_id("checkin-done")).to_have_count(0)
+    expect(page.get_by_test_id("card-refused")).to_have_count(0)
+    assert card_checkins(station) == []
+
+
+def test_a_refused_card_says_why_and_checks_nobody_in(kiosk, open_page, card):
+    station = kiosk_with_keys(kiosk)
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    tampered = card[:20] + ("A" if card[20] != "A" else "B") + card[21:]
+    page.keyboard.type(tampered, delay=4)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("card-refused")).to_contain_text("会员卡校验失败")
+    assert card_checkins(station) == []
+
+
+def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, card):
+    station = kiosk_with_keys(kiosk, idle_reset_seconds=4)
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    page.keyboard.type(card, delay=4)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("welcome")).to_contain_text(MEMBER)
+    page.evaluate("window.__sameDocument = true")
+    history_before = page.evaluate("history.length")
+
+    page.wait_for_function("window.__sameDocument === undefined", timeout=8_000)
+    expect(page.get_by_test_id("checkin")).to_be_visible()
+    assert MEMBER not in page.content()
+    assert page.evaluate("history.length") == history_before  # replaced, not pushed: "back" shows nothing new
+    assert MEMBER not in str(page.evaluate("[Object.entries(sessionStorage), Object.entries(localStorage)]"))
+    assert MEMBER not in str(session_of(station, page.context))
+    assert card not in page.content()
+
+
+def test_join_screen_shows_a_fresh_signed_qr(kiosk, open_page, shared_mosquitto, topic_root):
+    from devices.protocol.station_config import StationConfig
+    from tests.browser.conftest import STATION_CONFIG
+
+    config = StationConfig(**{**STATION_CONFIG.__dict__, "join_url": "https://union.example/m/join",
+                              "join_key": "k" * 64})
+    publish(shared_mosquitto.port, topic_root, config)
+    station = kiosk(publish_state=False)
+    wait_until(lambda: station.station_info().join_key, message="the join key at the kiosk")
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    page.get_by_test_id("join").tap()
+    qr = page.get_by_test_id("join-qr")
+    expect(qr).to_be_visible()
+    url = qr.get_attribute("data-url")
+    assert re.fullmatch(r"https://union\.example/m/join\?s=xh-xujiahui&t=[0-9a-z]+&h=[0-9a-f]{20}", url)
+    box = qr.locator("svg").bounding_box()
+    assert box["width"] >= 300  # big enough to scan from a phone held at arm's length
+    # The QR itself holds that address: read back with the same QR reader the kiosk's camera uses.
+    assert read_qr(page, "[data-testid=join-qr] svg") == url
+
+
+def read_qr(page, selector: str) -> str:
+    """Decode the QR drawn as SVG at `selector` with jsQR, in the page (the vendored copy the kiosk uses)."""
+    if not page.evaluate("!!window.jsQR"):
+        page.add_script_tag(url="/static/vendor/jsQR-1.4.0.js")
+    return page.evaluate("""async (selector) => {
+        const svg = document.querySelector(selector).cloneNode(true);
+        svg.setAttribute('width', 400); svg.setAttribute('height', 400);
+        const blob = new Blob([new XMLSerializer().serializeToString(svg)], {type: 'image/svg+xml'});
+        const img = new Image();
+        img.src = URL.createObjectURL(blob);
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = 440; canvas.height = 440;
+        const ctx = canvas.getContext('2d');
+        ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 440, 440);
+        ctx.drawImage(img, 20, 20, 400, 400);
+        const data = ctx.getImageData(0, 0, 440, 440);
+        const found = jsQR(data.data, 440, 440);
+        return found ? found.data : null;
+    }""", selector)
+
+
+def test_the_card_page_qr_holds_the_signed_card(central, open_page):
+    from station_admin.membership import Member
+    from station_admin.models import db
+    from station_admin.seed import DEMO_MEMBERS
+
+    protector = central.app.extensions["waystation.protector"]
+    with db.connection_context():
+        member = Member.by_phone(protector, DEMO_MEMBERS[0][1])
+        text = member.card_text(protector)
+        token = "browser-test-token"
+        member.page_token_hash = Member.token_hash(token)
+        member.save()
+    page = open_page(PORTRAIT)
+    page.goto(f"{central.url}/m/card/{token}")
+    expect(page.get_by_test_id("member-no")).to_have_text(member.member_no)
+    assert read_qr(page, ".card-qr svg") == text
+    assert "张师傅" not in page.content() and "13800000001" not in page.content()
