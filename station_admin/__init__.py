@@ -1,8 +1,8 @@
-"""The central web app: staff sign in, watch stations live, and read the JSON API."""
+"""The central web app: staff sign in, watch stations live, read reports and the JSON API."""
 
 from __future__ import annotations
 
-from station_admin import api, auth, dashboard, models
+from station_admin import api, auth, dashboard, models, reports
 from waystation.db import open_database
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None):
                         timezone=settings.central.timezone)
     init_db(app, settings)
     auth.init_app(app)
-    for blueprint in (auth.bp, dashboard.bp, api.bp):
+    for blueprint in (auth.bp, dashboard.bp, api.bp, reports.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -171,6 +171,23 @@ class CheckIn(BaseModel):
         return {row.station_code: row.n for row in query}
 
 
+    @classmethod
+    def newest_first(cls, codes: list[str], start: datetime, end: datetime,
+                     before: tuple[datetime, int] | None, limit: int) -> list[CheckIn]:
+        """A page of the usage log: check-ins in [start, end) older than the keyset `before`, newest first."""
+        query = cls.select().where(cls.occurred_at >= start, cls.occurred_at < end)
+        if before is not None:
+            query = query.where(peewee.Tuple(cls.occurred_at, cls.id) < peewee.Tuple(
+                cls.occurred_at.db_value(before[0]), before[1]))
+        if len(codes) == 1:
+            query = query.where(cls.station_code == codes[0])  # (station_code, occurred_at) index
+        else:
+            # Many stations: walk the (occurred_at, id) index newest first and keep the scope's rows;
+            # `|| ''` keeps the planner off the station index, which would sort the whole range.
+            query = query.where(cls.station_code.concat("").in_(codes))
+        return list(query.order_by(cls.occurred_at.desc(), cls.id.desc()).limit(limit))
+
+
 class StationLive(BaseModel):
     """A station's latest occupancy as its people counter reported it."""
 
@@ -280,4 +297,18 @@ def _m0001_initial(database: peewee.Database) -> None:
     database.create_tables(MODELS)
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial)]
+def _m0004_reports(database: peewee.Database) -> None:
+    """Hourly check-in rollup (filled from the check-ins already stored), export jobs, the usage-log index."""
+    # The report tables live beside their queries; imported here, when the migration runs, not before.
+    from station_admin.exports import ExportJob
+    from station_admin.rollups import CheckInHourly
+
+    with database.bind_ctx([CheckIn, CheckInHourly, ExportJob]):
+        database.create_tables([CheckInHourly, ExportJob])
+        # The usage log pages newest first across stations: (occurred_at, id) is its keyset order.
+        database.execute_sql("CREATE INDEX checkin_occurred_at_id ON checkin (occurred_at, id)")
+        CheckInHourly.rebuild()
+
+
+# Numbers 2 and 3 belong to other features' migrations; each number is applied once, in order.
+MIGRATIONS = [(1, "initial", _m0001_initial), (4, "reports", _m0004_reports)]
