@@ -49,7 +49,9 @@ def bad_filter(error: FilterError):
     message = translate(error.key, **error.values)
     log.info("refused report filter %s from %s: %s", error.key, g.user.username if g.user else "-", request.args)
     template = "station_admin/reports/_error.html" if htmx else "station_admin/reports/error.html"
-    return render_template(template, message=message), 400
+    report = (request.endpoint or "").rpartition(".")[2]
+    return render_template(template, message=message, scope=None,
+                           report=report if report in ("daily", "heatmap", "usage") else "daily"), 400
 
 
 def _context(scope: ReportScope, report: str) -> dict:

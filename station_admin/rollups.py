@@ -124,7 +124,9 @@ class CheckInHourly(BaseModel):
     def per_week_hour(cls, codes: list[str], start: int, end: int, offset: int) -> dict[tuple[int, int], int]:
         """Check-ins per (local weekday Monday=0, local hour) in hours [start, end), all these stations together."""
         # Hour of the week counted from the epoch's weekday; the rest is done in Python on 168 rows.
-        week_hour = ((cls.hour + offset) % 168).alias("wh")
+        local = cls.hour + offset
+        # x mod 168 as integer division: peewee's % means LIKE, and psycopg2 would read a bare % as a parameter.
+        week_hour = (local - local / 168 * 168).alias("wh")
         query = (cls.select(week_hour, peewee.fn.SUM(cls.n))
                  .where(cls.station_code.in_(codes), cls.hour >= start, cls.hour < end)
                  .group_by(peewee.SQL("wh")).tuples())
