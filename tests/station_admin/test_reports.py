@@ -62,7 +62,8 @@ def history(seed: int = 7) -> None:
     busy, quiet = [], []
     for n in range((LAST - FIRST).days + 1):
         day = FIRST + timedelta(days=n)
-        busy += [local(day, rng.choice([11, 12, 12, 12, 13, 18, 19]), rng.randrange(60)) for _ in range(rng.randint(15, 40))]
+        hours = [11, 12, 12, 12, 13, 18, 19]
+        busy += [local(day, rng.choice(hours), rng.randrange(60)) for _ in range(rng.randint(15, 40))]
         quiet += [local(day, rng.choice([7, 9, 15]), rng.randrange(60)) for _ in range(rng.randint(0, 6))]
     ingest("xh-xujiahui", busy)
     ingest("xh-caohejing", quiet)
@@ -164,7 +165,8 @@ def test_heatmap_equals_a_direct_count_and_peaks_need_twenty(app):
     client = admin(app)
     rows = read_csv(client.get(f"/reports/export?report=heatmap&{RANGE}&station=xh-xujiahui"))
     with models.db.connection_context():
-        raw = [c.occurred_at.astimezone(SHANGHAI) for c in CheckIn.select().where(CheckIn.station_code == "xh-xujiahui")]
+        raw = [c.occurred_at.astimezone(SHANGHAI)
+               for c in CheckIn.select().where(CheckIn.station_code == "xh-xujiahui")]
     expected = Counter((m.weekday(), m.hour) for m in raw if FIRST <= m.date() <= LAST)
     assert rows[0][1:25] == [f"{h:02d}:00" for h in range(24)] and rows[1][0] == "周一"
     for wd in range(7):
@@ -247,7 +249,8 @@ def test_bad_kind_cursor_and_report_are_400_and_english_when_chosen(app):
     client.get("/reports/")
     client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_of(client)})
     response = client.get("/reports/?from=2025-02-30")
-    assert response.status_code == 400 and 'The date &#34;2025-02-30&#34; is not valid' in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'The date &#34;2025-02-30&#34; is not valid' in response.get_data(as_text=True)
 
 
 def test_scope_managers_see_their_stations_federations_their_subtree(app):
@@ -292,7 +295,8 @@ def test_formula_looking_names_are_escaped_in_csv(app):
     assert "'=HYPERLINK(\"http://x\")" in rows[0] and "'@SUM(A1)" in rows[0]
     from station_admin.exports import safe_cell
 
-    assert [safe_cell(v) for v in ("+1", "-2", "\tx", "\rx", "ok", 5, None)] == ["'+1", "'-2", "'\tx", "'\rx", "ok", 5, ""]
+    cells = [safe_cell(v) for v in ("+1", "-2", "\tx", "\rx", "ok", 5, None)]
+    assert cells == ["'+1", "'-2", "'\tx", "'\rx", "ok", 5, ""]
 
 
 def test_usage_export_runs_in_the_background_and_only_its_owner_downloads(app):
