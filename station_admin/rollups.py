@@ -87,6 +87,7 @@ class CheckInHourly(BaseModel):
     def rebuild(cls) -> int:
         """Recount every hour from the raw check-ins (migration, repair); returns the rollup rows."""
         database = cls._meta.database
+        database = getattr(database, "obj", database)  # the database behind the proxy
         cls.delete().execute()
         since = hour_start(0)
         # Whole-hour buckets of a text (SQLite) or timestamp (PostgreSQL) column, the same result on both.
