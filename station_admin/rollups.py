@@ -72,7 +72,8 @@ class CheckInHourly(BaseModel):
 
     class Meta:
         table_name = "checkin_hourly"
-        indexes = ((("station_code", "hour"), True),)
+        # The second index covers the report queries (no table lookups): half the time of the unique one.
+        indexes = ((("station_code", "hour"), True), (("station_code", "hour", "n"), False))
 
     @property
     def hour_start(self) -> datetime:
