@@ -175,10 +175,16 @@ class CheckIn(BaseModel):
     def newest_first(cls, codes: list[str], start: datetime, end: datetime,
                      before: tuple[datetime, int] | None, limit: int) -> list[CheckIn]:
         """A page of the usage log: check-ins in [start, end) older than the keyset `before`, newest first."""
-        query = cls.select().where(cls.occurred_at >= start, cls.occurred_at < end)
+        query = cls.select().where(cls.occurred_at >= start)
+        if before is None or before[0] >= end:
+            query = query.where(cls.occurred_at < end)
         if before is not None:
-            query = query.where(peewee.Tuple(cls.occurred_at, cls.id) < peewee.Tuple(
-                cls.occurred_at.db_value(before[0]), before[1]))
+            moment = cls.occurred_at.db_value(before[0])
+            # One plain upper bound lets the index seek straight to the cursor (SQLite uses one bound
+            # per side); the row value then breaks ties on id.
+            if before[0] < end:
+                query = query.where(cls.occurred_at <= moment)
+            query = query.where(peewee.Tuple(cls.occurred_at, cls.id) < peewee.Tuple(moment, before[1]))
         if len(codes) == 1:
             query = query.where(cls.station_code == codes[0])  # (station_code, occurred_at) index
         else:
