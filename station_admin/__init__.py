@@ -1,8 +1,8 @@
-"""The central web app: staff sign in, watch stations live, and read the JSON API."""
+"""The central web app: staff sign in, watch stations live, read reports and the JSON API."""
 
 from __future__ import annotations
 
-from station_admin import api, auth, dashboard, errors, join, members, mobile, models
+from station_admin import api, auth, dashboard, errors, join, members, mobile, models, reports
 from station_admin.protect import DataProtector
 from waystation.db import open_database
 from waystation.settings import load_settings
@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None):
     init_db(app, settings)
     auth.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp):
+    for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -20,6 +20,7 @@ import peewee
 from devices import protocol
 from devices.mqtt import MqttLink
 from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, receipts, utcnow
+from station_admin import rollups
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, StationEvent, StationLive, db
 from waystation.db import insert_rows
 
@@ -154,11 +155,14 @@ def on_events(batch: list[events.StationEvent]) -> int:
          "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False)}
         for e in unique
     ], new_key="event_id")
+    check_ins = [e for e in unique if e.event_id in new and isinstance(e.body, events.CheckIn)]
     insert_rows(db, CheckIn, [
         {"event_id": e.event_id, "station_code": e.station, "occurred_at": e.ts,
          "method": e.body.method, "member_no": e.body.member_no}
-        for e in unique if e.event_id in new and isinstance(e.body, events.CheckIn)
+        for e in check_ins
     ])
+    # Only events stored just now count, so a redelivered event never counts twice.
+    rollups.record("checkin", [(e.station, e.ts) for e in check_ins])
     return len(new)
 
 

@@ -6,10 +6,11 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, membership, models
+from station_admin import audit, membership, models, rollups
 
 MIGRATIONS = [
     models.MIGRATION,
     audit.MIGRATION,
+    rollups.MIGRATION,
     membership.MIGRATION,
 ]

@@ -173,6 +173,29 @@ class CheckIn(BaseModel):
         return {row.station_code: row.n for row in query}
 
 
+    @classmethod
+    def newest_first(cls, codes: list[str], start: datetime, end: datetime,
+                     before: tuple[datetime, int] | None, limit: int) -> list[CheckIn]:
+        """A page of the usage log: check-ins in [start, end) older than the keyset `before`, newest first."""
+        query = cls.select().where(cls.occurred_at >= start)
+        if before is None or before[0] >= end:
+            query = query.where(cls.occurred_at < end)
+        if before is not None:
+            moment = cls.occurred_at.db_value(before[0])
+            # One plain upper bound lets the index seek straight to the cursor (SQLite uses one bound
+            # per side); the row value then breaks ties on id.
+            if before[0] < end:
+                query = query.where(cls.occurred_at <= moment)
+            query = query.where(peewee.Tuple(cls.occurred_at, cls.id) < peewee.Tuple(moment, before[1]))
+        if len(codes) == 1:
+            query = query.where(cls.station_code == codes[0])  # (station_code, occurred_at) index
+        else:
+            # Many stations: walk the (occurred_at, id) index newest first and keep the scope's rows;
+            # `|| ''` keeps the planner off the station index, which would sort the whole range.
+            query = query.where(cls.station_code.concat("").in_(codes))
+        return list(query.order_by(cls.occurred_at.desc(), cls.id.desc()).limit(limit))
+
+
 class StationLive(BaseModel):
     """A station's latest occupancy as its people counter reported it."""
 

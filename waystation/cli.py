@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from waystation.settings import ConfigError, load_settings
 
@@ -50,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("seed-demo", help="add the demo federation, stations, users and API token")
     p.set_defaults(run=cmd_seed_demo)
+
+    p = commands.add_parser("seed", help="add realistic check-in history for trying reports (with the demo data)")
+    p.add_argument("--stations", type=int, default=20, help="stations with history (created as needed; default 20)")
+    p.add_argument("--days", type=int, default=90, help="days of history ending today (default 90)")
+    p.add_argument("--per-day", type=float, default=120.0, help="mean check-ins per station per day (default 120)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for a repeatable history (default: a new one)")
+    p.set_defaults(run=cmd_seed)
 
     p = commands.add_parser("demo", help="run the whole system on this machine: broker, central, 3 kiosks, devices")
     p.add_argument("--port", type=int, default=0, help="central web port (default: a free one)")
@@ -227,6 +235,54 @@ def cmd_seed_demo(args) -> int:
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
     for member_no, token in seeded["cards"]:
         print(f"demo member {member_no}: card page /m/card/{token}")
+    return 0
+
+
+class ProgressBar:
+    """A one-line progress bar with a rate, redrawn in place on a terminal stream."""
+
+    def __init__(self, stream, label: str, width: int = 30):
+        self.stream, self.label, self.width = stream, label, width
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        filled = int(self.width * share)
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {share:4.0%} "
+                          f"{done:,} rows, {rate:,.0f}/s ")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_seed(args) -> int:
+    import random
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from station_admin.history import ensure_stations, seed_history
+    from station_admin.models import db
+    from station_admin.rollups import utc_offset_hours
+    from station_admin.seed import seed_demo
+
+    if args.stations < 1 or args.days < 1 or args.per_day <= 0:
+        print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)
+        return 2
+    settings = settings_for(args)
+    _migrate_central(settings)
+    seed_demo()
+    timezone = settings.central.timezone
+    rng = random.Random(args.seed or None)
+    bar = ProgressBar(sys.stderr, "seeding check-ins")
+    with db.connection_context():
+        stations = ensure_stations(args.stations, rng)
+        today = datetime.now(ZoneInfo(timezone)).date()
+        rows = seed_history(stations, args.days, args.per_day, today, utc_offset_hours(timezone), rng, bar)
+    bar.finish()
+    print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days")
     return 0
 
 
