@@ -6,9 +6,10 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, models
+from station_admin import audit, cases, models
 
 MIGRATIONS = [
     models.MIGRATION,
     audit.MIGRATION,
+    cases.MIGRATION,
 ]
