@@ -36,7 +36,7 @@ from waystation.services import Catalogue, Service, load_services
 log = logging.getLogger(__name__)
 
 MAX_AMOUNT_FEN = 10_000_000 * 100
-YUAN_RE = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
+YUAN_RE = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,2})?$")  # not \d: it takes full-width digits too
 FOLLOW_UP_MONTHS = (3, 6, 9, 12)
 
 

@@ -57,9 +57,10 @@ def own_centre_ids() -> list[int] | None:
 
 
 def missing_calendar_years() -> list[int]:
-    """This year and next, where no working-day calendar is loaded (deadlines are estimates)."""
+    """This year (and in December next year) if no working-day calendar is loaded: deadlines are estimates."""
     today = utcnow().astimezone(ZoneInfo(timezone())).date()
-    return WorkdayCalendar.load().missing_years(today.year, today.year + 1)
+    years = (today.year, today.year + 1) if today.month == 12 else (today.year,)
+    return WorkdayCalendar.load().missing_years(*years)
 
 
 @bp.get("/")

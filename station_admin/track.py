@@ -22,7 +22,7 @@ from waystation.web import page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("track", __name__, url_prefix="/m/track")
-LAST4_RE = re.compile(r"^\d{4}$")
+LAST4_RE = re.compile(r"^[0-9]{4}$")
 REMEMBERED = 5  # codes a phone's session may rate after looking them up
 
 
