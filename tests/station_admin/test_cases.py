@@ -221,7 +221,8 @@ def test_a_case_from_first_call_to_closure_and_back(central_app):
         now += timedelta(hours=1)
         casework.log_attempt(req, "reached", worker, now)
         assert req.first_contact_at == now
-        casework.accept(req, central_app.extensions["waystation.services"].get("legal_aid"), worker, now, "Asia/Shanghai")
+        legal_aid = central_app.extensions["waystation.services"].get("legal_aid")
+        casework.accept(req, legal_aid, worker, now, "Asia/Shanghai")
         casework.refer(req, "arbitration", worker, now)
         casework.close(req, True, True, "1234.5", worker, now)
         assert (req.amount_recovered_fen, req.amount_recovered_yuan, req.rating_open) == (123450, "1234.50", True)

@@ -89,10 +89,10 @@ def test_queue_is_sorted_by_due_time_with_overdue_highlighted(central_app):
     soon = file(central_app, at=datetime.now(UTC))
     client = signed_in(central_app, "caseworker")
     html = assert_fragment_and_page(client, "/requests/?state=open", "queue")
-    order = [code for code in (late.tracking_code, later.tracking_code, soon.tracking_code)]
+    order = [late.tracking_code, later.tracking_code, soon.tracking_code]
     assert sorted(order, key=html.index) == order
-    assert 'class="overdue" data-request="%s"' % late.tracking_code in html
-    assert 'class="" data-request="%s"' % soon.tracking_code in html
+    assert f'class="overdue" data-request="{late.tracking_code}"' in html
+    assert f'class="" data-request="{soon.tracking_code}"' in html
     assert soon.tracking_code not in client.get("/requests/?state=closed").get_data(as_text=True)
 
 

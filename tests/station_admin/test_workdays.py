@@ -119,7 +119,8 @@ def test_staff_import_next_year_and_it_is_audited(central_app):
     assert response.status_code == 200 and "已导入 2027 年日历" in response.get_data(as_text=True)
     with db.connection_context():
         year = WorkdayYear.get(WorkdayYear.year == 2027)
-        assert (year.imported_by_name, year.source_name, year.days.count()) == ("federation", "cn-workdays-2027.toml", 8)
+        assert (year.imported_by_name, year.source_name, year.days.count()) == (
+            "federation", "cn-workdays-2027.toml", 8)
         entry = AuditEntry.get(AuditEntry.action == "calendar.import")
         assert (entry.actor_name, entry.subject_id) == ("federation", "2027")
         assert WorkdayCalendar.load().add_working_days(local(2027, 2, 5, 10), 2).due_at.astimezone(
@@ -144,7 +145,8 @@ def test_upload_without_a_file_and_by_the_wrong_roles(central_app):
     client = central_app.test_client()
     login(client, "admin", "admin-demo")
     client.get("/calendar/")
-    assert "请选择要导入的文件" in client.post("/calendar/", data={"csrf_token": csrf_of(client)}).get_data(as_text=True)
+    empty = client.post("/calendar/", data={"csrf_token": csrf_of(client)})
+    assert empty.status_code == 400 and "请选择要导入的文件" in empty.get_data(as_text=True)
     for username in ("manager", "caseworker"):
         client = central_app.test_client()
         login(client, username, f"{username}-demo")
