@@ -49,10 +49,10 @@ class Intake:
     timezone: str
 
     @classmethod
-    def from_settings(cls, settings) -> Intake:
-        """The intake for these settings (the same data key as the web app's)."""
+    def from_settings(cls, settings, protector: DataProtector | None = None) -> Intake:
+        """The intake for these settings; pass the web app's protector when both run in one process."""
         return cls(load_services(settings.requests.services_file or None),
-                   DataProtector(settings.secret("central.data_key")), settings.central.timezone)
+                   protector or DataProtector(settings.secret("central.data_key")), settings.central.timezone)
 
     def problems(self, body: events.ServiceRequest) -> list[str]:
         """Why a service request event cannot be filed (empty when it can)."""

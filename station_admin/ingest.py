@@ -30,12 +30,12 @@ log = logging.getLogger(__name__)
 class IngestWorker:
     """Subscribes to everything stations send and stores it; one MQTT client for the process."""
 
-    def __init__(self, settings, link: MqttLink | None = None):
+    def __init__(self, settings, link: MqttLink | None = None, intake: Intake | None = None):
         ingest = settings.ingest
         self.batch_size = ingest.batch_size
         self.batch_wait = ingest.batch_wait_ms / 1000
         self.max_payload = ingest.max_payload_bytes
-        self.intake = Intake.from_settings(settings)
+        self.intake = intake or Intake.from_settings(settings)
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
                                      manual_ack=True, receive_window=ingest.receive_window)
         self._queue: queue.Queue = queue.Queue()

@@ -120,12 +120,14 @@ def cmd_kiosk(args) -> int:
     return 0
 
 
-def _central_link(settings):
+def _central_link(settings, protector=None):
     """The ingest worker, with the station configurations published on every connect."""
     from station_admin.broadcast import publish_station_configs
+    from station_admin.casework import Intake
     from station_admin.ingest import IngestWorker
 
-    worker = IngestWorker(settings)
+    # In demo mode an empty data key is a fresh random one per call: share the web app's when serving both.
+    worker = IngestWorker(settings, intake=Intake.from_settings(settings, protector))
     worker.link.on_connect(lambda: threading.Thread(target=publish_station_configs, args=(worker.link,),
                                                     daemon=True).start())
     return worker
@@ -145,7 +147,7 @@ def cmd_central(args) -> int:
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings)
-    worker = None if args.no_ingest else _central_link(settings)
+    worker = None if args.no_ingest else _central_link(settings, app.extensions["waystation.protector"])
     stop = wait_for_termination()
     if worker:
         worker.start()
