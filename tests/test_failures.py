@@ -201,7 +201,7 @@ def ingest_process(processes, tmp_path, broker_url, topic_root, database_url, **
     env = waystation_env(broker_url=broker_url, broker_topic_root=topic_root, broker_reconnect_min_s=1,
                          broker_reconnect_max_s=2, database_url=database_url,
                          ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}", ingest_batch_wait_ms=20,
-                         central_secret_key="c" * 40, **settings)
+                         central_secret_key="c" * 40, central_data_key="d" * 40, **settings)
     process = WaystationProcess("ingest", env, tmp_path / "ingest.log")
     processes.append(process)
     return process
