@@ -380,6 +380,7 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
         "database": {"url": db_url},
         "broker": {"url": broker_url, "topic_root": root, "reconnect_min_s": 1, "reconnect_max_s": 2},
         "ingest": {"client_id": client_id, "batch_size": args.batch_size, "batch_wait_ms": args.batch_wait_ms},
+        "central": {"data_key": "bench-data-key-" + "0" * 32},  # ingest opens sealed request contacts with it
     })
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
     migrate(models.db, migrations.MIGRATIONS)

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from station_admin import api, auth, dashboard, errors, join, members, mobile, models, reports
+from station_admin import (
+    api,
+    auth,
+    calendars,
+    dashboard,
+    errors,
+    join,
+    members,
+    mobile,
+    models,
+    open311,
+    queue,
+    reports,
+    track,
+)
 from station_admin.protect import DataProtector
 from waystation.db import open_database
+from waystation.services import load_services
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
 
@@ -15,10 +30,12 @@ def create_app(test_config: dict | None = None):
     app = new_flask_app(__name__, settings, settings.secret("central.secret_key"),
                         timezone=settings.central.timezone)
     app.extensions["waystation.protector"] = DataProtector(settings.secret("central.data_key"))
+    app.extensions["waystation.services"] = load_services(settings.requests.services_file or None)
     init_db(app, settings)
     auth.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp):
+    for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp, queue.bp,
+                      calendars.bp, track.bp, open311.bp):
         app.register_blueprint(blueprint)
     return app
 

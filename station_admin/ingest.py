@@ -21,6 +21,7 @@ from devices import protocol
 from devices.mqtt import MqttLink
 from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, receipts, utcnow
 from station_admin import rollups
+from station_admin.casework import Intake, file_requests
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, StationEvent, StationLive, db
 from waystation.db import insert_rows
 
@@ -30,11 +31,12 @@ log = logging.getLogger(__name__)
 class IngestWorker:
     """Subscribes to everything stations send and stores it; one MQTT client for the process."""
 
-    def __init__(self, settings, link: MqttLink | None = None):
+    def __init__(self, settings, link: MqttLink | None = None, intake: Intake | None = None):
         ingest = settings.ingest
         self.batch_size = ingest.batch_size
         self.batch_wait = ingest.batch_wait_ms / 1000
         self.max_payload = ingest.max_payload_bytes
+        self.intake = intake or Intake.from_settings(settings)
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
                                      manual_ack=True, receive_window=ingest.receive_window)
         self._queue: queue.Queue = queue.Queue()
@@ -123,7 +125,12 @@ class IngestWorker:
             if len(message.payload) > self.max_payload:
                 raise protocol.ProtocolError(
                     f"payload of {len(message.payload)} bytes is over the {self.max_payload}-byte limit")
-            return protocol.parse_from_station(topic, message.payload)
+            parsed = protocol.parse_from_station(topic, message.payload)
+            if isinstance(parsed, events.StationEvent) and isinstance(parsed.body, events.ServiceRequest):
+                problems = self.intake.problems(parsed.body)
+                if problems:
+                    raise protocol.ProtocolError("service request not accepted: " + "; ".join(problems))
+            return parsed
         except protocol.ProtocolError as e:
             log.warning("dropped invalid message on %s: %s", message.topic, e)
             return None
@@ -134,7 +141,7 @@ class IngestWorker:
         station_events = [m for m in parsed if isinstance(m, events.StationEvent)]
         if parsed:
             with db.atomic():
-                on_events(station_events)
+                on_events(station_events, self.intake)
                 for m in parsed:
                     handler = STATE_HANDLERS.get(type(m))
                     if handler:
@@ -146,8 +153,12 @@ class IngestWorker:
         return stored
 
 
-def on_events(batch: list[events.StationEvent]) -> int:
-    """Store events not seen before, with their effects, in arrival order; returns how many were new."""
+def on_events(batch: list[events.StationEvent], intake: Intake | None = None) -> int:
+    """Store events not seen before, with their effects, in arrival order; returns how many were new.
+
+    Service requests need `intake` (the catalogue and the key to open sealed contacts); without it
+    they are stored as raw events only, and logged.
+    """
     unique = list({e.event_id: e for e in batch}.values())
     now = utcnow()
     new = insert_rows(db, StationEvent, [
@@ -163,6 +174,11 @@ def on_events(batch: list[events.StationEvent]) -> int:
     ])
     # Only events stored just now count, so a redelivered event never counts twice.
     rollups.record("checkin", [(e.station, e.ts) for e in check_ins])
+    requests = [e for e in unique if e.event_id in new and isinstance(e.body, events.ServiceRequest)]
+    if requests and intake is None:
+        log.error("%d service requests stored as raw events only: no intake configured", len(requests))
+    elif requests:
+        file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone)
     return len(new)
 
 

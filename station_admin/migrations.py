@@ -6,11 +6,12 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, membership, models, rollups
+from station_admin import audit, cases, membership, models, rollups
 
 MIGRATIONS = [
     models.MIGRATION,
     audit.MIGRATION,
+    cases.MIGRATION,
     rollups.MIGRATION,
     membership.MIGRATION,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from station_admin.broadcast import publish_station_configs
+from station_admin.casework import Intake
 from station_admin.ingest import IngestWorker
 from station_admin.protect import DataProtector
 from station_admin.trust import TrustPublisher
@@ -15,7 +16,7 @@ class CentralNode:
 
     def __init__(self, settings, protector: DataProtector | None = None):
         protector = protector or DataProtector(settings.secret("central.data_key"))
-        self.ingest = IngestWorker(settings)
+        self.ingest = IngestWorker(settings, intake=Intake.from_settings(settings, protector))
         self.link = self.ingest.link
         self.trust = TrustPublisher(self.link, protector, settings.central.trust_publish_seconds)
         public_url = settings.central.public_url

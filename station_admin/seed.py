@@ -1,10 +1,11 @@
-"""Demo data: one federation, one district, three stations, staff users of each role, an API token."""
+"""Demo data: one federation, two districts with a legal-aid centre each, three stations, staff of every role."""
 
 from __future__ import annotations
 
 import logging
 
 from devices.protocol import utcnow
+from station_admin.cases import CentreMember, LegalAidCentre
 from station_admin.membership import Member, ensure_signing_key, join
 from station_admin.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
 from station_admin.protect import DataProtector
@@ -18,11 +19,19 @@ DEMO_STATIONS = [
     ("xh-longhua", "龙华环卫驿站", "Longhua Sanitation Workers' Station", "徐汇区龙华中路600号",
      31.1781, 121.4513, 12, 4),
 ]
+DEMO_DISTRICTS = [
+    # code, name zh, name en, its legal-aid centre zh, en. Minhang has no demo station: a rider at a
+    # Xuhui station who lives or works in Minhang is routed there (cross-district routing).
+    ("xuhui", "徐汇区总工会", "Xuhui District Federation", "徐汇区职工法律援助中心", "Xuhui Workers' Legal Aid Centre"),
+    ("minhang", "闵行区总工会", "Minhang District Federation", "闵行区职工法律援助中心",
+     "Minhang Workers' Legal Aid Centre"),
+]
 DEMO_USERS = [
     # username, password, display name, role
     ("admin", "admin-demo", "系统管理员", "admin"),
     ("federation", "federation-demo", "上海市总工会", "federation"),
     ("manager", "manager-demo", "王站长", "manager"),
+    ("caseworker", "caseworker-demo", "李律师（徐汇法援）", "caseworker"),
 ]
 DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
 
@@ -41,8 +50,13 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
     with db.connection_context(), db.atomic():
         federation, _ = Federation.get_or_create(code="sh", defaults={"name_zh": "上海市总工会",
                                                                       "name_en": "Shanghai Federation of Trade Unions"})
-        district, _ = District.get_or_create(code="xuhui", defaults={
-            "federation": federation, "name_zh": "徐汇区总工会", "name_en": "Xuhui District Federation"})
+        centres = {}
+        for code, zh, en, centre_zh, centre_en in DEMO_DISTRICTS:
+            district_row, _ = District.get_or_create(code=code, defaults={
+                "federation": federation, "name_zh": zh, "name_en": en})
+            centres[code] = LegalAidCentre.get_or_none(LegalAidCentre.district == district_row) or \
+                LegalAidCentre.create(district=district_row, name_zh=centre_zh, name_en=centre_en)
+        district = District.get(District.code == "xuhui")
         stations = []
         for code, zh, en, address, lat, lon, seats, slots in DEMO_STATIONS:
             station, _ = Station.get_or_create(code=code, defaults={
@@ -59,6 +73,8 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
             if role == "manager":
                 for station in stations[:2]:
                     StationManager.get_or_create(user=user, station=station)
+            if role == "caseworker":
+                CentreMember.get_or_create(user=user, defaults={"centre": centres["xuhui"]})
             if role == "admin" and not ApiToken.select().where(ApiToken.user == user).exists():
                 ApiToken.issue(user, "demo", utcnow(), token=DEMO_TOKEN)
         cards = _seed_members(protector, district) if protector else []

@@ -128,11 +128,12 @@ def cmd_kiosk(args) -> int:
     return 0
 
 
-def _central_link(settings):
+def _central_link(settings, protector=None):
     """Central's MQTT side: ingest, station configurations and card trust."""
     from station_admin.node import CentralNode
 
-    return CentralNode(settings)
+    # In demo mode an empty data key is a fresh random one per call: share the web app's when serving both.
+    return CentralNode(settings, protector)
 
 
 def _migrate_central(settings, signing_key: bool = False) -> None:
@@ -157,7 +158,7 @@ def cmd_central(args) -> int:
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
-    worker = None if args.no_ingest else _central_link(settings)
+    worker = None if args.no_ingest else _central_link(settings, app.extensions["waystation.protector"])
     stop = wait_for_termination()
     if worker:
         worker.start()

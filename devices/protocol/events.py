@@ -9,6 +9,7 @@ adding a body class to KINDS.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from typing import ClassVar, Protocol
 
 from devices.protocol._base import (
     EVENT_ID_RE,
+    ID_RE,
     Message,
     ProtocolError,
     TopicPattern,
@@ -29,6 +31,13 @@ from devices.protocol._base import (
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
 MEMBER_NO_RE = re.compile(r"^[A-Z0-9]{6,20}$")
+# Tracking codes: 8 characters from 32 that cannot be misread (no 0/O, no 1/I): 32**8 = 2**40 codes.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+TRACKING_CODE_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{8}}$")
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # service, district, question and choice ids
+PHONE_LAST4_RE = re.compile(r"^[0-9]{4}$")
+MAX_ANSWERS = 20
+MAX_SEALED_CHARS = 300
 
 
 class EventBody(Protocol):
@@ -62,7 +71,64 @@ class CheckIn:
         return cls(method, member_no)
 
 
-KINDS = {body.KIND: body for body in (CheckIn,)}
+@dataclass(frozen=True)
+class ServiceRequest:
+    """A rider asked for a service (legal aid, hardship aid...) at the kiosk.
+
+    The rider is identified by member number, or (non-members) by a mobile number the kiosk sealed
+    to central (`contact_sealed`, see waystation.sealing): exactly one of the two. `phone_last4`
+    lets the rider track the request without an account; a member's may be filled in later.
+    Whether `service`, `answers` and `best_time` name real catalogue entries is checked by central
+    against its service catalogue; the wire checks only their shape.
+    """
+
+    KIND: ClassVar[str] = "service_request"
+    service: str
+    tracking_code: str
+    answers: tuple[tuple[str, str], ...]
+    best_time: str
+    district: str | None = None
+    member_no: str | None = None
+    contact_sealed: str | None = None
+    phone_last4: str | None = None
+
+    @property
+    def answer_map(self) -> dict[str, str]:
+        return dict(self.answers)
+
+    def to_fields(self) -> dict:
+        fields = {"service": self.service, "tracking_code": self.tracking_code, "answers": self.answer_map,
+                  "best_time": self.best_time}
+        for name in ("district", "member_no", "contact_sealed", "phone_last4"):
+            if getattr(self, name) is not None:
+                fields[name] = getattr(self, name)
+        return fields
+
+    @classmethod
+    def from_fields(cls, obj: dict) -> ServiceRequest:
+        answers = obj.get("answers")
+        if not isinstance(answers, dict) or not 0 < len(answers) <= MAX_ANSWERS:
+            raise ProtocolError(f"field answers must be an object of 1 to {MAX_ANSWERS} question ids -> choice ids")
+        for question, choice in answers.items():
+            if not CODE_RE.match(question) or not isinstance(choice, str) or not CODE_RE.match(choice):
+                raise ProtocolError(f"field answers has a malformed entry {question!r}: {choice!r}")
+        member_no = get_str(obj, "member_no", pattern=MEMBER_NO_RE, optional=True)
+        sealed = get_str(obj, "contact_sealed", max_len=MAX_SEALED_CHARS, optional=True)
+        if (member_no is None) == (sealed is None):
+            raise ProtocolError("exactly one of member_no and contact_sealed is required")
+        last4 = get_str(obj, "phone_last4", pattern=PHONE_LAST4_RE, optional=True)
+        if sealed is not None and last4 is None:
+            raise ProtocolError("field phone_last4 is required with contact_sealed")
+        return cls(
+            service=get_str(obj, "service", pattern=CODE_RE, max_len=40),
+            tracking_code=get_str(obj, "tracking_code", pattern=TRACKING_CODE_RE, max_len=8),
+            answers=tuple(sorted(answers.items())),
+            best_time=get_str(obj, "best_time", pattern=CODE_RE, max_len=40),
+            district=get_str(obj, "district", pattern=ID_RE, max_len=40, optional=True),
+            member_no=member_no, contact_sealed=sealed, phone_last4=last4)
+
+
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest)}
 
 
 @dataclass(frozen=True)
@@ -89,6 +155,11 @@ class StationEvent(Message):
 def new_event_id() -> str:
     """A fresh unique event id (32 lower-case hex digits)."""
     return uuid.uuid4().hex
+
+
+def new_tracking_code() -> str:
+    """A fresh tracking code for a rider's receipt (8 unambiguous characters, random)."""
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
 
 
 def parse(topic: str, payload: bytes) -> StationEvent:

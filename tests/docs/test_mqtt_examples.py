@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from zoneinfo import ZoneInfo
 
 from devices.protocol import commands, receipts, split, station_config, trust
 from station_admin.ingest import IngestWorker
@@ -31,18 +32,21 @@ def run_on_port(args: list[str], port: int) -> None:
 
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
-    for family in ("availability", "occupancy", "charger", "heartbeat", "event/checkin", "config", "command",
-                   "reply", "receipt", "central/trust", "central/revocations"):
+    for family in ("availability", "occupancy", "charger", "heartbeat", "event/checkin", "event/service_request",
+                   "config", "command", "reply", "receipt", "central/trust", "central/revocations"):
         assert any(f"/{family}" in t for t in topics), family
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
     from station_admin import migrations, models
+    from station_admin.cases import ServiceRequest
+    from station_admin.seed import seed_demo
     from waystation.db import migrate, open_database
 
     settings = central_settings(mosquitto.url, broker={"topic_root": "waystation/v1"})
     models.db.initialize(open_database(settings.database.url))
     migrate(models.db, migrations.MIGRATIONS)
+    seed_demo()
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     caplog.set_level("INFO")
@@ -52,6 +56,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
         run_on_port(args, mosquitto.port)
     checkin = next(args for args in examples if "/event/checkin" in args[args.index("-t") + 1])
     run_on_port(checkin, mosquitto.port)  # the doc says: run it twice, stored once
+    request = next(args for args in examples if "/event/service_request" in args[args.index("-t") + 1])
+    run_on_port(request, mosquitto.port)
 
     def stored():
         with models.db.connection_context():
@@ -59,7 +65,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
             live = models.StationLive.get_or_none(models.StationLive.station_code == "xh-longhua")
             counter = models.DeviceState.get_or_none(models.DeviceState.device == "counter")
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
-                    and models.CheckIn.select().count() == 1 and (slots, live, counter))
+                    and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
+                    and (slots, live, counter))
 
     slots, live, counter = wait_until(stored, message="every example stored")
     assert live.people_inside == 7 and live.entered_today == 41
@@ -69,7 +76,10 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     wait_until(lambda: any("command 9a8b7c6d" in r.getMessage() for r in caplog.records), message="the reply")
     assert not [r for r in caplog.records if "dropped invalid" in r.getMessage()]
     with models.db.connection_context():
-        assert models.StationEvent.select().count() == 1
+        assert models.StationEvent.select().count() == 2
+        filed = ServiceRequest.get()
+        assert (filed.tracking_code, filed.centre.district.code, filed.status) == ("K7QM4WZP", "minhang", "assigned")
+        assert filed.due_at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() == "2026-02-24T23:59:59.999000+08:00"
 
 
 def test_central_to_station_examples_parse():
