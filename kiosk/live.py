@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from devices.protocol import ProtocolError, charger, occupancy, station_config, utcnow
@@ -47,6 +48,8 @@ class StationListener:
         info.district_zh, info.district_en = config.district["zh"], config.district["en"]
         info.capacity, info.charger_slots = config.capacity, config.charger_slots
         info.join_url, info.join_key = config.join_url, config.join_key
+        info.public_url, info.district_code = config.public_url, config.district_code
+        info.districts = json.dumps([list(d) for d in config.districts], ensure_ascii=False)
         info.configured_at = utcnow()
         info.save()
 

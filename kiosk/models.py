@@ -40,6 +40,9 @@ class StationInfo(BaseModel):
     occupancy_at = UTCDateTimeField(null=True)
     join_url = peewee.CharField(null=True)
     join_key = peewee.CharField(null=True)
+    public_url = peewee.CharField(null=True)
+    district_code = peewee.CharField(null=True)
+    districts = peewee.TextField(default="[]")  # JSON: [[code, zh, en], ...] a rider may choose
 
     @classmethod
     def for_station(cls, station_id: str) -> StationInfo:
@@ -185,7 +188,14 @@ def _m0002_membership(database: peewee.Database) -> None:
               for name in ("join_url", "join_key") if name not in have])
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership)]
+def _m0005_requests(database: peewee.Database) -> None:
+    have = {c.name for c in database.get_columns("stationinfo")}
+    migrator = SqliteMigrator(database)
+    migrate(*[migrator.add_column("stationinfo", name, getattr(StationInfo, name))
+              for name in ("public_url", "district_code", "districts") if name not in have])
+
+
+MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership), (5, "requests", _m0005_requests)]
 
 
 def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:

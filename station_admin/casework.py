@@ -27,6 +27,7 @@ from station_admin.cases import (
     StatusChange,
     TransitionError,
 )
+from station_admin.membership import Member
 from station_admin.models import District, StaffUser, Station
 from station_admin.protect import DataProtector, is_mobile, normalise_mobile
 from station_admin.workdays import WorkdayCalendar
@@ -101,15 +102,19 @@ def file_requests(batch: list[events.StationEvent], catalogue: Catalogue, protec
         district = District.get_or_none(District.code == district_code) if district_code else None
         centre = route(service, district, station)
         deadline = workdays.add_working_days(event.ts, service.first_contact_working_days, timezone)
-        phone = None
+        phone, last4 = None, body.phone_last4
         if body.contact_sealed is not None:
             phone = protector.unseal(body.contact_sealed)
+        elif (member := Member.get_or_none(Member.member_no == body.member_no)) is not None:
+            # A member's request carries only the member number; central knows the number to call.
+            phone = protector.decrypt(member.phone_enc)
+            last4 = last4 or normalise_mobile(phone)[-4:]
         request = ServiceRequest.create(
             tracking_code=_free_tracking_code(body.tracking_code), event_id=event.event_id,
             station_code=event.station, district=district, district_code=district_code, service=service.code,
             answers=json.dumps(body.answer_map), member_no=body.member_no,
             phone_encrypted=protector.encrypt(phone) if phone else None,
-            phone_hash=protector.lookup_hash(phone) if phone else None, phone_last4=body.phone_last4,
+            phone_hash=protector.lookup_hash(phone) if phone else None, phone_last4=last4,
             best_time=body.best_time, filed_at=event.ts, centre=centre, due_at=deadline.due_at,
             due_estimated=deadline.estimated, status="assigned" if centre else "unrouted", updated_at=now)
         note = f"centre {centre.id}" if centre else f"no centre for district {district_code!r}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
@@ -19,10 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from waystation.phones import is_mobile, mask_mobile, normalise_mobile
 from waystation.sealing import b64, open_sealed, public_key_text, unb64
 
-# Mainland China mobile numbers: 11 digits starting 13-19.
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+__all__ = ["DataProtector", "is_mobile", "mask_mobile", "normalise_mobile"]
+
 
 
 class DataProtector:
@@ -78,24 +78,3 @@ class DataProtector:
     def unseal(self, sealed: str) -> str:
         """Open what a kiosk sealed to central (raises waystation.sealing.SealError when damaged)."""
         return open_sealed(self.sealing_key, sealed)
-
-
-def normalise_mobile(text: str) -> str:
-    """A mobile number without spaces, dashes or a +86 / 86 prefix."""
-    digits = re.sub(r"[\s\-()]", "", text or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def is_mobile(text: str) -> bool:
-    """Whether the text is a mainland mobile number (after normalising)."""
-    return bool(MOBILE_RE.match(normalise_mobile(text)))
-
-
-def mask_mobile(phone: str) -> str:
-    """138****1234: what staff screens show."""
-    phone = normalise_mobile(phone)
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "****"

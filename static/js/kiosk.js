@@ -129,4 +129,22 @@
     if (event.target.closest("[data-camera-close]")) { stopCamera(); }
   });
   window.addEventListener("pagehide", stopCamera);
+
+  // Numeric keypad: the only typing the kiosk allows. Taps build the number in a hidden field and
+  // show it grouped (138 1234 5678); the server checks it.
+  document.querySelectorAll("[data-keypad]").forEach(function (form) {
+    const value = form.querySelector("[data-keypad-value]");
+    const display = form.querySelector("[data-keypad-display]");
+    const placeholder = display.textContent;
+    form.addEventListener("click", function (event) {
+      const key = event.target.closest("[data-key]");
+      if (!key) { return; }
+      const k = key.dataset.key;
+      if (k === "clear") { value.value = ""; }
+      else if (k === "back") { value.value = value.value.slice(0, -1); }
+      else if (value.value.length < 11) { value.value += k; }
+      const v = value.value;
+      display.textContent = v ? [v.slice(0, 3), v.slice(3, 7), v.slice(7)].filter(Boolean).join(" ") : placeholder;
+    });
+  });
 })();
