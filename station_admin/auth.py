@@ -46,6 +46,11 @@ def login_required(*roles: str):
     return decorate
 
 
+def home_endpoint(user: StaffUser) -> str:
+    """Where a staff user starts: case workers at their queue, everyone else at the live dashboard."""
+    return "queue.index" if user.role == "caseworker" else "dashboard.index"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The sign-in form; on success back to where the user was going."""
@@ -56,7 +61,7 @@ def login():
             session.clear()
             session["user_id"] = user.id
             log.info("staff user %s signed in", user.username)
-            return redirect(local_target(request.args.get("next", ""), url_for("dashboard.index")), 303)
+            return redirect(local_target(request.args.get("next", ""), url_for(home_endpoint(user))), 303)
         error = translate("admin.login_failed")
         log.info("failed sign-in for %r", request.form.get("username", "")[:100])
     return render_template("station_admin/auth/login.html", error=error), 401 if error else 200

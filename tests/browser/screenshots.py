@@ -31,8 +31,13 @@ from tests.browser.conftest import (
     running_kiosk,
     wait_for_station,
 )
-from tests.conftest import make_settings
+from tests.conftest import make_settings, wait_until
 
+# What central calls itself in join and tracking QR codes here (the phone pages are opened on the
+# served app's own address).
+PUBLIC_URL = "https://union.example"
+
+PHONE = {"width": 390, "height": 844}
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FILES = {  # name: viewport
     "kiosk-home-zh.png": PORTRAIT,
@@ -40,6 +45,13 @@ FILES = {  # name: viewport
     "kiosk-checkin-done.png": PORTRAIT,
     "kiosk-home-en.png": PORTRAIT,
     "admin-dashboard.png": DESKTOP,
+    "kiosk-join.png": PORTRAIT,
+    "phone-join-form.png": PHONE,
+    "phone-member-card.png": PHONE,
+    "kiosk-help-questions.png": PORTRAIT,
+    "kiosk-help-identify.png": LANDSCAPE,
+    "kiosk-help-receipt.png": PORTRAIT,
+    "admin-members.png": DESKTOP,
 }
 A, C, F, D = SlotStatus.AVAILABLE, SlotStatus.CHARGING, SlotStatus.FAULTED, SlotStatus.FINISHED
 
@@ -75,6 +87,7 @@ def take_screenshots(out_dir: Path = DOCS_SCREENSHOTS, browser=None) -> list[Pat
         broker_section = {"url": broker.url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2}
         central = stack.enter_context(running_central(make_settings(
             database={"url": f"sqlite:///{work / 'central.db'}"}, broker=broker_section,
+            central={"public_url": PUBLIC_URL, "trust_publish_seconds": 0.5},
             ingest={"client_id": "screens-ingest", "batch_wait_ms": 20})))
         kiosk = stack.enter_context(running_kiosk(make_settings(broker=broker_section, kiosk={
             "station_id": STATION, "database_path": str(work / "kiosk-{station}.db"), "heartbeat_seconds": 1})))
@@ -83,7 +96,8 @@ def take_screenshots(out_dir: Path = DOCS_SCREENSHOTS, browser=None) -> list[Pat
             stack.callback(browser.close)
         publish_demo_network(broker.port, topic_root)
         wait_for_station(kiosk, inside=7, slots=8)
-        return [*kiosk_screenshots(browser, kiosk.url, out_dir), admin_screenshot(browser, central.url, out_dir)]
+        taken = [*kiosk_screenshots(browser, kiosk.url, out_dir), admin_screenshot(browser, central.url, out_dir)]
+        return taken + member_screenshots(browser, kiosk, central.url, out_dir)
 
 
 def kiosk_screenshots(browser, url: str, out_dir: Path) -> list[Path]:
@@ -124,6 +138,76 @@ def admin_screenshot(browser, url: str, out_dir: Path) -> Path:
     path = shoot(page, out_dir / "admin-dashboard.png")
     page.context.close()
     return path
+
+
+def member_screenshots(browser, kiosk, central_url: str, out_dir: Path) -> list[Path]:
+    """Joining (kiosk QR, the phone's form, the card), asking for help at the kiosk, the members page."""
+    from kiosk.models import TrustedKey, db
+
+    def kiosk_has_trust():
+        with db.connection_context():
+            return kiosk.station_info().join_key and TrustedKey.get_or_none(TrustedKey.kid == "sealing")
+    wait_until(kiosk_has_trust, message="the join key and the sealing key at the kiosk")
+    taken = []
+    page = new_page(browser, PORTRAIT)
+    page.goto(kiosk.url + "/join/")
+    join_url = page.get_by_test_id("join-qr").get_attribute("data-url")
+    taken.append(shoot(page, out_dir / "kiosk-join.png"))
+    page.context.close()
+
+    phone = new_page(browser, PHONE)
+    phone.goto(join_url.replace(PUBLIC_URL, central_url))
+    phone.get_by_label("姓名").fill("赵师傅")
+    phone.get_by_label("手机号").fill("13912345678")
+    phone.get_by_label("工作平台").select_option("meituan")
+    taken.append(shoot(phone, out_dir / "phone-join-form.png"))
+    phone.get_by_role("checkbox").check()
+    phone.get_by_test_id("join-submit").click()
+    expect(phone.get_by_test_id("member-no")).to_be_visible()
+    taken.append(shoot(phone, out_dir / "phone-member-card.png"))
+    phone.context.close()
+
+    page = new_page(browser, PORTRAIT)
+    page.goto(kiosk.url + "/service/legal_aid")
+    page.locator("label.choice", has_text="拖欠工资").tap()
+    page.locator("label.choice", has_text="外卖骑手").tap()
+    taken.append(shoot(page, out_dir / "kiosk-help-questions.png"))
+    page.get_by_test_id("next").tap()
+    page.context.close()
+    page = new_page(browser, LANDSCAPE)
+    page.goto(kiosk.url + "/service/legal_aid")
+    page.locator("label.choice", has_text="拖欠工资").tap()
+    page.locator("label.choice", has_text="外卖骑手").tap()
+    page.get_by_test_id("next").tap()
+    for digit in "1391234":
+        page.get_by_test_id(f"key-{digit}").tap()
+    taken.append(shoot(page, out_dir / "kiosk-help-identify.png"))
+    page.context.close()
+    page = new_page(browser, PORTRAIT)
+    page.goto(kiosk.url + "/service/legal_aid")
+    page.locator("label.choice", has_text="拖欠工资").tap()
+    page.locator("label.choice", has_text="外卖骑手").tap()
+    page.get_by_test_id("next").tap()
+    for digit in "13912345678":
+        page.get_by_test_id(f"key-{digit}").tap()
+    page.get_by_test_id("phone-next").tap()
+    page.locator("label.choice", has_text="晚上").tap()
+    page.get_by_test_id("next").tap()
+    page.get_by_test_id("submit").tap()
+    expect(page.get_by_test_id("tracking-code")).to_be_visible()
+    taken.append(shoot(page, out_dir / "kiosk-help-receipt.png"))
+    page.context.close()
+
+    page = new_page(browser, DESKTOP)
+    page.goto(central_url + "/auth/login")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill("admin-demo")
+    page.get_by_role("button", name="登录").click()
+    page.goto(central_url + "/members/")
+    expect(page.get_by_test_id("member-list")).to_be_visible()
+    taken.append(shoot(page, out_dir / "admin-members.png"))
+    page.context.close()
+    return taken
 
 
 if __name__ == "__main__":

@@ -76,3 +76,13 @@ def test_roles_on_the_dashboard(central_app, role, status):
     login(client, f"u-{role}", "pw-123456")
     assert client.get("/").status_code == status
     assert client.get("/api/v1/stations").status_code == status
+
+
+def test_each_role_lands_where_it_works(central_app):
+    client = central_app.test_client()
+    assert login(client, "caseworker", "caseworker-demo").headers["Location"] == "/requests/"
+    page = client.get("/requests/").get_data(as_text=True)
+    header = page.split("<main")[0]
+    assert 'data-testid="nav-requests"' in header and "实时看板" not in header  # no dashboard to offer them
+    client = central_app.test_client()
+    assert login(client, "manager", "manager-demo").headers["Location"] == "/"

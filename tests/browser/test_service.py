@@ -1,0 +1,71 @@
+"""Asking for help on the kiosk in a real browser: taps and the keypad only, big targets, a receipt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from devices.protocol import trust, utcnow
+from tests.browser.conftest import LANDSCAPE, PORTRAIT, publish
+from tests.conftest import wait_until
+from waystation.sealing import b64
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def station(kiosk, shared_mosquitto, topic_root):
+    """A kiosk that has central's sealing key and its station's districts."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from waystation.sealing import public_key_text
+
+    sealing = public_key_text(X25519PrivateKey.generate())
+    publish(shared_mosquitto.port, topic_root, trust.TrustAnchors((("TSTK", b64(b"k" * 32)),), sealing, utcnow()))
+    running = kiosk()
+    from kiosk.models import StationInfo, TrustedKey, db
+
+    wait_until(lambda: running.station_info().configured, message="station config")
+    with db.connection_context():
+        wait_until(lambda: TrustedKey.get_or_none(TrustedKey.kid == "sealing"), message="the sealing key")
+        info = StationInfo.for_station("xh-xujiahui")
+        info.district_code, info.public_url = "xuhui", "https://union.example"
+        info.districts = json.dumps([["xuhui", "徐汇区总工会", "Xuhui"], ["minhang", "闵行区总工会", "Minhang"]])
+        info.save()
+    return running
+
+
+def big_enough(page, selector: str):
+    for box in [e.bounding_box() for e in page.locator(selector).all()]:
+        assert box["height"] >= 60 and box["width"] >= 60, (selector, box)
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE])
+def test_a_rider_asks_for_legal_aid_with_taps_and_the_keypad(station, open_page, viewport):
+    page = open_page(viewport)
+    page.goto(station.url + "/")
+    page.get_by_test_id("ask-help").tap()
+    big_enough(page, ".tile")
+    page.get_by_test_id("service-legal_aid").tap()
+    expect(page.get_by_test_id("step")).to_have_text("第 2/6 步")
+    big_enough(page, ".choice")
+    page.locator("label.choice", has_text="拖欠工资").tap()
+    page.locator("label.choice", has_text="外卖骑手").tap()
+    page.get_by_test_id("next").tap()
+    big_enough(page, ".key")
+    for digit in "13912345678":
+        page.get_by_test_id(f"key-{digit}").tap()
+    expect(page.get_by_test_id("phone-display")).to_have_text("139 1234 5678")
+    page.get_by_test_id("phone-next").tap()
+    expect(page.get_by_test_id("district-xuhui")).to_be_checked()  # the station's district by default
+    page.locator("label.choice", has_text="晚上").tap()
+    page.get_by_test_id("next").tap()
+    expect(page.get_by_test_id("summary")).to_contain_text("尾号 5678 的手机")
+    page.get_by_test_id("submit").tap()
+    code = page.get_by_test_id("tracking-code")
+    expect(code).to_have_text(__import__("re").compile(r"^[A-Z2-9]{8}$"))
+    expect(page.get_by_test_id("track-qr")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert station.pending() == 1  # in the outbox, on its way to central
