@@ -11,6 +11,22 @@ from kiosk.models import ChargerSlot, StationInfo, db
 log = logging.getLogger(__name__)
 
 
+def stored(link, parse, handler):
+    """A message callback for `link`: validate at the edge, then store inside a connection; never raise."""
+    def handle(message):
+        try:
+            parsed = parse(link.relative(message.topic), message.payload)
+        except ProtocolError as e:
+            log.warning("dropped invalid message on %s: %s", message.topic, e)
+            return
+        try:
+            with db.connection_context():
+                handler(parsed)
+        except Exception:
+            log.exception("could not store message on %s", message.topic)
+    return handle
+
+
 class StationListener:
     """Subscribes to the station's config, occupancy and charger slots and keeps the kiosk database current."""
 
@@ -27,19 +43,7 @@ class StationListener:
         self.link.subscribe(charger.PATTERN.filter_with(station=s), self._route(charger.parse, self.on_charger))
 
     def _route(self, parse, handler):
-        """A message callback: validate at the edge, then store inside a connection; never raise."""
-        def handle(message):
-            try:
-                parsed = parse(self.link.relative(message.topic), message.payload)
-            except ProtocolError as e:
-                log.warning("dropped invalid message on %s: %s", message.topic, e)
-                return
-            try:
-                with db.connection_context():
-                    handler(parsed)
-            except Exception:
-                log.exception("could not store message on %s", message.topic)
-        return handle
+        return stored(self.link, parse, handler)
 
     def on_station_config(self, config: station_config.StationConfig) -> None:
         """Central (re)configured this station."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from devices.protocol import ProtocolError, trust, utcnow
+from devices.protocol import trust, utcnow
+from kiosk.live import stored
 from kiosk.models import Revocation, TrustedKey, db
 from waystation.cards import CardCheck, CardVerifier
 
@@ -25,22 +26,9 @@ class TrustListener:
 
     def subscribe(self) -> None:
         """Register the subscriptions (kept across reconnects by the link)."""
-        self.link.subscribe(trust.TRUST_PATTERN.filter, self._route(trust.parse_trust, on_trust))
-        self.link.subscribe(trust.REVOCATIONS_PATTERN.filter, self._route(trust.parse_revocations, on_revocations))
-
-    def _route(self, parse, handler):
-        def handle(message):
-            try:
-                parsed = parse(self.link.relative(message.topic), message.payload)
-            except ProtocolError as e:
-                log.warning("dropped invalid message on %s: %s", message.topic, e)
-                return
-            try:
-                with db.connection_context():
-                    handler(parsed)
-            except Exception:
-                log.exception("could not store message on %s", message.topic)
-        return handle
+        self.link.subscribe(trust.TRUST_PATTERN.filter, stored(self.link, trust.parse_trust, on_trust))
+        self.link.subscribe(trust.REVOCATIONS_PATTERN.filter,
+                            stored(self.link, trust.parse_revocations, on_revocations))
 
 
 def on_trust(anchors: trust.TrustAnchors) -> None:

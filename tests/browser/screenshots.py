@@ -167,29 +167,25 @@ def member_screenshots(browser, kiosk, central_url: str, out_dir: Path) -> list[
     taken.append(shoot(phone, out_dir / "phone-member-card.png"))
     phone.context.close()
 
-    page = new_page(browser, PORTRAIT)
-    page.goto(kiosk.url + "/service/legal_aid")
-    page.locator("label.choice", has_text="拖欠工资").tap()
-    page.locator("label.choice", has_text="外卖骑手").tap()
-    taken.append(shoot(page, out_dir / "kiosk-help-questions.png"))
-    page.get_by_test_id("next").tap()
+    def legal_aid_for_wages(viewport, digits: str = ""):
+        """A rider who chose legal aid for unpaid wages, at the identify screen, having keyed `digits`."""
+        page = new_page(browser, viewport)
+        page.goto(kiosk.url + "/service/legal_aid")
+        page.locator("label.choice", has_text="拖欠工资").tap()
+        page.locator("label.choice", has_text="外卖骑手").tap()
+        shot = shoot(page, out_dir / "kiosk-help-questions.png") if viewport is PORTRAIT and not digits else None
+        page.get_by_test_id("next").tap()
+        for digit in digits:
+            page.get_by_test_id(f"key-{digit}").tap()
+        return page, shot
+
+    page, shot = legal_aid_for_wages(PORTRAIT)
+    taken.append(shot)
     page.context.close()
-    page = new_page(browser, LANDSCAPE)
-    page.goto(kiosk.url + "/service/legal_aid")
-    page.locator("label.choice", has_text="拖欠工资").tap()
-    page.locator("label.choice", has_text="外卖骑手").tap()
-    page.get_by_test_id("next").tap()
-    for digit in "1391234":
-        page.get_by_test_id(f"key-{digit}").tap()
+    page, _ = legal_aid_for_wages(LANDSCAPE, "1391234")
     taken.append(shoot(page, out_dir / "kiosk-help-identify.png"))
     page.context.close()
-    page = new_page(browser, PORTRAIT)
-    page.goto(kiosk.url + "/service/legal_aid")
-    page.locator("label.choice", has_text="拖欠工资").tap()
-    page.locator("label.choice", has_text="外卖骑手").tap()
-    page.get_by_test_id("next").tap()
-    for digit in "13912345678":
-        page.get_by_test_id(f"key-{digit}").tap()
+    page, _ = legal_aid_for_wages(PORTRAIT, "13912345678")
     page.get_by_test_id("phone-next").tap()
     page.locator("label.choice", has_text="晚上").tap()
     page.get_by_test_id("next").tap()
