@@ -166,3 +166,46 @@ def test_the_card_page_qr_holds_the_signed_card(central, open_page):
     expect(page.get_by_test_id("member-no")).to_have_text(member.member_no)
     assert read_qr(page, ".card-qr svg") == text
     assert "张师傅" not in page.content() and "13800000001" not in page.content()
+
+
+def y4m_of(png: bytes, path, width: int = 640, height: int = 480, frames: int = 10):
+    """A short Y4M video (what Chromium's fake camera plays) of a picture centred on white."""
+    import io
+
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(png)).convert("RGB")
+    picture.thumbnail((height - 40, height - 40))
+    frame = Image.new("RGB", (width, height), "white")
+    frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + planes)
+    return path
+
+
+def test_the_camera_reads_a_card_held_up_to_it(kiosk, card, tmp_path, browser):
+    """The camera path: Chromium's fake camera plays a video of the card's QR; jsQR reads it."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_page
+    from waystation.qr import qr_png
+
+    station = kiosk_with_keys(kiosk)
+    video = y4m_of(qr_png(card), tmp_path / "card.y4m")
+    # A Chromium of its own: the fake camera is chosen when the browser starts.
+    with_camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        page = new_page(with_camera, PORTRAIT)
+        page.context.grant_permissions(["camera"], origin=station.url)
+        page.goto(station.url + "/")
+        page.get_by_test_id("camera-open").tap()
+        expect(page.get_by_test_id("welcome")).to_have_text(f"欢迎您，会员 {MEMBER}")
+        expect(page.locator("#camera")).to_be_hidden()  # the camera is stopped once a code is read
+    finally:
+        with_camera.close()
+    assert card_checkins(station) == [MEMBER]
