@@ -191,7 +191,9 @@ def cmd_simulate(args) -> int:
     except ValueError:
         print("waystation simulate: --station takes CODE[:SEATS[:SLOTS]] with whole numbers", file=sys.stderr)
         return 2
-    simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone)
+    ops = settings.operations
+    simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone,
+                            limit_s=ops.charge_limit_s, heartbeat_s=ops.device_heartbeat_seconds)
     stop = wait_for_termination()
     simulation.start()
     thread = threading.Thread(target=simulation.run, name="simulation", daemon=True)
