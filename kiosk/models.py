@@ -185,7 +185,14 @@ def _m0002_membership(database: peewee.Database) -> None:
               for name in ("join_url", "join_key") if name not in have])
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership)]
+def _m0003_station_operations(database: peewee.Database) -> None:
+    from kiosk.operations import Announcement, ChargeStart, StationSession
+
+    database.create_tables([ChargeStart, StationSession, Announcement])
+
+
+MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership),
+              (3, "station_operations", _m0003_station_operations)]
 
 
 def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:

@@ -66,6 +66,11 @@ class Command(BaseModel):
         return json.loads(self.args)
 
     @property
+    def reason_known(self) -> bool:
+        """Whether the reason is one of the wire's codes (shown translated) rather than free text."""
+        return self.reason in wire.REASONS or self.reason == "no_reply"
+
+    @property
     def pending(self) -> bool:
         return self.status == "pending"
 

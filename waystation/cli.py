@@ -119,6 +119,7 @@ def cmd_kiosk(args) -> int:
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected
+    app.extensions["waystation.operations"] = node.operations
     stop = wait_for_termination()
     node.start()
     try:
