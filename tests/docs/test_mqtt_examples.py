@@ -32,8 +32,9 @@ def run_on_port(args: list[str], port: int) -> None:
 
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
-    for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin", "event/service_request",
-                   "config", "command", "reply", "receipt", "central/trust", "central/revocations"):
+    for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
+                   "event/service_request", "config", "command", "reply", "receipt", "central/trust",
+                   "central/revocations"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -79,7 +80,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
         from station_admin.charging import ChargeSession
 
         session = ChargeSession.get()
-        assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (3, "full", 420, "W7K3M9Q2XZ")
+        assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
+            3, "full", 420, "W7K3M9Q2XZ")
         assert models.StationEvent.select().count() == 2
         filed = ServiceRequest.get()
         assert (filed.tracking_code, filed.centre.district.code, filed.status) == ("K7QM4WZP", "minhang", "assigned")
