@@ -188,7 +188,9 @@ def _m0002_membership(database: peewee.Database) -> None:
 def _m0003_station_operations(database: peewee.Database) -> None:
     from kiosk.operations import Announcement, ChargeStart, StationSession
 
-    database.create_tables([ChargeStart, StationSession, Announcement])
+    tables = [ChargeStart, StationSession, Announcement]
+    with database.bind_ctx(tables):  # the database being migrated, whatever the models are bound to
+        database.create_tables(tables)
 
 
 MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership),

@@ -69,7 +69,7 @@ def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
     assert migrate(central, migrations.MIGRATIONS) == []
     kiosk = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
     with kiosk.bind_ctx(kiosk_models.MODELS):
-        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [1, 2]
+        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [1, 2, 3]
         assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey",
                                            "revocation"}
 
@@ -85,7 +85,8 @@ def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
         kiosk.execute_sql("ALTER TABLE stationinfo DROP COLUMN join_key")
         with kiosk.connection_context():
             kiosk_models.StationInfo.insert(station_id="xh-longhua", capacity=12).execute(kiosk)
-        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [2]
+        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [2, 3]
+        assert {"charge_start", "station_session", "announcement"} <= set(kiosk.get_tables())
         with kiosk.connection_context():
             info = kiosk_models.StationInfo.get()
             assert (info.station_id, info.capacity, info.join_key) == ("xh-longhua", 12, None)
