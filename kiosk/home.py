@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from kiosk.models import ChargerSlot, OutboxEvent, StationInfo
+from kiosk.operations import Announcement
 from waystation.web import page_or_fragment
 
 bp = Blueprint("home", __name__)
@@ -21,6 +22,7 @@ def live_state() -> dict:
         "slots": ChargerSlot.counts(info.charger_slots),
         "pending": OutboxEvent.pending_count(),
         "poll_seconds": settings.kiosk.poll_seconds,
+        "announcement": Announcement.current(),
     }
 
 

@@ -188,6 +188,14 @@ def _m0002_membership(database: peewee.Database) -> None:
               for name in ("join_url", "join_key") if name not in have])
 
 
+def _m0003_station_operations(database: peewee.Database) -> None:
+    from kiosk.operations import Announcement, ChargeStart, StationSession
+
+    tables = [ChargeStart, StationSession, Announcement]
+    with database.bind_ctx(tables):  # the database being migrated, whatever the models are bound to
+        database.create_tables(tables)
+
+
 def _m0005_requests(database: peewee.Database) -> None:
     have = {c.name for c in database.get_columns("stationinfo")}
     migrator = SqliteMigrator(database)
@@ -195,7 +203,8 @@ def _m0005_requests(database: peewee.Database) -> None:
               for name in ("public_url", "district_code", "districts") if name not in have])
 
 
-MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership), (5, "requests", _m0005_requests)]
+MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership),
+              (3, "station_operations", _m0003_station_operations), (5, "requests", _m0005_requests)]
 
 
 def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:

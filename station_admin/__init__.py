@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from station_admin import (
+    alarms,
     api,
     auth,
     calendars,
+    commands,
     dashboard,
     errors,
     join,
@@ -35,7 +37,7 @@ def create_app(test_config: dict | None = None):
     auth.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp, queue.bp,
-                      calendars.bp, track.bp, open311.bp):
+                      calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, g
 
 from devices.protocol import utcnow
+from station_admin.alarms import Alarm
 from station_admin.auth import login_required
 from station_admin.models import Station, live_stations
-from waystation.web import page_or_fragment
+from waystation.web import htmx, page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
 
@@ -41,5 +42,10 @@ def stations():
     """The station cards: the fragment the page polls, or the whole page."""
     settings = current_app.extensions["waystation.settings"]
     rows, now = visible_live_stations()
+    alarms = {}
+    if not htmx:  # the page includes the alarms fragment, which then polls on its own
+        opened, cleared = Alarm.board(g.user, now)
+        alarms = {"open_alarms": opened, "cleared_alarms": cleared, "alarm_poll_seconds": settings.alarms.poll_seconds,
+                  "may_handle": g.user.role in ("admin", "manager")}
     return page_or_fragment("station_admin/dashboard/index.html", "station_admin/dashboard/_stations.html",
-                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds)
+                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)

@@ -19,10 +19,21 @@ import peewee
 
 from devices import protocol
 from devices.mqtt import MqttLink
-from devices.protocol import availability, charger, commands, events, heartbeat, occupancy, receipts, utcnow
-from station_admin import rollups
+from devices.protocol import (
+    availability,
+    charger,
+    commands,
+    events,
+    heartbeat,
+    occupancy,
+    receipts,
+    sessions,
+    utcnow,
+)
+from station_admin import charging, rollups
+from station_admin import commands as staff_commands
 from station_admin.casework import Intake, file_requests
-from station_admin.models import ChargerSlotState, CheckIn, DeviceState, StationEvent, StationLive, db
+from station_admin.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
 from waystation.db import insert_rows
 
 log = logging.getLogger(__name__)
@@ -191,6 +202,8 @@ def on_availability(message: availability.Availability) -> None:
                   update={DeviceState.online: message.online, DeviceState.kind: message.kind.value,
                           DeviceState.changed_at: now})
      .execute())
+    if not message.online and message.kind == availability.DeviceKind.CHARGER_CONTROLLER:
+        charging.close_lost_sessions(message.station, "last_will")
 
 
 def on_heartbeat(message: heartbeat.Heartbeat) -> None:
@@ -214,7 +227,8 @@ def on_occupancy(message: occupancy.Occupancy) -> None:
 
 
 def on_charger(message: charger.ChargerSlotState) -> None:
-    """A charger slot's latest state; an older report never overwrites a newer one."""
+    """A charger slot's latest state (an older report never overwrites a newer one), and its history."""
+    charging.record_slot_change(message)
     values = {"status": message.status.value, "power_w": message.power_w, "energy_wh": message.energy_wh,
               "fault": message.fault, "reported_at": message.ts}
     (ChargerSlotState.insert(station_code=message.station, slot=message.slot, **values)
@@ -225,9 +239,22 @@ def on_charger(message: charger.ChargerSlotState) -> None:
 
 
 def on_command_reply(message: commands.CommandReply) -> None:
-    """A device answered a command (commands with tracked outcomes come with station operations)."""
-    log.info("command %s on %s/%s: %s %s", message.command_id, message.station, message.device,
-             "accepted" if message.accepted else "rejected", message.reason or "")
+    """A device answered a command: settle central's command (a kiosk's own slot_start is not central's)."""
+    settled = staff_commands.settle(message, utcnow())
+    log.info("command %s on %s/%s: %s %s%s", message.command_id, message.station, message.device,
+             "accepted" if message.accepted else "rejected", message.reason or "",
+             "" if settled else " (not pending at central)")
+
+
+def on_session(message: sessions.ChargeSession) -> None:
+    """A charge session report; a second open session of one member is stopped (one per member)."""
+    started = charging.on_session(message)
+    if started is not None and charging.other_open_session(started) is not None:
+        station = Station.get_or_none(Station.code == message.station)
+        if station is not None:
+            staff_commands.request_command(station, "slot_stop", {"slot": message.slot}, None, utcnow())
+        log.warning("member %s already charges elsewhere: session %s at %s/%d is stopped", started.member_no,
+                    started.session_id, message.station, message.slot)
 
 
 def _discard_connection() -> None:
@@ -245,4 +272,5 @@ STATE_HANDLERS = {
     occupancy.Occupancy: on_occupancy,
     charger.ChargerSlotState: on_charger,
     commands.CommandReply: on_command_reply,
+    sessions.ChargeSession: on_session,
 }

@@ -1,4 +1,4 @@
-"""Central's MQTT side: the ingest worker, plus what central tells stations on every connect and change."""
+"""Central's MQTT side: the ingest worker, what central tells stations, station operations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 from station_admin.broadcast import publish_station_configs
 from station_admin.casework import Intake
 from station_admin.ingest import IngestWorker
+from station_admin.operations import OperationsLoop
 from station_admin.protect import DataProtector
 from station_admin.trust import TrustPublisher
 
@@ -19,6 +20,7 @@ class CentralNode:
         self.ingest = IngestWorker(settings, intake=Intake.from_settings(settings, protector))
         self.link = self.ingest.link
         self.trust = TrustPublisher(self.link, protector, settings.central.trust_publish_seconds)
+        self.operations = OperationsLoop(settings, self.link)
         public_url = settings.central.public_url
         # Configurations are read from the database, so not on paho's network thread.
         self.link.on_connect(lambda: threading.Thread(
@@ -28,8 +30,10 @@ class CentralNode:
         """Start ingesting and publishing (the link connects in the background)."""
         self.ingest.start()
         self.trust.start()
+        self.operations.start()
 
     def stop(self) -> None:
         """Stop publishing, then ingest (which disconnects)."""
+        self.operations.stop()
         self.trust.stop()
         self.ingest.stop()

@@ -119,6 +119,7 @@ def cmd_kiosk(args) -> int:
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected
+    app.extensions["waystation.operations"] = node.operations
     stop = wait_for_termination()
     node.start()
     try:
@@ -191,7 +192,9 @@ def cmd_simulate(args) -> int:
     except ValueError:
         print("waystation simulate: --station takes CODE[:SEATS[:SLOTS]] with whole numbers", file=sys.stderr)
         return 2
-    simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone)
+    ops = settings.operations
+    simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone,
+                            limit_s=ops.charge_limit_s, heartbeat_s=ops.device_heartbeat_seconds)
     stop = wait_for_termination()
     simulation.start()
     thread = threading.Thread(target=simulation.run, name="simulation", daemon=True)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from devices.mqtt import MqttLink
 from devices.protocol import utcnow
 from devices.protocol.availability import Availability, DeviceKind
+from devices.protocol.heartbeat import Heartbeat
 from devices.protocol.occupancy import Occupancy
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ class PeopleCounterAgent:
 
     def __init__(self, broker_settings, station: str, device: str = "counter", timezone: str = "Asia/Shanghai"):
         self.station = station
+        self.device = device
         self.zone = ZoneInfo(timezone)
         self.link = MqttLink(broker_settings, f"{station}-{device}",
                              online=Availability(station, device, DeviceKind.PEOPLE_COUNTER, True),
@@ -45,6 +47,10 @@ class PeopleCounterAgent:
         self.exited_today += exited
         self.inside = max(self.inside + entered - exited, 0)
         return self.publish(now)
+
+    def beat(self, now: datetime | None = None) -> None:
+        """Say the counter is alive (central alarms on a silent device)."""
+        self.link.publish(Heartbeat(self.station, self.device, now or utcnow()))
 
     def publish(self, now: datetime | None = None) -> Occupancy:
         """Publish the current count (also on every reconnect, so central is never stale)."""

@@ -15,6 +15,7 @@ from devices.protocol import (
     heartbeat,
     occupancy,
     receipts,
+    sessions,
     station_config,
     trust,
 )
@@ -26,6 +27,7 @@ _STATION_TO_CENTRAL = (
     (availability.PATTERN, availability.parse),
     (occupancy.PATTERN, occupancy.parse),
     (charger.PATTERN, charger.parse),
+    (sessions.PATTERN, sessions.parse),
     (heartbeat.PATTERN, heartbeat.parse),
     (commands.REPLY_PATTERN, commands.parse_reply),
 )
@@ -48,7 +50,8 @@ STATION_TREE = "station/#"
 
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
-    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "receipts", "split", "station_config",
+    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "receipts", "sessions", "split",
+    "station_config",
     "STATION_TREE", "from_central", "trust", "utcnow",
 ]
 

@@ -23,13 +23,25 @@ from devices.protocol._base import (
     get_text,
     get_time,
 )
+from devices.protocol.events import MEMBER_NO_RE
 
 PATTERN = TopicPattern("station/{station}/command/{device}")
+# Why a device refuses a command: short codes that screens translate (docs/mqtt.md lists them).
+REASONS = ("unknown_slot", "slot_busy", "slot_faulted", "slot_disabled", "member_charging", "not_charging",
+           "not_supported", "expired")
 REPLY_PATTERN = TopicPattern("station/{station}/command/{device}/reply")
 
 
 def _slot_args(obj: dict) -> dict:
     return {"slot": get_int(obj, "slot", low=1, high=64)}
+
+
+def _start_args(obj: dict) -> dict:
+    args = {"slot": get_int(obj, "slot", low=1, high=64),
+            "member_no": get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20)}
+    if "limit_s" in obj:
+        args["limit_s"] = get_int(obj, "limit_s", low=60, high=24 * 3600)
+    return args
 
 
 def _announce_args(obj: dict) -> dict:
@@ -41,6 +53,7 @@ NAMES = {
     "slot_disable": _slot_args,
     "slot_enable": _slot_args,
     "slot_stop": _slot_args,
+    "slot_start": _start_args,
     "announce": _announce_args,
 }
 

@@ -38,6 +38,14 @@ class SimulatedChargerHardware:
         elif s.status == SlotStatus.UNAVAILABLE:
             s.status = SlotStatus.AVAILABLE
 
+    def start(self, slot: int) -> None:
+        """A rider plugged in and a kiosk started the slot: it charges a partly empty battery."""
+        s = self.slots[slot]
+        if s.status == SlotStatus.AVAILABLE and s.enabled:
+            s.status, s.energy_wh = SlotStatus.CHARGING, 0.0
+            s.need_wh = self.rng.uniform(150, 600)
+            s.power_w = self.rng.randint(180, 400)
+
     def stop(self, slot: int) -> None:
         s = self.slots[slot]
         if s.status == SlotStatus.CHARGING:

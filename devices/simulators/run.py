@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 
 from devices.agents.charger import ChargerAgent
@@ -37,15 +38,19 @@ class Simulation:
     """Device agents with simulated hardware for several stations, stepped by one thread."""
 
     def __init__(self, broker_settings, stations: list[SimulatedStation], mean_interval_s: float = 3.0,
-                 seed: int = 0, timezone: str = "Asia/Shanghai"):
+                 seed: int = 0, timezone: str = "Asia/Shanghai", *, limit_s: int = 4 * 3600,
+                 heartbeat_s: float = 15.0):
         self.rng = random.Random(seed or None)
+        self.heartbeat_s = heartbeat_s
+        self._last_beat = 0.0
         self.mean_interval_s = mean_interval_s
         self.units = []
         for st in stations:
             counter = PeopleCounterAgent(broker_settings, st.code, timezone=timezone)
             door = SimulatedDoor(st.capacity, random.Random(self.rng.random()))
             hardware = SimulatedChargerHardware(st.charger_slots, random.Random(self.rng.random()))
-            charger = ChargerAgent(broker_settings, st.code, hardware) if st.charger_slots else None
+            charger = (ChargerAgent(broker_settings, st.code, hardware, limit_s=limit_s, heartbeat_s=heartbeat_s)
+                       if st.charger_slots else None)
             self.units.append((counter, door, charger, hardware))
         self._stop = threading.Event()
 
@@ -58,7 +63,12 @@ class Simulation:
     def step(self, seconds: float) -> None:
         """Move every station on by one step and publish what changed."""
         now = utcnow()
+        beat = time.monotonic() - self._last_beat >= self.heartbeat_s
+        if beat:
+            self._last_beat = time.monotonic()
         for counter, door, charger, hardware in self.units:
+            if beat:
+                counter.beat(now)
             entered, exited = door.tick(now.astimezone(counter.zone))
             if entered or exited:
                 counter.crossed(entered, exited, now)

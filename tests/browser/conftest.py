@@ -178,6 +178,7 @@ def running_kiosk(settings, prime_broker_url: str | None = None):
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected
+    app.extensions["waystation.operations"] = node.operations
     node.start()
     try:
         with served(app) as url:

@@ -32,8 +32,9 @@ def run_on_port(args: list[str], port: int) -> None:
 
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
-    for family in ("availability", "occupancy", "charger", "heartbeat", "event/checkin", "event/service_request",
-                   "config", "command", "reply", "receipt", "central/trust", "central/revocations"):
+    for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
+                   "event/service_request", "config", "command", "reply", "receipt", "central/trust",
+                   "central/revocations"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -76,6 +77,11 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     wait_until(lambda: any("command 9a8b7c6d" in r.getMessage() for r in caplog.records), message="the reply")
     assert not [r for r in caplog.records if "dropped invalid" in r.getMessage()]
     with models.db.connection_context():
+        from station_admin.charging import ChargeSession
+
+        session = ChargeSession.get()
+        assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
+            3, "full", 420, "W7K3M9Q2XZ")
         assert models.StationEvent.select().count() == 2
         filed = ServiceRequest.get()
         assert (filed.tracking_code, filed.centre.district.code, filed.status) == ("K7QM4WZP", "minhang", "assigned")
@@ -89,7 +95,9 @@ def test_central_to_station_examples_parse():
         if topic.endswith("/config"):
             assert station_config.parse(topic, payload).capacity == 12
         elif topic.endswith("/command/charger"):
-            assert commands.parse(topic, payload).args == {"slot": 4}
+            command = commands.parse(topic, payload)
+            assert command.args == ({"slot": 4} if command.name == "slot_disable" else
+                                    {"slot": 2, "member_no": "W7K3M9Q2XZ", "limit_s": 14400})
         elif topic.endswith("/receipt"):
             assert receipts.parse(topic, payload).event_ids == ("4f1c2e0a9b8d4c7e8f6a5b4c3d2e1f00",)
         elif topic == "central/trust":

@@ -89,7 +89,8 @@ def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
         with kiosk.connection_context():
             info = kiosk_models.StationInfo.get()
             assert (info.station_id, info.capacity, info.join_key) == ("xh-longhua", 12, None)
-            assert {"trustedkey", "revocation"} <= set(kiosk.get_tables())
+            assert {"trustedkey", "revocation", "charge_start", "station_session", "announcement"} <= set(
+                kiosk.get_tables())
 
 
 def test_a_central_database_before_membership_upgrades_in_place(central_db_url):
