@@ -50,10 +50,13 @@ def daily_table(scope: ReportScope) -> tuple[SuppressedTable, list[Group]]:
     days = scope.days
     day_index = {d: i for i, d in enumerate(days)}
     cells = [[0] * len(cols) for _ in days]
+    members: dict[str, list[str]] = {g.code: [] for g in cols}
+    for code, group in group_of.items():
+        members[group].append(code)
     if scope.codes:
-        for (code, day), n in checkin_per_local_day(scope.codes, *scope.hours, scope.offset).items():
-            if day in day_index and code in group_of:
-                cells[day_index[day]][index[group_of[code]]] += n
+        for (group, day), n in checkin_per_local_day(members, *scope.hours, scope.offset).items():
+            if day in day_index:
+                cells[day_index[day]][index[group]] += n
     return suppress([d.isoformat() for d in days], [g.code for g in cols], cells), cols
 
 

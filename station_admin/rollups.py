@@ -194,12 +194,16 @@ def checkin_total(codes: list[str], start: int, end: int) -> int:
     return total + (CheckInDaily.total(codes, *days) if days[0] < days[1] else 0)
 
 
-def checkin_per_local_day(codes: list[str], start: int, end: int, offset: int) -> dict[tuple[str, date], int]:
-    """Check-ins per (station, local date) in UTC hours [start, end), from the rollups."""
+def checkin_per_local_day(groups: dict[str, list[str]], start: int, end: int,
+                          offset: int) -> dict[tuple[str, date], int]:
+    """Check-ins per (group, local date) in UTC hours [start, end), from the rollups; a group is a
+    list of stations counted together (a district's), or one station."""
     edges, days = split_hours(start, end)
-    found = Counter(CheckInDaily.per_local_day(codes, *days, offset)) if days[0] < days[1] else Counter()
+    found = CheckInDaily.per_local_day(groups, *days, offset) if days[0] < days[1] else Counter()
+    group_of = {code: key for key, codes in groups.items() for code in codes}
     for s, e in edges:
-        found.update(CheckInHourly.per_local_day(codes, s, e, offset))
+        for (code, day), n in CheckInHourly.per_local_day(list(group_of), s, e, offset).items():
+            found[(group_of[code], day)] += n
     return dict(found)
 
 

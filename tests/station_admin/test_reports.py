@@ -195,7 +195,7 @@ def test_long_and_short_ranges_read_from_both_rollups_equal_a_direct_count(app, 
     with models.db.connection_context():
         raw = [(c.station_code, c.occurred_at.astimezone(SHANGHAI)) for c in CheckIn.select()]
         hours = local_day_hours(first, last, 8)
-        per_day = checkin_per_local_day(codes, *hours, 8)
+        per_day = checkin_per_local_day({c: [c] for c in codes}, *hours, 8)
         per_week_hour = checkin_per_week_hour(codes, *hours, 8)
     inside = [(code, m) for code, m in raw if first <= m.date() <= last]
     assert per_day == dict(Counter((code, m.date()) for code, m in inside))
