@@ -80,7 +80,11 @@ class CheckInDaily(BaseModel):
         """
         database = cls._meta.database
         shifts = _columns_by_shift(offset)
-        sums = ", ".join(f"SUM({' + '.join(columns)})" for columns in shifts.values())
+        # The largest share of a day is its total less the others: fewer columns added per row.
+        largest = max(shifts, key=lambda shift: len(shifts[shift]))
+        sums = ", ".join(f"SUM(n - ({' + '.join(c for k, cs in shifts.items() if k != largest for c in cs)}))"
+                         if shift == largest and len(shifts) > 1 else f"SUM({' + '.join(columns)})"
+                         for shift, columns in shifts.items())
         found: Counter = Counter()
         for key, codes in groups.items():
             if not codes:
