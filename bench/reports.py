@@ -33,8 +33,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from station_admin import create_app, migrations, models  # noqa: E402
+from station_admin.daily_rollup import CheckInDaily  # noqa: E402
 from station_admin.history import ensure_stations, seed_history  # noqa: E402
-from station_admin.rollups import CheckInHourly, local_day_hours, utc_offset_hours  # noqa: E402
+from station_admin.rollups import CheckInHourly, checkin_per_week_hour, local_day_hours, utc_offset_hours  # noqa: E402
 from station_admin.seed import seed_demo  # noqa: E402
 from waystation.db import migrate  # noqa: E402
 
@@ -134,11 +135,12 @@ def run(args) -> dict:
             # What the heat-map page asks by default (the last `reports.default_days` days, every station),
             # and the worst case: every station over the whole history.
             recent = local_day_hours(today - timedelta(days=29), today, offset)
-            heatmap_ms = time_call(lambda: CheckInHourly.per_week_hour(codes, *recent, offset), args.repeat)
-            heatmap_all_ms = time_call(lambda: CheckInHourly.per_week_hour(codes, *hours, offset), args.repeat)
+            heatmap_ms = time_call(lambda: checkin_per_week_hour(codes, *recent, offset), args.repeat)
+            heatmap_all_ms = time_call(lambda: checkin_per_week_hour(codes, *hours, offset), args.repeat)
             progress(f"heat-map query, {len(codes)} stations: 30 days {heatmap_ms:.1f} ms, "
                      f"{(today - first).days + 1} days {heatmap_all_ms:.1f} ms")
             rollup_rows = CheckInHourly.select().count()
+            day_rollup_rows = CheckInDaily.select().count()
             station = models.Station.select().order_by(models.Station.id).first().code
             deep = models.CheckIn.select().order_by(models.CheckIn.occurred_at).offset(rows // 2).first()
         client = app.test_client()
@@ -171,6 +173,7 @@ def run(args) -> dict:
         slowest = max(results, key=results.get)
         return {
             "bench": "reports", "rows": rows, "stations": len(codes), "rollup_rows": rollup_rows,
+            "day_rollup_rows": day_rollup_rows,
             "slowest_report_ms": results[slowest], "slowest_report": slowest,
             "heatmap_ms": round(heatmap_ms, 1), "heatmap_all_history_ms": round(heatmap_all_ms, 1),
             "pages_ms": results,

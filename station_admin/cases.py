@@ -193,6 +193,19 @@ class ServiceRequest(BaseModel):
         return counts
 
     @classmethod
+    def for_report(cls, codes: list[str] | None, centre_ids: list[int] | None, on: str, start: datetime,
+                   end: datetime):
+        """Requests filed at these stations and routed to these centres (None: any) with `on`
+        (filed_at or closed_at) in [start, end): the rows a service-request report counts."""
+        moment = getattr(cls, on)
+        query = cls.select().where(moment >= start, moment < end)
+        if codes is not None:
+            query = query.where(cls.station_code.in_(codes))
+        if centre_ids is not None:
+            query = query.where(cls.centre.in_(centre_ids))
+        return query
+
+    @classmethod
     def find_for_tracking(cls, code: str, last4: str) -> ServiceRequest | None:
         """The request with this tracking code (or a collision-suffixed twin) and phone last four."""
         candidates = cls.select().where((cls.tracking_code == code) | (cls.tracking_code.startswith(code + "-")))

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from station_admin.privacy import SuppressedTable, suppress
-from station_admin.rollups import CheckInHourly, PeakHour, peak_hours_in
+from station_admin.rollups import PeakHour, checkin_per_local_day, checkin_per_week_hour, peak_hours_in
 from station_admin.scope import ReportScope
 
 log = logging.getLogger(__name__)
@@ -50,16 +50,19 @@ def daily_table(scope: ReportScope) -> tuple[SuppressedTable, list[Group]]:
     days = scope.days
     day_index = {d: i for i, d in enumerate(days)}
     cells = [[0] * len(cols) for _ in days]
+    members: dict[str, list[str]] = {g.code: [] for g in cols}
+    for code, group in group_of.items():
+        members[group].append(code)
     if scope.codes:
-        for (code, day), n in CheckInHourly.per_local_day(scope.codes, *scope.hours, scope.offset).items():
-            if day in day_index and code in group_of:
-                cells[day_index[day]][index[group_of[code]]] += n
+        for (group, day), n in checkin_per_local_day(members, *scope.hours, scope.offset).items():
+            if day in day_index:
+                cells[day_index[day]][index[group]] += n
     return suppress([d.isoformat() for d in days], [g.code for g in cols], cells), cols
 
 
 def heatmap_table(scope: ReportScope) -> SuppressedTable:
     """Check-ins per local weekday (rows, Monday first) and hour (columns) over the scope, suppressed."""
-    found = CheckInHourly.per_week_hour(scope.codes, *scope.hours, scope.offset) if scope.codes else {}
+    found = checkin_per_week_hour(scope.codes, *scope.hours, scope.offset) if scope.codes else {}
     cells = [[found.get((wd, h), 0) for h in HOURS] for wd in WEEKDAYS]
     return suppress([str(wd) for wd in WEEKDAYS], [f"{h:02d}" for h in HOURS], cells)
 

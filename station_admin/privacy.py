@@ -56,6 +56,13 @@ class SuppressedTable:
     def grand_total(self) -> int | str:
         return self.shown(len(self.rows), len(self.columns))
 
+    def display(self) -> list[list[tuple[int | str, str]]]:
+        """Every grid row as (shown value, CSS class) pairs, for templates: one pass in Python, not a call a cell."""
+        last = len(self.columns)
+        return [[(HIDDEN if h else v, ("sup" if h else "") + (" total" if c == last or r == len(self.rows) else ""))
+                 for c, (v, h) in enumerate(zip(values, hides, strict=True))]
+                for r, (values, hides) in enumerate(zip(self.grid, self.hidden, strict=True))]
+
     @property
     def hidden_count(self) -> int:
         return sum(map(sum, self.hidden))
@@ -65,15 +72,39 @@ class SuppressedTable:
         return self.grid[r][c]
 
 
-def suppress(rows: list[str], columns: list[str], cells: list[list[int]]) -> SuppressedTable:
-    """The table with its totals, small counts hidden and no hidden count derivable from what is shown."""
+def suppress(rows: list[str], columns: list[str], cells: list[list[int]],
+             hide: set[tuple[int, int]] = frozenset()) -> SuppressedTable:
+    """The table with its totals, small counts hidden and no hidden count derivable from what is shown.
+
+    `hide` names grid entries to hide whatever their value (an entry another table hides).
+    """
     n_rows, n_cols = len(rows), len(columns)
     grid = [[*row, sum(row)] for row in cells]
     grid.append([sum(grid[r][c] for r in range(n_rows)) for c in range(n_cols + 1)])
     hidden = [[0 < v < MIN_CELL for v in row] for row in grid]
+    for r, c in hide:
+        hidden[r][c] = True
     if n_rows and n_cols:
         _secondary(grid, hidden)
     return SuppressedTable(rows, columns, grid, hidden)
+
+
+def suppress_linked(tables: list[tuple[list[str], list[str], list[list[int]]]],
+                    links: list[list[tuple[int, int, int]]]) -> list[SuppressedTable]:
+    """Tables that show some figures twice (each link: the (table, row, column) places of one figure),
+    suppressed so that a figure hidden in one is hidden in all: one table cannot undo another's hiding."""
+    forced: list[set[tuple[int, int]]] = [set() for _ in tables]
+    while True:
+        result = [suppress(*table, hide=forced[t]) for t, table in enumerate(tables)]
+        changed = False
+        for link in links:
+            if any(result[t].hidden[r][c] for t, r, c in link):
+                for t, r, c in link:
+                    if not result[t].hidden[r][c]:
+                        forced[t].add((r, c))
+                        changed = True
+        if not changed:
+            return result
 
 
 def _lines(n_rows: int, n_cols: int):

@@ -26,6 +26,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 ROLES = ("admin", "federation", "manager")
 TABLE_REPORTS = ("daily", "heatmap")
+REPORTS = ("daily", "heatmap", "usage", "requests", "deadlines", "outcomes")
 
 
 def settings():
@@ -51,7 +52,7 @@ def bad_filter(error: FilterError):
     template = "station_admin/reports/_error.html" if htmx else "station_admin/reports/error.html"
     report = (request.endpoint or "").rpartition(".")[2]
     return render_template(template, message=message, scope=None,
-                           report=report if report in ("daily", "heatmap", "usage") else "daily"), 400
+                           report=report if report in REPORTS else "daily"), 400
 
 
 def _context(scope: ReportScope, report: str) -> dict:
@@ -162,3 +163,6 @@ def export_download(job_id: int):
     log.info("export %d downloaded by %s", job.id, g.user.username)
     return send_file(job.path, mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=job.filename,
                      last_modified=job.finished_at or datetime.now())
+
+
+from station_admin import request_reports  # noqa: E402, F401  (its routes are on this blueprint)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
+from station_admin.daily_rollup import CheckInDaily
 from station_admin.models import BaseModel, CheckIn
 from station_admin.privacy import MIN_RANKING
 
@@ -152,13 +153,14 @@ def upsert(database: peewee.Database, table: str, counts: Counter) -> None:
 
 @dataclass(frozen=True)
 class RollupFamily:
-    """One kind of event counted per station per hour: its table and how to read its events' time."""
+    """One kind of event counted per station per hour, and per station per day (24 hour columns)."""
 
     kind: str
     model: type[CheckInHourly]
+    daily: type[CheckInDaily]
 
 
-ROLLUPS: dict[str, RollupFamily] = {"checkin": RollupFamily("checkin", CheckInHourly)}
+ROLLUPS: dict[str, RollupFamily] = {"checkin": RollupFamily("checkin", CheckInHourly, CheckInDaily)}
 
 
 def count_hours(rows: Iterable[tuple[str, datetime]]) -> Counter:
@@ -167,8 +169,51 @@ def count_hours(rows: Iterable[tuple[str, datetime]]) -> Counter:
 
 
 def record(kind: str, rows: Iterable[tuple[str, datetime]]) -> None:
-    """Count new events of one kind into its rollup (call inside the transaction that stores them)."""
-    ROLLUPS[kind].model.add(count_hours(rows))
+    """Count new events of one kind into its rollups (call inside the transaction that stores them)."""
+    family = ROLLUPS[kind]
+    counts = count_hours(rows)
+    if counts:
+        family.model.add(counts)
+        family.daily.add(counts)
+
+
+def split_hours(start: int, end: int) -> tuple[list[tuple[int, int]], tuple[int, int]]:
+    """Hours [start, end) as the partial-day edges the hourly rollup answers and the whole UTC days
+    [first, end) the day rollup answers; together exactly the range, each hour once."""
+    first_day, end_day = -(-start // 24), end // 24
+    if first_day >= end_day:
+        return [(start, end)], (0, 0)
+    edges = [(s, e) for s, e in ((start, first_day * 24), (end_day * 24, end)) if s < e]
+    return edges, (first_day, end_day)
+
+
+def checkin_total(codes: list[str], start: int, end: int) -> int:
+    """All check-ins of these stations in UTC hours [start, end), from the rollups."""
+    edges, days = split_hours(start, end)
+    total = sum(CheckInHourly.total(codes, s, e) for s, e in edges)
+    return total + (CheckInDaily.total(codes, *days) if days[0] < days[1] else 0)
+
+
+def checkin_per_local_day(groups: dict[str, list[str]], start: int, end: int,
+                          offset: int) -> dict[tuple[str, date], int]:
+    """Check-ins per (group, local date) in UTC hours [start, end), from the rollups; a group is a
+    list of stations counted together (a district's), or one station."""
+    edges, days = split_hours(start, end)
+    found = CheckInDaily.per_local_day(groups, *days, offset) if days[0] < days[1] else Counter()
+    group_of = {code: key for key, codes in groups.items() for code in codes}
+    for s, e in edges:
+        for (code, day), n in CheckInHourly.per_local_day(list(group_of), s, e, offset).items():
+            found[(group_of[code], day)] += n
+    return dict(found)
+
+
+def checkin_per_week_hour(codes: list[str], start: int, end: int, offset: int) -> dict[tuple[int, int], int]:
+    """Check-ins per (local weekday Monday=0, local hour) in UTC hours [start, end), from the rollups."""
+    edges, days = split_hours(start, end)
+    found = Counter(CheckInDaily.per_week_hour(codes, *days, offset)) if days[0] < days[1] else Counter()
+    for s, e in edges:
+        found.update(CheckInHourly.per_week_hour(codes, s, e, offset))
+    return dict(found)
 
 
 @dataclass(frozen=True)
@@ -193,7 +238,7 @@ def peak_hours(station_codes: str | list[str], first: date, last: date, timezone
 
 def peak_hours_in(codes: list[str], start: int, end: int, offset: int, top: int = 3) -> list[PeakHour]:
     """The busiest weekday-hours of these stations in UTC hours [start, end), each with MIN_RANKING cases."""
-    cells = CheckInHourly.per_week_hour(codes, start, end, offset)
+    cells = checkin_per_week_hour(codes, start, end, offset)
     ranked = sorted(((n, wd, h) for (wd, h), n in cells.items() if n >= MIN_RANKING),
                     key=lambda c: (-c[0], c[1], c[2]))
     return [PeakHour(wd, h, n) for n, wd, h in ranked[:top]]

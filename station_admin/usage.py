@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from station_admin.models import CheckIn
-from station_admin.rollups import CheckInHourly, hour_start
+from station_admin.rollups import checkin_total, hour_start
 from station_admin.scope import FilterError, ReportScope
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _check_in_page(codes, start, end, before, limit) -> list[UsageRow]:
 
 
 KINDS: dict[str, UsageKind] = {
-    "checkin": UsageKind("checkin", ("method", "member_no"), _check_in_page, CheckInHourly.total),
+    "checkin": UsageKind("checkin", ("method", "member_no"), _check_in_page, checkin_total),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from station_admin import models
+from station_admin.daily_rollup import CheckInDaily
 from station_admin.rollups import CheckInHourly, hour_number
 from waystation.cli import main
 
@@ -22,6 +23,11 @@ def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, mo
         assert len({code for code, _ in raw}) == 6
         assert CheckInHourly.rebuild() == len(rollup)  # a recount finds the same rows
         assert {(r.station_code, r.hour): r.n for r in CheckInHourly.select()} == rollup
+        days = Counter()
+        for (code, hour), n in raw.items():
+            days[(code, hour // 24)] += n
+        assert {(r.station_code, r.day): r.n for r in CheckInDaily.select()} == days
+        assert sum(getattr(r, f"h{h:02d}") for r in CheckInDaily.select() for h in range(24)) == sum(raw.values())
 
 
 def test_seed_refuses_nonsense(capsys):

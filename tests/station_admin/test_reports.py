@@ -14,10 +14,19 @@ import pytest
 
 from devices.protocol import events
 from station_admin import migrations, models
+from station_admin.daily_rollup import CheckInDaily
 from station_admin.ingest import on_events
 from station_admin.models import CheckIn, District, Federation, StaffUser, Station
 from station_admin.privacy import HIDDEN
-from station_admin.rollups import CheckInHourly, hour_number, peak_hours
+from station_admin.rollups import (
+    CheckInHourly,
+    checkin_per_local_day,
+    checkin_per_week_hour,
+    hour_number,
+    local_day_hours,
+    peak_hours,
+    split_hours,
+)
 from tests.conftest import csrf_of, wait_until
 from tests.htmx import HX, assert_fragment_and_page
 from tests.station_admin.test_auth import login
@@ -125,6 +134,72 @@ def test_migration_4_backfills_the_rollup_from_stored_check_ins(central_db_url):
         rollup = {(r.station_code, r.hour): r.n for r in CheckInHourly.select()}
     expected = Counter(("s1" if n % 2 else "s2", hour_number(ts)) for n, ts in enumerate(moments))
     assert rollup == expected
+
+
+def day_rollup() -> dict[tuple[str, int], list[int]]:
+    """The day rollup as {(station, UTC day): [n, h00..h23]}."""
+    with models.db.connection_context():
+        return {(r.station_code, r.day): [r.n, *(getattr(r, f"h{h:02d}") for h in range(24))]
+                for r in CheckInDaily.select()}
+
+
+def raw_days() -> dict[tuple[str, int], list[int]]:
+    """The same figures counted straight from the raw check-ins."""
+    found: dict[tuple[str, int], list[int]] = {}
+    with models.db.connection_context():
+        for c in CheckIn.select():
+            day, h = divmod(hour_number(c.occurred_at), 24)
+            row = found.setdefault((c.station_code, day), [0] * 25)
+            row[0] += 1
+            row[1 + h] += 1
+    return found
+
+
+def test_day_rollup_equals_the_raw_rows_and_ignores_redelivery(app):
+    history()
+    batch = ingest("xh-xujiahui", [local(FIRST, 7, 59), local(FIRST, 8, 0)])
+    with models.db.connection_context():
+        on_events(batch)  # redelivered: counted once
+    assert day_rollup() == raw_days()
+
+
+def test_migration_8_backfills_the_day_rollup_from_the_hourly_one(central_db_url):
+    from waystation.db import migrate, open_database
+
+    database = open_database(central_db_url)
+    models.db.initialize(database)
+    migrate(database, [m for m in migrations.MIGRATIONS if m[0] < 8])
+    with database.connection_context():
+        moments = [local(FIRST + timedelta(days=d), h, 30) for d in (0, 1, 9) for h in (0, 7, 8, 23)]
+        for n, ts in enumerate(moments):
+            CheckIn.create(event_id=f"e{n}", station_code="s1" if n % 3 else "s2", occurred_at=ts,
+                           method="anonymous")
+        CheckInHourly.rebuild()
+    assert 8 in migrate(database, migrations.MIGRATIONS)
+    assert day_rollup() == raw_days()
+    database.close()
+
+
+@pytest.mark.parametrize("start, end", [(0, 24), (5, 29), (23, 49), (24, 24 * 5), (30, 24 * 9 + 7), (3, 20)])
+def test_split_covers_each_hour_once(start, end):
+    edges, (first, end_day) = split_hours(start, end)
+    hours = [h for s, e in edges for h in range(s, e)] + list(range(first * 24, end_day * 24))
+    assert sorted(hours) == list(range(start, end))
+    assert first == end_day or all(e - s < 24 for s, e in edges)  # whole days come from the day rollup
+
+
+@pytest.mark.parametrize("first, last", [(FIRST, LAST), (FIRST, FIRST), (FIRST + timedelta(days=1), LAST)])
+def test_long_and_short_ranges_read_from_both_rollups_equal_a_direct_count(app, first, last):
+    history()
+    codes = ["xh-caohejing", "xh-longhua", "xh-xujiahui"]
+    with models.db.connection_context():
+        raw = [(c.station_code, c.occurred_at.astimezone(SHANGHAI)) for c in CheckIn.select()]
+        hours = local_day_hours(first, last, 8)
+        per_day = checkin_per_local_day({c: [c] for c in codes}, *hours, 8)
+        per_week_hour = checkin_per_week_hour(codes, *hours, 8)
+    inside = [(code, m) for code, m in raw if first <= m.date() <= last]
+    assert per_day == dict(Counter((code, m.date()) for code, m in inside))
+    assert per_week_hour == dict(Counter((m.weekday(), m.hour) for _, m in inside))
 
 
 def test_daily_figures_equal_a_direct_count_and_the_csv_shows_the_same(app):
