@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
+from kiosk.community import CommunityListener
 from kiosk.live import StationListener
 from kiosk.outbox import OutboxPublisher
 from kiosk.trust import TrustListener
@@ -22,6 +23,7 @@ class KioskNode:
         )
         self.listener = StationListener(self.link, k.station_id)
         self.trust = TrustListener(self.link)
+        self.community = CommunityListener(self.link, k.station_id)
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
@@ -30,6 +32,7 @@ class KioskNode:
         """Connect (in the background) and start draining the outbox."""
         self.listener.subscribe()
         self.trust.subscribe()
+        self.community.subscribe()
         self.publisher.start()
         self.link.start()
 

@@ -7,6 +7,7 @@ from station_admin import (
     auth,
     calendars,
     dashboard,
+    directory,
     errors,
     join,
     members,
@@ -14,8 +15,11 @@ from station_admin import (
     models,
     open311,
     queue,
+    redeem,
     reports,
+    schedule,
     track,
+    vouchers,
 )
 from station_admin.protect import DataProtector
 from waystation.db import open_database
@@ -35,7 +39,7 @@ def create_app(test_config: dict | None = None):
     auth.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp, queue.bp,
-                      calendars.bp, track.bp, open311.bp):
+                      calendars.bp, track.bp, open311.bp, vouchers.bp, redeem.bp, schedule.bp, directory.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -6,7 +6,7 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, cases, membership, models, rollups
+from station_admin import audit, cases, community, membership, models, rollups
 
 MIGRATIONS = [
     models.MIGRATION,
@@ -14,4 +14,5 @@ MIGRATIONS = [
     cases.MIGRATION,
     rollups.MIGRATION,
     membership.MIGRATION,
+    community.MIGRATION,
 ]
