@@ -19,7 +19,7 @@ from waystation.geo import wgs84_to_gcj02
 from waystation.web import translate
 
 log = logging.getLogger(__name__)
-bp = Blueprint("directory", __name__, url_prefix="/m/stations")
+bp = Blueprint("directory", __name__, url_prefix="/m")
 SORTS = ("district", "name")
 
 
@@ -76,7 +76,7 @@ def _local_now() -> datetime:
     return utcnow().astimezone(ZoneInfo(current_app.extensions["waystation.settings"].central.timezone))
 
 
-@bp.get("/")
+@bp.get("/stations/")
 def index():
     """The directory page."""
     sort = request.args.get("sort", "district")
@@ -87,7 +87,7 @@ def index():
                            error=None)
 
 
-@bp.get(".csv", strict_slashes=False)
+@bp.get("/stations.csv")
 def export():
     """Every station with WGS84 and GCJ-02 (Chinese map apps) coordinates, as CSV."""
     out = io.StringIO()
