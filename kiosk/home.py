@@ -36,7 +36,8 @@ def week_agenda(timezone: str) -> dict:
     """Today's remaining events and the coming week's, from the schedule central last sent."""
     now = utcnow()
     local = now.astimezone(ZoneInfo(timezone))
-    tomorrow = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = (midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
     return {"today": list(ScheduleItem.between(now, tomorrow).limit(AGENDA_ITEMS)),
             "week": list(ScheduleItem.between(tomorrow, tomorrow + timedelta(days=7)).limit(AGENDA_ITEMS))}
 

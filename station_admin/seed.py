@@ -94,7 +94,9 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
 
 def _seed_directory(station: Station) -> None:
     """Services and opening hours of a demo station, the first time."""
-    if station.code not in DEMO_DIRECTORY or OpeningInterval.select().where(OpeningInterval.station == station).exists():
+    if station.code not in DEMO_DIRECTORY:
+        return
+    if OpeningInterval.select().where(OpeningInterval.station == station).exists():
         return
     services, always_open, intervals = DEMO_DIRECTORY[station.code]
     Station.update(services=services, always_open=always_open).where(Station.id == station.id).execute()

@@ -33,7 +33,8 @@ def central(shared_mosquitto, running, central_settings):
     seed_demo(app.extensions["waystation.protector"])
     with models.db.connection_context():
         minhang, _ = District.get_or_create(code="minhang", defaults={
-            "federation": Federation.get(code="sh"), "name_zh": "闵行区总工会", "name_en": "Minhang District Federation"})
+            "federation": Federation.get(code="sh"), "name_zh": "闵行区总工会",
+            "name_en": "Minhang District Federation"})
         Station.create(code="mh-xinzhuang", district=minhang, name_zh="莘庄驿站", name_en="Xinzhuang Station",
                        capacity=10, charger_slots=0)
     node = running.start(CentralNode(settings, app.extensions["waystation.protector"]))

@@ -254,7 +254,8 @@ def test_not_the_care_day_and_quota_are_refused(shared_mosquitto, running, centr
     with db.connection_context():
         set_policy(District.get(code="xuhui"), 20, 5, care_moment())  # 3 stations: quotas 2, 2, 1 by code
     kiosk, _ = ready_kiosk(running, "xh-xujiahui", kiosk_settings, shared_mosquitto.url)
-    from kiosk.models import CarePolicy, db as kiosk_db
+    from kiosk.models import CarePolicy
+    from kiosk.models import db as kiosk_db
 
     def quota():
         with kiosk_db.connection_context():

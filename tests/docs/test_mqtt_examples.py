@@ -39,8 +39,7 @@ def test_doc_has_an_example_for_every_family():
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
-    from station_admin import migrations, models
-    from station_admin import opening
+    from station_admin import migrations, models, opening
     from station_admin.cases import ServiceRequest
     from station_admin.seed import seed_demo
     from waystation.db import migrate, open_database

@@ -123,7 +123,7 @@ def test_kiosk_receives_the_weeks_events_and_keeps_them_offline(shared_mosquitto
     from waystation.db import migrate
 
     settings = central_settings(shared_mosquitto.url, community={"publish_seconds": 0.5})
-    app = create_app(settings.as_dict())
+    create_app(settings.as_dict())
     migrate(models.db, migrations.MIGRATIONS)
     seed_demo()
     today = datetime.now(SHANGHAI).date()
