@@ -1,12 +1,19 @@
-"""The home screen: station name, free seats, charger slots, the sync badge, the check-in button."""
+"""The home screen: station name, free seats, charger slots, the sync badge, the check-in button, events."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, current_app, render_template
 
-from kiosk.models import ChargerSlot, OutboxEvent, StationInfo
+from devices.protocol import utcnow
+from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo
 from kiosk.operations import Announcement
 from waystation.web import page_or_fragment
+
+# At most this many events of today and of the coming week on the home screen (it must not scroll).
+AGENDA_ITEMS = 2
 
 bp = Blueprint("home", __name__)
 
@@ -23,7 +30,18 @@ def live_state() -> dict:
         "pending": OutboxEvent.pending_count(),
         "poll_seconds": settings.kiosk.poll_seconds,
         "announcement": Announcement.current(),
+        "agenda": week_agenda(settings.kiosk.timezone),
     }
+
+
+def week_agenda(timezone: str) -> dict:
+    """Today's remaining events and the coming week's, from the schedule central last sent."""
+    now = utcnow()
+    local = now.astimezone(ZoneInfo(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = (midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+    return {"today": list(ScheduleItem.between(now, tomorrow).limit(AGENDA_ITEMS)),
+            "week": list(ScheduleItem.between(tomorrow, tomorrow + timedelta(days=7)).limit(AGENDA_ITEMS))}
 
 
 @bp.get("/")

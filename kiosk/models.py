@@ -172,7 +172,64 @@ class Revocation(BaseModel):
         return row is not None and (row.before is None or issued_at < row.before)
 
 
-MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation]
+class CarePolicy(BaseModel):
+    """This station's care-day voucher policy as central last sent it (one row)."""
+
+    station_id = peewee.CharField(primary_key=True)
+    care_day = peewee.IntegerField()
+    quota = peewee.IntegerField()
+    received_at = UTCDateTimeField()
+
+
+class VoucherClaim(BaseModel):
+    """A voucher claimed at this kiosk and what central decided (docs/vouchers.md).
+
+    `status`: waiting (for central's answer), confirmed (`text` is central's signed voucher),
+    provisional (central did not answer in time: the rider got a provisional voucher), refused, or
+    flagged (a provisional voucher central did not confirm).
+    """
+
+    voucher_no = peewee.CharField(unique=True)
+    event_id = peewee.CharField(unique=True)
+    member_no = peewee.CharField(index=True)
+    month = peewee.CharField()
+    claimed_at = UTCDateTimeField()
+    status = peewee.CharField()
+    reason = peewee.CharField(null=True)
+    text = peewee.CharField(null=True)
+
+    HOLDING = ("waiting", "confirmed", "provisional")
+
+    @classmethod
+    def of_member(cls, member_no: str, month: str) -> VoucherClaim | None:
+        """This member's latest claim here this month."""
+        return (cls.select().where(cls.member_no == member_no, cls.month == month)
+                .order_by(cls.id.desc()).first())
+
+    @classmethod
+    def issued(cls, month: str) -> int:
+        """Vouchers this kiosk has given out (or is giving out) this month."""
+        return cls.select().where(cls.month == month, cls.status.in_(cls.HOLDING)).count()
+
+
+class ScheduleItem(BaseModel):
+    """One event occurrence at this station, from the schedule central last sent."""
+
+    event_id = peewee.IntegerField()
+    kind = peewee.CharField()
+    title_zh = peewee.CharField()
+    title_en = peewee.CharField()
+    starts = UTCDateTimeField(index=True)
+    ends = UTCDateTimeField()
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime):
+        """Occurrences that have not ended by `start` and begin before `end`, in time order."""
+        return cls.select().where(cls.ends > start, cls.starts < end).order_by(cls.starts, cls.event_id)
+
+
+MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation, CarePolicy, VoucherClaim,
+          ScheduleItem]
 
 
 def _m0001_initial(database: peewee.Database) -> None:
@@ -196,6 +253,10 @@ def _m0003_station_operations(database: peewee.Database) -> None:
         database.create_tables(tables)
 
 
+def _m0004_community(database: peewee.Database) -> None:
+    database.create_tables([CarePolicy, VoucherClaim, ScheduleItem], safe=True)
+
+
 def _m0005_requests(database: peewee.Database) -> None:
     have = {c.name for c in database.get_columns("stationinfo")}
     migrator = SqliteMigrator(database)
@@ -204,7 +265,8 @@ def _m0005_requests(database: peewee.Database) -> None:
 
 
 MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership),
-              (3, "station_operations", _m0003_station_operations), (5, "requests", _m0005_requests)]
+              (3, "station_operations", _m0003_station_operations), (4, "community", _m0004_community),
+              (5, "requests", _m0005_requests)]
 
 
 def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:

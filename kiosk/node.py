@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
+from kiosk.community import CommunityListener
 from kiosk.live import StationListener
 from kiosk.operations import StationOperations
 from kiosk.outbox import OutboxPublisher
@@ -25,6 +26,7 @@ class KioskNode:
         self.trust = TrustListener(self.link)
         self.operations = StationOperations(self.link, k.station_id, k.device_id,
                                             limit_s=settings.operations.charge_limit_s)
+        self.community = CommunityListener(self.link, k.station_id)
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
@@ -34,6 +36,7 @@ class KioskNode:
         self.listener.subscribe()
         self.trust.subscribe()
         self.operations.subscribe()
+        self.community.subscribe()
         self.publisher.start()
         self.link.start()
 

@@ -9,6 +9,7 @@ from station_admin import (
     calendars,
     commands,
     dashboard,
+    directory,
     errors,
     join,
     members,
@@ -16,8 +17,11 @@ from station_admin import (
     models,
     open311,
     queue,
+    redeem,
     reports,
+    schedule,
     track,
+    vouchers,
 )
 from station_admin.protect import DataProtector
 from waystation.db import open_database
@@ -37,7 +41,8 @@ def create_app(test_config: dict | None = None):
     auth.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp, queue.bp,
-                      calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp):
+                      calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
+                      schedule.bp, directory.bp):
         app.register_blueprint(blueprint)
     return app
 

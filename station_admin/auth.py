@@ -40,6 +40,8 @@ def login_required(*roles: str):
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and g.user.role not in roles:
                 abort(403)
+            if g.user.role == "shop" and "shop" not in roles:
+                abort(403)  # a partner shop's staff only redeem vouchers; no staff page is theirs
             return view(*args, **kwargs)
         return wrapped
 

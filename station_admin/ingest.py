@@ -25,12 +25,13 @@ from devices.protocol import (
     commands,
     events,
     heartbeat,
+    location,
     occupancy,
     receipts,
     sessions,
     utcnow,
 )
-from station_admin import charging, rollups
+from station_admin import careday, charging, opening, rollups
 from station_admin import commands as staff_commands
 from station_admin.casework import Intake, file_requests
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
@@ -48,6 +49,9 @@ class IngestWorker:
         self.batch_wait = ingest.batch_wait_ms / 1000
         self.max_payload = ingest.max_payload_bytes
         self.intake = intake or Intake.from_settings(settings)
+        self.community = settings.community
+        # Central's answers to voucher claims of the batch being stored, sent after its commit.
+        self._decisions: list = []
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
                                      manual_ack=True, receive_window=ingest.receive_window)
         self._queue: queue.Queue = queue.Queue()
@@ -105,11 +109,15 @@ class IngestWorker:
         return None
 
     def _send_receipts(self, stored: dict[str, list[str]]) -> None:
-        """Tell each station which of its events are now stored (after the commit, before the ack)."""
+        """Tell each station which of its events are now stored, and its voucher decisions (after the
+        commit, before the ack)."""
         now = utcnow()
         for station, event_ids in stored.items():
             for receipt in receipts.for_events(station, event_ids, now):
                 self.link.publish(receipt)
+        for decision in self._decisions:
+            self.link.publish(decision)
+        self._decisions = []
 
     def _next_batch(self) -> list:
         try:
@@ -150,9 +158,15 @@ class IngestWorker:
         """Apply a batch of MQTT messages in one transaction; the event ids stored, by station."""
         parsed = [m for m in (self.parse(message) for message in batch) if m is not None]
         station_events = [m for m in parsed if isinstance(m, events.StationEvent)]
+        self._decisions = []
         if parsed:
             with db.atomic():
                 on_events(station_events, self.intake)
+                claims = list({e.event_id: e for e in station_events
+                               if isinstance(e.body, events.VoucherClaim)}.values())
+                if claims:
+                    self._decisions = careday.decide_claims(claims, self.intake.protector, self.community,
+                                                            self.intake.timezone, utcnow())
                 for m in parsed:
                     handler = STATE_HANDLERS.get(type(m))
                     if handler:
@@ -273,4 +287,5 @@ STATE_HANDLERS = {
     charger.ChargerSlotState: on_charger,
     commands.CommandReply: on_command_reply,
     sessions.ChargeSession: on_session,
+    location.Location: opening.on_location,
 }

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from devices.protocol import utcnow
 from station_admin import membership
+from station_admin.careday import Voucher, local_month
 from station_admin.models import District, Station, db
 from station_admin.protect import is_mobile, normalise_mobile
 from waystation.cards import check_join_link
@@ -119,8 +120,14 @@ def card(token: str):
     if member is None:
         abort(404)
     text = member.card_text(_protector())
+    month = local_month(utcnow(), _settings().central.timezone)
+    claims = list(Voucher.of_member(member.member_no, month))
+    voucher = next((v for v in claims if v.status == "confirmed"), claims[0] if claims else None)
+    voucher_text = voucher.text if voucher is not None and voucher.status == "confirmed" else None
     page = render_template("station_admin/join/card.html", member=member, token=token,
-                           qr=qr_svg(text, translate("join.card_qr_label")) if text else None)
+                           qr=qr_svg(text, translate("join.card_qr_label")) if text else None, voucher=voucher,
+                           voucher_qr=qr_svg(voucher_text, translate("kiosk.voucher.qr_label")) if voucher_text
+                           else None)
     return _no_store(Response(page))
 
 

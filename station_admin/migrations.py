@@ -6,7 +6,7 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, cases, daily_rollup, membership, models, operations, rollups
+from station_admin import audit, cases, community, daily_rollup, membership, models, operations, rollups
 
 MIGRATIONS = [
     models.MIGRATION,
@@ -15,5 +15,6 @@ MIGRATIONS = [
     rollups.MIGRATION,
     membership.MIGRATION,
     operations.MIGRATION,
+    community.MIGRATION,
     daily_rollup.MIGRATION,
 ]

@@ -57,6 +57,11 @@ class Station(BaseModel):
     longitude = peewee.DoubleField(null=True)  # WGS84
     capacity = peewee.IntegerField()
     charger_slots = peewee.IntegerField(default=0)
+    # The station directory (station_admin.opening): services offered (codes, comma-separated),
+    # open around the clock, a mobile station (a bus that reports where it parks each day).
+    services = peewee.CharField(default="")
+    always_open = peewee.BooleanField(default=False)
+    mobile = peewee.BooleanField(default=False)
 
     @classmethod
     def visible_to(cls, user: StaffUser):
@@ -75,7 +80,8 @@ class Station(BaseModel):
 class StaffUser(BaseModel):
     """A person who signs in to the central app, with a role and the scope it applies to."""
 
-    ROLES = ("admin", "federation", "caseworker", "manager")
+    # "shop": a partner shop's staff, who may only redeem care-day vouchers (/m/redeem).
+    ROLES = ("admin", "federation", "caseworker", "manager", "shop")
 
     username = peewee.CharField(unique=True)
     display_name = peewee.CharField()

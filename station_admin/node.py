@@ -6,6 +6,7 @@ import threading
 
 from station_admin.broadcast import publish_station_configs
 from station_admin.casework import Intake
+from station_admin.community import CommunityPublisher
 from station_admin.ingest import IngestWorker
 from station_admin.operations import OperationsLoop
 from station_admin.protect import DataProtector
@@ -21,6 +22,7 @@ class CentralNode:
         self.link = self.ingest.link
         self.trust = TrustPublisher(self.link, protector, settings.central.trust_publish_seconds)
         self.operations = OperationsLoop(settings, self.link)
+        self.community = CommunityPublisher(self.link, settings)
         public_url = settings.central.public_url
         # Configurations are read from the database, so not on paho's network thread.
         self.link.on_connect(lambda: threading.Thread(
@@ -31,9 +33,11 @@ class CentralNode:
         self.ingest.start()
         self.trust.start()
         self.operations.start()
+        self.community.start()
 
     def stop(self) -> None:
         """Stop publishing, then ingest (which disconnects)."""
         self.operations.stop()
         self.trust.stop()
+        self.community.stop()
         self.ingest.stop()

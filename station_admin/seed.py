@@ -8,6 +8,7 @@ from devices.protocol import utcnow
 from station_admin.cases import CentreMember, LegalAidCentre
 from station_admin.membership import Member, ensure_signing_key, join
 from station_admin.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
+from station_admin.opening import OpeningInterval, set_hours
 from station_admin.protect import DataProtector
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,14 @@ DEMO_USERS = [
     ("federation", "federation-demo", "上海市总工会", "federation"),
     ("manager", "manager-demo", "王站长", "manager"),
     ("caseworker", "caseworker-demo", "李律师（徐汇法援）", "caseworker"),
+    ("shop", "shop-demo", "老王面馆（合作商户）", "shop"),
 ]
+DEMO_DIRECTORY = {
+    # code: (services, open around the clock, opening intervals every day; 20:00–02:00 runs past midnight)
+    "xh-xujiahui": ("seat,water,microwave,charging,toilet,wifi", True, []),
+    "xh-caohejing": ("seat,water,microwave,charging,legal_aid", False, [("07:00", "14:00"), ("16:00", "22:00")]),
+    "xh-longhua": ("seat,water,toilet,first_aid", False, [("04:30", "09:00"), ("20:00", "02:00")]),
+}
 DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
 
 
@@ -63,6 +71,7 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
                 "district": district, "name_zh": zh, "name_en": en, "address": address, "latitude": lat,
                 "longitude": lon, "capacity": seats, "charger_slots": slots})
             stations.append(station)
+            _seed_directory(station)
         for username, password, name, role in DEMO_USERS:
             user = StaffUser.get_or_none(StaffUser.username == username)
             if user is None:
@@ -81,6 +90,17 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
     log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
     return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
             "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
+
+
+def _seed_directory(station: Station) -> None:
+    """Services and opening hours of a demo station, the first time."""
+    if station.code not in DEMO_DIRECTORY:
+        return
+    if OpeningInterval.select().where(OpeningInterval.station == station).exists():
+        return
+    services, always_open, intervals = DEMO_DIRECTORY[station.code]
+    Station.update(services=services, always_open=always_open).where(Station.id == station.id).execute()
+    set_hours(station, {weekday: intervals for weekday in range(7)})
 
 
 def _seed_members(protector: DataProtector, district: District) -> list[tuple[str, str]]:

@@ -13,11 +13,14 @@ from devices.protocol import (
     commands,
     events,
     heartbeat,
+    location,
     occupancy,
     receipts,
+    schedule,
     sessions,
     station_config,
     trust,
+    vouchers,
 )
 from devices.protocol._base import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
 
@@ -30,9 +33,11 @@ _STATION_TO_CENTRAL = (
     (sessions.PATTERN, sessions.parse),
     (heartbeat.PATTERN, heartbeat.parse),
     (commands.REPLY_PATTERN, commands.parse_reply),
+    (location.PATTERN, location.parse),
 )
 # Families central sends to stations; ingest sees them under its subscription and leaves them alone.
-_CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN, receipts.PATTERN)
+_CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN, receipts.PATTERN, schedule.PATTERN,
+                       vouchers.POLICY_PATTERN, vouchers.DECISION_PATTERN)
 
 
 def _route_key(topic: str) -> tuple[str, int]:
@@ -50,9 +55,8 @@ STATION_TREE = "station/#"
 
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
-    "format_time", "heartbeat", "join", "occupancy", "parse_from_station", "receipts", "sessions", "split",
-    "station_config",
-    "STATION_TREE", "from_central", "trust", "utcnow",
+    "format_time", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts", "schedule",
+    "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
 ]
 
 

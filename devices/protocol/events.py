@@ -28,6 +28,7 @@ from devices.protocol._base import (
     get_str,
     get_time,
 )
+from waystation.vouchers import VOUCHER_NO_RE
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
 MEMBER_NO_RE = re.compile(r"^[A-Z0-9]{6,20}$")
@@ -128,7 +129,37 @@ class ServiceRequest:
             member_no=member_no, contact_sealed=sealed, phone_last4=last4)
 
 
-KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest)}
+@dataclass(frozen=True)
+class VoucherClaim:
+    """A member scanned their card at the kiosk to claim this month's care-day voucher.
+
+    `voucher_no` is made by the kiosk, so a provisional voucher it shows offline and the voucher
+    central confirms later are the same one. Central decides (docs/vouchers.md) and answers on the
+    station's voucher decision topic. `provisional` says the kiosk was offline and showed the rider
+    a provisional voucher at once (so a claim central cannot confirm is flagged, not just refused).
+    """
+
+    KIND: ClassVar[str] = "voucher_claim"
+    voucher_no: str
+    member_no: str
+    provisional: bool = False
+
+    def to_fields(self) -> dict:
+        fields = {"voucher_no": self.voucher_no, "member_no": self.member_no}
+        if self.provisional:
+            fields["provisional"] = True
+        return fields
+
+    @classmethod
+    def from_fields(cls, obj: dict) -> VoucherClaim:
+        provisional = obj.get("provisional", False)
+        if not isinstance(provisional, bool):
+            raise ProtocolError(f"field provisional must be true or false, got {provisional!r}")
+        return cls(get_str(obj, "voucher_no", pattern=VOUCHER_NO_RE, max_len=10),
+                   get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20), provisional)
+
+
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim)}
 
 
 @dataclass(frozen=True)

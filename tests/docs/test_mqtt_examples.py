@@ -7,7 +7,7 @@ import shlex
 import subprocess
 from zoneinfo import ZoneInfo
 
-from devices.protocol import commands, receipts, split, station_config, trust
+from devices.protocol import commands, receipts, schedule, split, station_config, trust, vouchers
 from station_admin.ingest import IngestWorker
 from tests.conftest import wait_until
 from waystation.paths import PROJECT_ROOT
@@ -34,12 +34,13 @@ def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
                    "event/service_request", "config", "command", "reply", "receipt", "central/trust",
-                   "central/revocations"):
+                   "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy", "schedule",
+                   "location"):
         assert any(f"/{family}" in t for t in topics), family
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
-    from station_admin import migrations, models
+    from station_admin import migrations, models, opening
     from station_admin.cases import ServiceRequest
     from station_admin.seed import seed_demo
     from waystation.db import migrate, open_database
@@ -67,6 +68,7 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
             counter = models.DeviceState.get_or_none(models.DeviceState.device == "counter")
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
                     and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
+                    and models.StationEvent.select().count() == 3 and opening.StationLocation.select().exists()
                     and (slots, live, counter))
 
     slots, live, counter = wait_until(stored, message="every example stored")
@@ -82,7 +84,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
             3, "full", 420, "W7K3M9Q2XZ")
-        assert models.StationEvent.select().count() == 2
+        assert models.StationEvent.select().count() == 3  # with the voucher claim (of a member central lacks)
+        assert opening.StationLocation.get().place == "人民广场东侧"
         filed = ServiceRequest.get()
         assert (filed.tracking_code, filed.centre.district.code, filed.status) == ("K7QM4WZP", "minhang", "assigned")
         assert filed.due_at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() == "2026-02-24T23:59:59.999000+08:00"
@@ -104,3 +107,9 @@ def test_central_to_station_examples_parse():
             assert trust.parse_trust(topic, payload).card_keys[0][0] == "K7QX"
         elif topic.startswith("central/revocations/"):
             assert len(trust.parse_revocations(topic, payload).entries) == 2
+        elif topic.endswith("/voucher/decision"):
+            assert vouchers.parse_decision(topic, payload).reason == "already_claimed"
+        elif topic.endswith("/voucher/policy"):
+            assert vouchers.parse_policy(topic, payload).care_day == 20
+        elif topic.endswith("/schedule"):
+            assert schedule.parse(topic, payload).items[0].title["en"] == "Legal night clinic"

@@ -71,7 +71,7 @@ def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
     with kiosk.bind_ctx(kiosk_models.MODELS):
         assert migrate(kiosk, kiosk_models.MIGRATIONS) == [n for n, *_ in kiosk_models.MIGRATIONS]
         assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey",
-                                           "revocation"}
+                                           "revocation", "carepolicy", "voucherclaim", "scheduleitem"}
 
 
 def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
@@ -106,3 +106,26 @@ def test_a_central_database_before_membership_upgrades_in_place(central_db_url):
     assert 5 in migrate(central, migrations.MIGRATIONS)
     with central.connection_context():
         assert central_models.Federation.get().members_need_approval is False
+
+
+def test_a_central_database_before_the_community_features_upgrades_in_place(central_db_url):
+    from station_admin import migrations
+    from station_admin import models as central_models
+
+    central = open_database(central_db_url)
+    central_models.db.initialize(central)
+    before = [m for m in migrations.MIGRATIONS if m[0] < 7]
+    migrate(central, before)
+    with central.connection_context():
+        for column in ("services", "always_open", "mobile"):
+            central.execute_sql(f"ALTER TABLE station DROP COLUMN {column}")
+        federation = central_models.Federation.create(code="sh", name_zh="上海", name_en="Shanghai")
+        district = central_models.District.create(code="xh", federation=federation, name_zh="徐汇", name_en="Xuhui")
+        central.execute_sql("INSERT INTO station (code, district_id, name_zh, name_en, address, capacity, "
+                            f"charger_slots) VALUES ('s1', {district.id}, '驿站', 'Station', '', 10, 2)")
+    assert migrate(central, migrations.MIGRATIONS) == [m[0] for m in migrations.MIGRATIONS if m[0] >= 7]
+    with central.connection_context():
+        station = central_models.Station.get()
+        assert (station.code, station.services, station.always_open, station.mobile) == ("s1", "", False, False)
+        assert {"voucher", "voucher_policy", "scheduled_event", "opening_interval", "station_location"} <= set(
+            central.get_tables())
