@@ -30,7 +30,7 @@ from devices.protocol import (
     sessions,
     utcnow,
 )
-from station_admin import charging, rollups
+from station_admin import charging, feedback, rollups
 from station_admin import commands as staff_commands
 from station_admin.casework import Intake, file_requests
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
@@ -185,6 +185,7 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None) ->
     ])
     # Only events stored just now count, so a redelivered event never counts twice.
     rollups.record("checkin", [(e.station, e.ts) for e in check_ins])
+    feedback.record([e for e in unique if e.event_id in new and isinstance(e.body, events.Feedback)])
     requests = [e for e in unique if e.event_id in new and isinstance(e.body, events.ServiceRequest)]
     if requests and intake is None:
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))
