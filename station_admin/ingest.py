@@ -31,7 +31,7 @@ from devices.protocol import (
     sessions,
     utcnow,
 )
-from station_admin import careday, charging, opening, rollups
+from station_admin import careday, charging, feedback, opening, rollups
 from station_admin import commands as staff_commands
 from station_admin.casework import Intake, file_requests
 from station_admin.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
@@ -199,6 +199,7 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None) ->
     ])
     # Only events stored just now count, so a redelivered event never counts twice.
     rollups.record("checkin", [(e.station, e.ts) for e in check_ins])
+    feedback.record([e for e in unique if e.event_id in new and isinstance(e.body, events.Feedback)])
     requests = [e for e in unique if e.event_id in new and isinstance(e.body, events.ServiceRequest)]
     if requests and intake is None:
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))

@@ -6,7 +6,17 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, cases, community, daily_rollup, membership, models, operations, rollups
+from station_admin import (
+    audit,
+    cases,
+    community,
+    daily_rollup,
+    feedback,
+    membership,
+    models,
+    operations,
+    rollups,
+)
 
 MIGRATIONS = [
     models.MIGRATION,
@@ -17,4 +27,5 @@ MIGRATIONS = [
     operations.MIGRATION,
     community.MIGRATION,
     daily_rollup.MIGRATION,
+    feedback.MIGRATION,
 ]

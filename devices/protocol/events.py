@@ -39,6 +39,7 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # service, district, question a
 PHONE_LAST4_RE = re.compile(r"^[0-9]{4}$")
 MAX_ANSWERS = 20
 MAX_SEALED_CHARS = 300
+MAX_FEEDBACK_CATEGORIES = 8
 
 
 class EventBody(Protocol):
@@ -159,7 +160,44 @@ class VoucherClaim:
                    get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20), provisional)
 
 
-KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim)}
+
+class Feedback:
+    """A rider rated the station (1 to 5) and/or named pain points at the kiosk; anonymous unless a card was scanned.
+
+    The wire checks the categories' shape only; central names them from config/pain_points.toml.
+    """
+
+    KIND: ClassVar[str] = "feedback"
+    score: int | None = None
+    categories: tuple[str, ...] = ()
+    member_no: str | None = None
+
+    def to_fields(self) -> dict:
+        fields: dict = {"categories": list(self.categories)}
+        if self.score is not None:
+            fields["score"] = self.score
+        if self.member_no:
+            fields["member_no"] = self.member_no
+        return fields
+
+    @classmethod
+    def from_fields(cls, obj: dict) -> Feedback:
+        score = None if obj.get("score") is None else get_int(obj, "score", low=1, high=5)
+        categories = obj.get("categories", [])
+        if not isinstance(categories, list) or len(categories) > MAX_FEEDBACK_CATEGORIES:
+            raise ProtocolError(f"field categories must be a list of at most {MAX_FEEDBACK_CATEGORIES} ids")
+        for category in categories:
+            if not isinstance(category, str) or not CODE_RE.match(category):
+                raise ProtocolError(f"field categories has a malformed id {category!r}")
+        if len(set(categories)) != len(categories):
+            raise ProtocolError("field categories repeats an id")
+        if score is None and not categories:
+            raise ProtocolError("a feedback needs a score or at least one category")
+        return cls(score, tuple(categories), get_str(obj, "member_no", pattern=MEMBER_NO_RE, optional=True))
+
+
+
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback)}
 
 
 @dataclass(frozen=True)

@@ -33,15 +33,16 @@ def run_on_port(args: list[str], port: int) -> None:
 def test_doc_has_an_example_for_every_family():
     topics = [args[args.index("-t") + 1] for args in doc_examples()]
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
-                   "event/service_request", "config", "command", "reply", "receipt", "central/trust",
-                   "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy", "schedule",
-                   "location"):
+                   "event/service_request", "event/feedback", "config", "command", "reply", "receipt",
+                   "central/trust", "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy",
+                   "schedule", "location"):
         assert any(f"/{family}" in t for t in topics), family
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
     from station_admin import migrations, models, opening
     from station_admin.cases import ServiceRequest
+    from station_admin.feedback import Feedback
     from station_admin.seed import seed_demo
     from waystation.db import migrate, open_database
 
@@ -68,7 +69,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
             counter = models.DeviceState.get_or_none(models.DeviceState.device == "counter")
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
                     and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
-                    and models.StationEvent.select().count() == 3 and opening.StationLocation.select().exists()
+                    and models.StationEvent.select().count() == 4 and opening.StationLocation.select().exists()
+                    and Feedback.select().count() == 1
                     and (slots, live, counter))
 
     slots, live, counter = wait_until(stored, message="every example stored")
@@ -84,8 +86,11 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
             3, "full", 420, "W7K3M9Q2XZ")
-        assert models.StationEvent.select().count() == 3  # with the voucher claim (of a member central lacks)
+        assert models.StationEvent.select().count() == 4  # with the voucher claim (of a member central lacks)
         assert opening.StationLocation.get().place == "人民广场东侧"
+        feedback = Feedback.get()
+        assert (feedback.station_code, feedback.score, feedback.member_no) == ("xh-longhua", 2, None)
+        assert sorted(c.category for c in feedback.categories) == ["chargers", "seats"]
         filed = ServiceRequest.get()
         assert (filed.tracking_code, filed.centre.district.code, filed.status) == ("K7QM4WZP", "minhang", "assigned")
         assert filed.due_at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() == "2026-02-24T23:59:59.999000+08:00"
