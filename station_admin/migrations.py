@@ -6,7 +6,7 @@ upgrades in place with `waystation migrate central` (the serve commands run it t
 
 from __future__ import annotations
 
-from station_admin import audit, cases, daily_rollup, membership, models, operations, rollups
+from station_admin import audit, cases, daily_rollup, membership, models, operations, rollups, weekly_rollup
 
 MIGRATIONS = [
     models.MIGRATION,
@@ -16,4 +16,5 @@ MIGRATIONS = [
     membership.MIGRATION,
     operations.MIGRATION,
     daily_rollup.MIGRATION,
+    weekly_rollup.MIGRATION,
 ]
