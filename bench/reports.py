@@ -1,7 +1,7 @@
 """Report speed at scale: server time of each report page, and the heat-map query alone, over N check-ins.
 
 Seeds `--rows` check-ins (default 10 million) of realistic history (`station_admin.history`, the
-same code as `waystation seed`) with their hourly rollup into a temporary SQLite database, then signs
+same code as `waystation seed`) with their hourly, day and week rollups into a temporary SQLite database, then signs
 in through the Flask test client and times each report page server-side (request in, full response
 body out; medians of `--repeat` runs after one warm-up). The heat-map query is timed alone over all
 stations and the whole history, its worst case. Progress goes to stderr; the last stdout line is one
@@ -37,6 +37,7 @@ from station_admin.daily_rollup import CheckInDaily  # noqa: E402
 from station_admin.history import ensure_stations, seed_history  # noqa: E402
 from station_admin.rollups import CheckInHourly, checkin_per_week_hour, local_day_hours, utc_offset_hours  # noqa: E402
 from station_admin.seed import seed_demo  # noqa: E402
+from station_admin.weekly_rollup import CheckInWeekly  # noqa: E402
 from waystation.db import migrate  # noqa: E402
 
 TIMEZONE = "Asia/Shanghai"
@@ -141,6 +142,7 @@ def run(args) -> dict:
                      f"{(today - first).days + 1} days {heatmap_all_ms:.1f} ms")
             rollup_rows = CheckInHourly.select().count()
             day_rollup_rows = CheckInDaily.select().count()
+            week_rollup_rows = CheckInWeekly.select().count()
             station = models.Station.select().order_by(models.Station.id).first().code
             deep = models.CheckIn.select().order_by(models.CheckIn.occurred_at).offset(rows // 2).first()
         client = app.test_client()
@@ -173,7 +175,7 @@ def run(args) -> dict:
         slowest = max(results, key=results.get)
         return {
             "bench": "reports", "rows": rows, "stations": len(codes), "rollup_rows": rollup_rows,
-            "day_rollup_rows": day_rollup_rows,
+            "day_rollup_rows": day_rollup_rows, "week_rollup_rows": week_rollup_rows,
             "slowest_report_ms": results[slowest], "slowest_report": slowest,
             "heatmap_ms": round(heatmap_ms, 1), "heatmap_all_history_ms": round(heatmap_all_ms, 1),
             "pages_ms": results,

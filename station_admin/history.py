@@ -4,7 +4,7 @@ Stations get a kind of worker who uses them most, and each kind has its own day:
 at lunch (11-13) and dinner (17-20) and busier at weekends, sanitation workers early (5-8) and after
 their midday shift, couriers through the working day and quiet at weekends. Volumes vary by station,
 by day and with the summer heat. Rows go in with multi-row statements in large transactions, and the
-hourly and day rollups are filled from the same counts in the same transactions, so reports and raw
+hourly, day and week rollups are filled from the same counts in the same transactions, so reports and raw
 rows agree.
 """
 
@@ -23,6 +23,7 @@ import peewee
 from station_admin.daily_rollup import CheckInDaily
 from station_admin.models import CheckIn, District, Federation, Station, db
 from station_admin.rollups import CheckInHourly, upsert
+from station_admin.weekly_rollup import CheckInWeekly
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +136,4 @@ def _flush(rows: list[tuple], counts: Counter) -> None:
     for start in range(0, len(items), 2000):  # under SQLite's bound-parameter limit
         upsert(database, CheckInHourly._meta.table_name, Counter(dict(items[start:start + 2000])))
     CheckInDaily.add(counts)
+    CheckInWeekly.add(counts)

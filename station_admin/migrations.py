@@ -16,6 +16,7 @@ from station_admin import (
     models,
     operations,
     rollups,
+    weekly_rollup,
 )
 
 MIGRATIONS = [
@@ -27,5 +28,6 @@ MIGRATIONS = [
     operations.MIGRATION,
     community.MIGRATION,
     daily_rollup.MIGRATION,
+    weekly_rollup.MIGRATION,
     feedback.MIGRATION,
 ]

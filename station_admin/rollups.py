@@ -24,6 +24,7 @@ import peewee
 from station_admin.daily_rollup import CheckInDaily
 from station_admin.models import BaseModel, CheckIn
 from station_admin.privacy import MIN_RANKING
+from station_admin.weekly_rollup import CheckInWeekly
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +154,15 @@ def upsert(database: peewee.Database, table: str, counts: Counter) -> None:
 
 @dataclass(frozen=True)
 class RollupFamily:
-    """One kind of event counted per station per hour, and per station per day (24 hour columns)."""
+    """One kind of event counted per station per hour, per day (24 hour columns) and per week (168)."""
 
     kind: str
     model: type[CheckInHourly]
     daily: type[CheckInDaily]
+    weekly: type[CheckInWeekly]
 
 
-ROLLUPS: dict[str, RollupFamily] = {"checkin": RollupFamily("checkin", CheckInHourly, CheckInDaily)}
+ROLLUPS: dict[str, RollupFamily] = {"checkin": RollupFamily("checkin", CheckInHourly, CheckInDaily, CheckInWeekly)}
 
 
 def count_hours(rows: Iterable[tuple[str, datetime]]) -> Counter:
@@ -175,6 +177,7 @@ def record(kind: str, rows: Iterable[tuple[str, datetime]]) -> None:
     if counts:
         family.model.add(counts)
         family.daily.add(counts)
+        family.weekly.add(counts)
 
 
 def split_hours(start: int, end: int) -> tuple[list[tuple[int, int]], tuple[int, int]]:
@@ -185,6 +188,16 @@ def split_hours(start: int, end: int) -> tuple[list[tuple[int, int]], tuple[int,
         return [(start, end)], (0, 0)
     edges = [(s, e) for s, e in ((start, first_day * 24), (end_day * 24, end)) if s < e]
     return edges, (first_day, end_day)
+
+
+def split_days(first: int, end: int) -> tuple[list[tuple[int, int]], tuple[int, int]]:
+    """UTC days [first, end) as the partial-week edges the day rollup answers and the whole UTC weeks
+    [first, end) the week rollup answers (week w is days 7w..7w+6); together each day once."""
+    first_week, end_week = -(-first // 7), end // 7
+    if first_week >= end_week:
+        return ([(first, end)] if first < end else []), (0, 0)
+    edges = [(s, e) for s, e in ((first, first_week * 7), (end_week * 7, end)) if s < e]
+    return edges, (first_week, end_week)
 
 
 def checkin_total(codes: list[str], start: int, end: int) -> int:
@@ -210,7 +223,10 @@ def checkin_per_local_day(groups: dict[str, list[str]], start: int, end: int,
 def checkin_per_week_hour(codes: list[str], start: int, end: int, offset: int) -> dict[tuple[int, int], int]:
     """Check-ins per (local weekday Monday=0, local hour) in UTC hours [start, end), from the rollups."""
     edges, days = split_hours(start, end)
-    found = Counter(CheckInDaily.per_week_hour(codes, *days, offset)) if days[0] < days[1] else Counter()
+    day_edges, weeks = split_days(*days)
+    found = CheckInWeekly.per_week_hour(codes, *weeks, offset) if weeks[0] < weeks[1] else Counter()
+    for s, e in day_edges:
+        found.update(CheckInDaily.per_week_hour(codes, s, e, offset))
     for s, e in edges:
         found.update(CheckInHourly.per_week_hour(codes, s, e, offset))
     return dict(found)

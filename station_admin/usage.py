@@ -1,6 +1,6 @@
 """The usage log: every event of each kind, newest first, one keyset page at a time.
 
-Each kind of event (check-ins today; charge sessions, requests, vouchers and feedback as their
+Each kind of event (check-ins and charge sessions today; requests, vouchers and feedback as their
 features arrive) registers a `UsageKind`: how to read a page of it and which columns it has. Pages
 are keyset pages (older than the last row shown), so page 10,000 costs what page 1 costs.
 """
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from station_admin.charging import ChargeSession
 from station_admin.models import CheckIn
 from station_admin.rollups import checkin_total, hour_start
 from station_admin.scope import FilterError, ReportScope
@@ -59,8 +60,21 @@ def _check_in_page(codes, start, end, before, limit) -> list[UsageRow]:
             for c in CheckIn.newest_first(codes, start, end, before, limit)]
 
 
+def _charge_page(codes, start, end, before, limit) -> list[UsageRow]:
+    return [UsageRow("charge", s.id, s.session_id, s.station_code, s.started_at,
+                     {"slot": str(s.slot), "member_no": s.member_no, "energy_wh": str(s.energy_wh),
+                      "end_reason": s.end_reason})
+            for s in ChargeSession.newest_first(codes, start, end, before, limit)]
+
+
+def _charge_total(codes: list[str], start_hour: int, end_hour: int) -> int:
+    return ChargeSession.started_in(codes, hour_start(start_hour), hour_start(end_hour))
+
+
 KINDS: dict[str, UsageKind] = {
     "checkin": UsageKind("checkin", ("method", "member_no"), _check_in_page, checkin_total),
+    "charge": UsageKind("charge", ("slot", "member_no", "energy_wh", "end_reason"),
+                        _charge_page, _charge_total),
 }
 
 

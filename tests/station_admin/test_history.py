@@ -7,6 +7,7 @@ from collections import Counter
 from station_admin import models
 from station_admin.daily_rollup import CheckInDaily
 from station_admin.rollups import CheckInHourly, hour_number
+from station_admin.weekly_rollup import CheckInWeekly
 from waystation.cli import main
 
 
@@ -28,6 +29,11 @@ def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, mo
             days[(code, hour // 24)] += n
         assert {(r.station_code, r.day): r.n for r in CheckInDaily.select()} == days
         assert sum(getattr(r, f"h{h:02d}") for r in CheckInDaily.select() for h in range(24)) == sum(raw.values())
+        weeks = Counter()
+        for (code, hour), n in raw.items():
+            weeks[(code, hour // 168, hour % 168)] += n
+        assert {(r.station_code, r.week, c): getattr(r, f"w{c:03d}") for r in CheckInWeekly.select()
+                for c in range(168) if getattr(r, f"w{c:03d}")} == weeks
 
 
 def test_seed_refuses_nonsense(capsys):
