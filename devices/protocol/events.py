@@ -161,6 +161,7 @@ class VoucherClaim:
 
 
 
+@dataclass(frozen=True)
 class Feedback:
     """A rider rated the station (1 to 5) and/or named pain points at the kiosk; anonymous unless a card was scanned.
 
