@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from station_admin.privacy import SuppressedTable, suppress
-from station_admin.rollups import PeakHour, checkin_per_local_day, checkin_per_week_hour, peak_hours_in
+from station_admin.rollups import PeakHour, checkin_per_local_day, checkin_per_week_hour, rank_peaks
 from station_admin.scope import ReportScope
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,9 @@ def daily_table(scope: ReportScope) -> tuple[SuppressedTable, list[Group]]:
     return suppress([d.isoformat() for d in days], [g.code for g in cols], cells), cols
 
 
-def heatmap_table(scope: ReportScope) -> SuppressedTable:
-    """Check-ins per local weekday (rows, Monday first) and hour (columns) over the scope, suppressed."""
+def heatmap(scope: ReportScope, top: int = 3) -> tuple[SuppressedTable, list[PeakHour]]:
+    """Check-ins per local weekday (rows, Monday first) and hour (columns) over the scope, suppressed,
+    and the busiest weekday-hours (each with at least MIN_RANKING check-ins): one query for both."""
     found = checkin_per_week_hour(scope.codes, *scope.hours, scope.offset) if scope.codes else {}
     cells = [[found.get((wd, h), 0) for h in HOURS] for wd in WEEKDAYS]
-    return suppress([str(wd) for wd in WEEKDAYS], [f"{h:02d}" for h in HOURS], cells)
-
-
-def peaks(scope: ReportScope, top: int = 3) -> list[PeakHour]:
-    """The scope's busiest weekday-hours (each with at least MIN_RANKING check-ins)."""
-    return peak_hours_in(scope.codes, *scope.hours, scope.offset, top) if scope.codes else []
+    return suppress([str(wd) for wd in WEEKDAYS], [f"{h:02d}" for h in HOURS], cells), rank_peaks(found, top)

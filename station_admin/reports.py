@@ -79,8 +79,7 @@ def daily():
 def heatmap():
     """The weekday x hour heat-map of check-ins with the peak hours outlined."""
     scope = current_scope()
-    table = figures.heatmap_table(scope)
-    peaks = figures.peaks(scope)
+    table, peaks = figures.heatmap(scope)
     chart = charts.heat_map(table, {(p.weekday, p.hour) for p in peaks})
     return page_or_fragment("station_admin/reports/heatmap.html", "station_admin/reports/_heatmap.html",
                             table=table, chart=chart, peaks=peaks, hour_labels=[f"{h}:00" for h in range(24)],
@@ -116,7 +115,7 @@ def export_table():
         table, groups = figures.daily_table(scope)
         text = table_csv(table, translate("admin.reports.date"), table.rows, [g.name(lang) for g in groups], total)
     else:
-        table = figures.heatmap_table(scope)
+        table, _ = figures.heatmap(scope)
         weekdays = [translate(f"admin.reports.weekday_{wd}") for wd in range(7)]
         text = table_csv(table, translate("admin.reports.weekday"), weekdays, [f"{h}:00" for h in table.columns],
                          total)

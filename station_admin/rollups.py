@@ -254,7 +254,11 @@ def peak_hours(station_codes: str | list[str], first: date, last: date, timezone
 
 def peak_hours_in(codes: list[str], start: int, end: int, offset: int, top: int = 3) -> list[PeakHour]:
     """The busiest weekday-hours of these stations in UTC hours [start, end), each with MIN_RANKING cases."""
-    cells = checkin_per_week_hour(codes, start, end, offset)
+    return rank_peaks(checkin_per_week_hour(codes, start, end, offset), top)
+
+
+def rank_peaks(cells: dict[tuple[int, int], int], top: int = 3) -> list[PeakHour]:
+    """The busiest of counted weekday-hours, each with at least MIN_RANKING cases, busiest first."""
     ranked = sorted(((n, wd, h) for (wd, h), n in cells.items() if n >= MIN_RANKING),
                     key=lambda c: (-c[0], c[1], c[2]))
     return [PeakHour(wd, h, n) for n, wd, h in ranked[:top]]
