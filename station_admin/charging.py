@@ -51,21 +51,6 @@ class ChargeSession(BaseModel):
         return cls.select().where(cls.member_no == member_no, cls.ended_at.is_null()).order_by(cls.started_at)
 
     @classmethod
-    def newest_first(cls, codes: list[str], start: datetime, end: datetime,
-                     before: tuple[datetime, int] | None, limit: int) -> list[ChargeSession]:
-        """A page of the usage log: sessions started in [start, end) older than the keyset `before`, newest first."""
-        query = cls.select().where(cls.station_code.in_(codes), cls.started_at >= start, cls.started_at < end)
-        if before is not None:
-            moment = cls.started_at.db_value(before[0])
-            query = query.where(peewee.Tuple(cls.started_at, cls.id) < peewee.Tuple(moment, before[1]))
-        return list(query.order_by(cls.started_at.desc(), cls.id.desc()).limit(limit))
-
-    @classmethod
-    def started_in(cls, codes: list[str], start: datetime, end: datetime) -> int:
-        """How many sessions of these stations started in [start, end)."""
-        return cls.select().where(cls.station_code.in_(codes), cls.started_at >= start, cls.started_at < end).count()
-
-    @classmethod
     def recent(cls, codes: list[str], limit: int = 20):
         """The newest sessions at these stations."""
         return (cls.select().where(cls.station_code.in_(codes))

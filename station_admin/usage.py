@@ -1,7 +1,7 @@
 """The usage log: every event of each kind, newest first, one keyset page at a time.
 
-Each kind of event (check-ins and charge sessions today; requests, vouchers and feedback as their
-features arrive) registers a `UsageKind`: how to read a page of it and which columns it has. Pages
+Each kind of event (check-ins, charge sessions, service requests, voucher claims, feedback)
+registers a `UsageKind`: how to read a page of it and which columns it has. Pages
 are keyset pages (older than the last row shown), so page 10,000 costs what page 1 costs.
 """
 
@@ -12,15 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import peewee
+
+from station_admin.careday import Voucher
+from station_admin.cases import ServiceRequest
 from station_admin.charging import ChargeSession
+from station_admin.feedback import Feedback, FeedbackCategory
 from station_admin.models import CheckIn
 from station_admin.rollups import checkin_total, hour_start
 from station_admin.scope import FilterError, ReportScope
 
 log = logging.getLogger(__name__)
 
-# Columns that identify a person: shown to admins and station managers, never to federation users.
-PERSONAL_COLUMNS = frozenset({"member_no"})
+# Columns that identify a person (or open a request's status): shown to admins and station
+# managers, never to federation users.
+PERSONAL_COLUMNS = frozenset({"member_no", "tracking_code", "voucher_no"})
 
 
 @dataclass
@@ -64,17 +70,60 @@ def _charge_page(codes, start, end, before, limit) -> list[UsageRow]:
     return [UsageRow("charge", s.id, s.session_id, s.station_code, s.started_at,
                      {"slot": str(s.slot), "member_no": s.member_no, "energy_wh": str(s.energy_wh),
                       "end_reason": s.end_reason})
-            for s in ChargeSession.newest_first(codes, start, end, before, limit)]
+            for s in newest_first(ChargeSession, ChargeSession.started_at, codes, start, end, before, limit)]
 
 
-def _charge_total(codes: list[str], start_hour: int, end_hour: int) -> int:
-    return ChargeSession.started_in(codes, hour_start(start_hour), hour_start(end_hour))
+def newest_first(model, moment, codes, start, end, before, limit) -> list:
+    """Rows of `model` at these stations with `moment` in [start, end) older than the keyset `before`, newest first."""
+    query = model.select().where(model.station_code.in_(codes), moment >= start, moment < end)
+    if before is not None:
+        query = query.where(peewee.Tuple(moment, model.id) < peewee.Tuple(moment.db_value(before[0]), before[1]))
+    return list(query.order_by(moment.desc(), model.id.desc()).limit(limit))
+
+
+def counter(model, moment):
+    """A kind's total: rows of `model` at these stations with `moment` in the UTC hours [start, end)."""
+    def total(codes: list[str], start_hour: int, end_hour: int) -> int:
+        return model.select().where(model.station_code.in_(codes), moment >= hour_start(start_hour),
+                                    moment < hour_start(end_hour)).count()
+    return total
+
+
+def _request_page(codes, start, end, before, limit) -> list[UsageRow]:
+    # Service, status and code only: never a request's answers or contact details.
+    return [UsageRow("request", r.id, r.event_id, r.station_code, r.filed_at,
+                     {"service": r.service, "status": r.status, "tracking_code": r.tracking_code,
+                      "member_no": r.member_no})
+            for r in newest_first(ServiceRequest, ServiceRequest.filed_at, codes, start, end, before, limit)]
+
+
+def _voucher_page(codes, start, end, before, limit) -> list[UsageRow]:
+    return [UsageRow("voucher", v.id, v.claim_event_id, v.station_code, v.claimed_at,
+                     {"voucher_no": v.voucher_no, "voucher_status": v.status, "member_no": v.member_no})
+            for v in newest_first(Voucher, Voucher.claimed_at, codes, start, end, before, limit)]
+
+
+def _feedback_page(codes, start, end, before, limit) -> list[UsageRow]:
+    rows = newest_first(Feedback, Feedback.occurred_at, codes, start, end, before, limit)
+    named: dict[int, list[str]] = {}
+    for c in FeedbackCategory.select().where(FeedbackCategory.feedback.in_([f.id for f in rows])):
+        named.setdefault(c.feedback_id, []).append(c.category)
+    return [UsageRow("feedback", f.id, f.event_id, f.station_code, f.occurred_at,
+                     {"score": str(f.score) if f.score else None, "categories": ", ".join(sorted(named.get(f.id, []))),
+                      "member_no": f.member_no})
+            for f in rows]
 
 
 KINDS: dict[str, UsageKind] = {
     "checkin": UsageKind("checkin", ("method", "member_no"), _check_in_page, checkin_total),
     "charge": UsageKind("charge", ("slot", "member_no", "energy_wh", "end_reason"),
-                        _charge_page, _charge_total),
+                        _charge_page, counter(ChargeSession, ChargeSession.started_at)),
+    "request": UsageKind("request", ("service", "status", "tracking_code", "member_no"), _request_page,
+                         counter(ServiceRequest, ServiceRequest.filed_at)),
+    "voucher": UsageKind("voucher", ("voucher_no", "voucher_status", "member_no"), _voucher_page,
+                         counter(Voucher, Voucher.claimed_at)),
+    "feedback": UsageKind("feedback", ("score", "categories", "member_no"), _feedback_page,
+                          counter(Feedback, Feedback.occurred_at)),
 }
 
 

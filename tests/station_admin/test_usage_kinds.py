@@ -64,3 +64,36 @@ def test_charge_sessions_show_their_details_and_hide_members_from_federations(ap
     html = client.get(f"/reports/usage?{RANGE}&kind=charge").get_data(as_text=True)
     assert 'data-event="s' in html and "M00077" not in html and "会员号" not in html
     assert "充电" in html and "电量（瓦时）" in html
+
+
+def test_requests_vouchers_and_feedback_are_in_the_usage_log_without_personal_data_for_federations(app):  # noqa: F811
+    from station_admin.careday import Voucher
+    from station_admin.cases import ServiceRequest
+    from station_admin.feedback import Feedback, FeedbackCategory
+
+    moment = local(FIRST + timedelta(days=1), 12, 30)
+    with models.db.connection_context():
+        ServiceRequest.create(tracking_code="K7Q2M9XA", event_id="r" * 32, station_code="xh-xujiahui",
+                              service="legal_aid", answers='{"matter": "wages"}', member_no="W7K3M9Q2XZ",
+                              phone_last4="5678", best_time="any", filed_at=moment, due_at=moment,
+                              status="assigned", updated_at=moment)
+        Voucher.create(voucher_no="V123456789", claim_event_id="v" * 32, member_no="W7K3M9Q2XZ",
+                       station_code="xh-xujiahui", month="202506", claimed_at=moment, status="confirmed",
+                       decided_at=moment)
+        feedback = Feedback.create(event_id="f" * 32, station_code="xh-xujiahui", occurred_at=moment, score=2)
+        for category in ("seats", "chargers"):
+            FeedbackCategory.create(feedback=feedback, station_code="xh-xujiahui", occurred_at=moment,
+                                    category=category)
+    client = admin(app)
+    pages = {kind: client.get(f"/reports/usage?{RANGE}&kind={kind}", headers=HX).get_data(as_text=True)
+             for kind in ("request", "voucher", "feedback")}
+    assert 'data-event="' + "r" * 32 in pages["request"] and "K7Q2M9XA" in pages["request"]
+    assert "wages" not in pages["request"] and "5678" not in pages["request"]  # never answers or contact
+    assert "V123456789" in pages["voucher"] and "已确认" in pages["voucher"]
+    assert "chargers, seats" in pages["feedback"] and ">2<" in pages["feedback"]
+    federation = app.test_client()
+    login(federation, "federation", "federation-demo")
+    for kind in ("request", "voucher", "feedback"):
+        html = federation.get(f"/reports/usage?{RANGE}&kind={kind}", headers=HX).get_data(as_text=True)
+        assert 'data-event="' in html and "W7K3M9Q2XZ" not in html
+        assert "K7Q2M9XA" not in html and "V123456789" not in html
