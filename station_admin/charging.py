@@ -51,6 +51,12 @@ class ChargeSession(BaseModel):
         return cls.select().where(cls.member_no == member_no, cls.ended_at.is_null()).order_by(cls.started_at)
 
     @classmethod
+    def overlapping(cls, codes: list[str], start: datetime, end: datetime):
+        """Sessions of these stations that were charging at some moment of [start, end)."""
+        return cls.select().where(cls.station_code.in_(codes), cls.started_at < end,
+                                  cls.ended_at.is_null() | (cls.ended_at > start))
+
+    @classmethod
     def recent(cls, codes: list[str], limit: int = 20):
         """The newest sessions at these stations."""
         return (cls.select().where(cls.station_code.in_(codes))
@@ -69,6 +75,15 @@ class ChargerSlotEvent(BaseModel):
     class Meta:
         table_name = "charger_slot_event"
         indexes = ((("station_code", "slot", "reported_at"), True),)
+
+    @classmethod
+    def faults_by_station(cls, codes: list[str], start: datetime, end: datetime) -> dict[str, int]:
+        """How many times slots of these stations turned faulted in [start, end)."""
+        query = (cls.select(cls.station_code, peewee.fn.COUNT(cls.id).alias("n"))
+                 .where(cls.station_code.in_(codes), cls.status == "faulted", cls.reported_at >= start,
+                        cls.reported_at < end)
+                 .group_by(cls.station_code))
+        return {row.station_code: row.n for row in query}
 
     @classmethod
     def history(cls, station: str, slot: int):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import peewee
 
 from devices.protocol import events
-from station_admin.figures import Group, groups
+from station_admin.figures import Group, bounds, group_of, groups
 from station_admin.models import BaseModel, db
 from station_admin.privacy import HIDDEN, SuppressedTable, suppress
 from station_admin.scope import ReportScope
@@ -84,37 +84,27 @@ def record(batch: list[events.StationEvent]) -> int:
     return len(new)
 
 
-def _bounds(scope: ReportScope) -> tuple[datetime, datetime]:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    start, end = scope.hours
-    return epoch + timedelta(hours=start), epoch + timedelta(hours=end)
-
-
-def _group_of(scope: ReportScope) -> dict[str, str]:
-    return {s.code: (s.code if scope.by == "station" else s.district.code) for s in scope.stations}
-
-
 def pain_point_table(scope: ReportScope, known: list[str]) -> tuple[list[str], list[Group], SuppressedTable]:
     """Feedback naming each pain point (rows: the configured ones, then any other id) per station or district."""
     cols = groups(scope)
-    found = FeedbackCategory.counts_by_station(scope.codes, *_bounds(scope)) if scope.codes else Counter()
+    found = FeedbackCategory.counts_by_station(scope.codes, *bounds(scope)) if scope.codes else Counter()
     keys = known + sorted({category for _, category in found} - set(known))
-    group_of, index = _group_of(scope), {g.code: j for j, g in enumerate(cols)}
+    place_of, index = group_of(scope), {g.code: j for j, g in enumerate(cols)}
     cells = [[0] * len(cols) for _ in keys]
     row = {k: i for i, k in enumerate(keys)}
     for (code, category), n in found.items():
-        cells[row[category]][index[group_of[code]]] += n
+        cells[row[category]][index[place_of[code]]] += n
     return keys, cols, suppress(keys, [g.code for g in cols], cells)
 
 
 def satisfaction_table(scope: ReportScope) -> tuple[list[Group], SuppressedTable, list[str]]:
     """Scores 1 to 5 per station or district with counts, and each row's average where it discloses nothing."""
     cols = groups(scope)
-    found = Feedback.scores_by_station(scope.codes, *_bounds(scope)) if scope.codes else Counter()
-    group_of, index = _group_of(scope), {g.code: j for j, g in enumerate(cols)}
+    found = Feedback.scores_by_station(scope.codes, *bounds(scope)) if scope.codes else Counter()
+    place_of, index = group_of(scope), {g.code: j for j, g in enumerate(cols)}
     cells = [[0] * len(SCORES) for _ in cols]
     for (code, score), n in found.items():
-        cells[index[group_of[code]]][score - 1] += n
+        cells[index[place_of[code]]][score - 1] += n
     table = suppress([g.code for g in cols], list(SCORES), cells)
     averages = []
     for r, values in enumerate(table.grid):

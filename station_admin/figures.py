@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from station_admin.privacy import SuppressedTable, suppress
 from station_admin.rollups import PeakHour, checkin_per_local_day, checkin_per_week_hour, rank_peaks
@@ -40,6 +41,18 @@ def groups(scope: ReportScope) -> list[Group]:
         d = s.district
         seen.setdefault(d.code, Group(d.code, d.name_zh, d.name_en))
     return list(seen.values())
+
+
+def bounds(scope: ReportScope) -> tuple[datetime, datetime]:
+    """The scope's date range as UTC moments [start, end)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    start, end = scope.hours
+    return epoch + timedelta(hours=start), epoch + timedelta(hours=end)
+
+
+def group_of(scope: ReportScope) -> dict[str, str]:
+    """Each station's column in the report: itself, or its district."""
+    return {s.code: (s.code if scope.by == "station" else s.district.code) for s in scope.stations}
 
 
 def daily_table(scope: ReportScope) -> tuple[SuppressedTable, list[Group]]:

@@ -26,7 +26,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 ROLES = ("admin", "federation", "manager")
 TABLE_REPORTS = ("daily", "heatmap")
-REPORTS = ("daily", "heatmap", "usage", "requests", "deadlines", "outcomes", "feedback")
+REPORTS = ("daily", "heatmap", "usage", "chargers", "requests", "deadlines", "outcomes", "feedback")
 
 
 def settings():
@@ -164,4 +164,8 @@ def export_download(job_id: int):
                      last_modified=job.finished_at or datetime.now())
 
 
-from station_admin import feedback_reports, request_reports  # noqa: E402, F401  (their routes are on this blueprint)
+from station_admin import (  # noqa: E402, F401  (their routes are on this blueprint)
+    charger_reports,
+    feedback_reports,
+    request_reports,
+)
