@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from devices.protocol import ProtocolError, schedule, utcnow, vouchers
+from devices.protocol import schedule, utcnow, vouchers
+from kiosk.live import stored
 from kiosk.models import CarePolicy, ScheduleItem, VoucherClaim, db
 
 log = logging.getLogger(__name__)
@@ -27,18 +28,7 @@ class CommunityListener:
         self.link.subscribe(schedule.PATTERN.format(station=s), self._route(schedule.parse, on_schedule))
 
     def _route(self, parse, handler):
-        def handle(message):
-            try:
-                parsed = parse(self.link.relative(message.topic), message.payload)
-            except ProtocolError as e:
-                log.warning("dropped invalid message on %s: %s", message.topic, e)
-                return
-            try:
-                with db.connection_context():
-                    handler(parsed)
-            except Exception:
-                log.exception("could not store message on %s", message.topic)
-        return handle
+        return stored(self.link, parse, handler)
 
 
 def on_policy(policy: vouchers.VoucherPolicy) -> None:

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 import peewee
 
-from devices.protocol import ProtocolError, availability, commands, sessions, utcnow
+from devices.protocol import availability, commands, sessions, utcnow
 from devices.protocol.events import new_event_id
-from kiosk.models import BaseModel, db
+from kiosk.live import stored
+from kiosk.models import BaseModel
 from waystation.db import UTCDateTimeField
 
 log = logging.getLogger(__name__)
@@ -160,18 +161,7 @@ class StationOperations:
                             self._route(commands.parse, self.on_command))
 
     def _route(self, parse, handler):
-        def handle(message):
-            try:
-                parsed = parse(self.link.relative(message.topic), message.payload)
-            except ProtocolError as e:
-                log.warning("dropped invalid message on %s: %s", message.topic, e)
-                return
-            try:
-                with db.connection_context():
-                    handler(parsed)
-            except Exception:
-                log.exception("could not handle message on %s", message.topic)
-        return handle
+        return stored(self.link, parse, handler)
 
     def on_availability(self, message: availability.Availability) -> None:
         if message.kind == availability.DeviceKind.CHARGER_CONTROLLER and not message.online:

@@ -49,8 +49,8 @@ def login_required(*roles: str):
 
 
 def home_endpoint(user: StaffUser) -> str:
-    """Where a staff user starts: case workers at their queue, everyone else at the live dashboard."""
-    return "queue.index" if user.role == "caseworker" else "dashboard.index"
+    """Where a staff user starts: case workers at their queue, shop staff at redeeming, the rest at the dashboard."""
+    return {"caseworker": "queue.index", "shop": "redeem.index"}.get(user.role, "dashboard.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -86,3 +86,6 @@ def test_each_role_lands_where_it_works(central_app):
     assert 'data-testid="nav-requests"' in header and "实时看板" not in header  # no dashboard to offer them
     client = central_app.test_client()
     assert login(client, "manager", "manager-demo").headers["Location"] == "/"
+    shop = central_app.test_client()
+    assert login(shop, "shop", "shop-demo").headers["Location"] == "/m/redeem/"
+    assert shop.get("/m/redeem/").status_code == 200
