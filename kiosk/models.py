@@ -15,9 +15,9 @@ from playhouse.migrate import SqliteMigrator, migrate
 
 from devices.protocol import events, utcnow
 from devices.protocol.charger import SlotStatus
-from waystation.db import UTCDateTimeField, sqlite_pragmas
+from waystation.db import SQLITE_LOCK, UTCDateTimeField, sqlite_pragmas
 
-db = peewee.SqliteDatabase(None)
+db = peewee.SqliteDatabase(None, lock_type=SQLITE_LOCK)
 
 
 class BaseModel(peewee.Model):

@@ -172,9 +172,13 @@ def count_hours(rows: Iterable[tuple[str, datetime]]) -> Counter:
 
 def record(kind: str, rows: Iterable[tuple[str, datetime]]) -> None:
     """Count new events of one kind into its rollups (call inside the transaction that stores them)."""
-    family = ROLLUPS[kind]
-    counts = count_hours(rows)
+    add_counts(kind, count_hours(rows))
+
+
+def add_counts(kind: str, counts: Counter) -> None:
+    """Add counts per (station, UTC hour number) to every rollup of one kind (hour, day and week)."""
     if counts:
+        family = ROLLUPS[kind]
         family.model.add(counts)
         family.daily.add(counts)
         family.weekly.add(counts)

@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 Migration = tuple[int, str, Callable[[peewee.Database], None]]
 
 
+# Transactions take SQLite's write lock when they begin. A deferred transaction that reads, then
+# writes after another connection has committed fails at once with "database is locked" (WAL cannot
+# upgrade a stale snapshot, and the busy timeout does not apply); an immediate one waits its turn.
+SQLITE_LOCK = "IMMEDIATE"
+
+
 def sqlite_pragmas(busy_timeout_ms: int) -> dict:
     """WAL (readers never wait for the writer), enforced foreign keys, a bounded lock wait."""
     return {
@@ -36,7 +42,8 @@ def open_database(url: str, busy_timeout_ms: int = 5000) -> peewee.Database:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Web threads share pooled connections, so the connection may move between threads.
-        return peewee.SqliteDatabase(path, pragmas=sqlite_pragmas(busy_timeout_ms), check_same_thread=False)
+        return peewee.SqliteDatabase(path, pragmas=sqlite_pragmas(busy_timeout_ms), check_same_thread=False,
+                                     lock_type=SQLITE_LOCK)
     if scheme in ("postgresql", "postgres"):
         return connect_url(url)
     raise ValueError(f"database.url must start with sqlite:/// or postgresql://, got {url!r}")

@@ -77,7 +77,7 @@ def test_bad_event_forms_are_refused_and_change_nothing(central_app, today, chan
 def seed_peak(codes, weekday: int, hour: int, per_hour: int = 30):
     """Check-ins in the rollup at `hour` local on `weekday` of each of the last four weeks, and a few elsewhere."""
     from station_admin.models import db
-    from station_admin.rollups import CheckInHourly, hour_number
+    from station_admin.rollups import add_counts, hour_number
 
     counts = Counter()
     for code in codes:
@@ -87,7 +87,7 @@ def seed_peak(codes, weekday: int, hour: int, per_hour: int = 30):
                 moment = datetime(day.year, day.month, day.day, h, tzinfo=SHANGHAI).astimezone(UTC)
                 counts[(code, hour_number(moment))] += per_hour if h == hour else (1 if h < 12 else 3)
     with db.connection_context(), db.atomic():
-        CheckInHourly.add(counts)
+        add_counts("checkin", counts)
 
 
 def test_peak_hours_warn_and_suggest_quieter_slots_then_save_on_confirmation(central_app, today):
