@@ -9,7 +9,6 @@ recomputed each time, so it moves on by itself at local midnight.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,8 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from devices.protocol import schedule, utcnow, vouchers
 from station_admin import agenda, careday, opening
-from station_admin.models import Station, db
+from station_admin.models import Station
+from station_admin.publishing import ChangePublisher
 
 log = logging.getLogger(__name__)
 
@@ -43,61 +43,20 @@ def _content(message) -> tuple:
     return message.items
 
 
-class CommunityPublisher:
+class CommunityPublisher(ChangePublisher):
     """Publishes voucher policies and event schedules on connect and whenever they change."""
 
+    name = "voucher policy and schedule"
+
     def __init__(self, link, settings):
-        self.link = link
+        super().__init__(link, settings.community.publish_seconds)
         self.settings = settings
-        self.interval_s = settings.community.publish_seconds
-        self._sent: dict[str, tuple] = {}
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        link.on_connect(self._on_connect)
 
-    def _on_connect(self) -> None:
-        self._sent = {}
-        self._wake.set()
+    def messages(self) -> list:
+        return current_messages(self.settings, utcnow())
 
-    def start(self) -> None:
-        """Start the publishing loop (the link connects on its own)."""
-        self._thread = threading.Thread(target=self._run, name="community-publisher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """End the loop."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def publish_changes(self) -> int:
-        """Publish what differs from what was last sent on this connection; returns how many messages."""
-        with db.connection_context():
-            messages = current_messages(self.settings, utcnow())
-        sent = 0
-        for message in messages:
-            content = _content(message)
-            if self._sent.get(message.topic) == content:
-                continue
-            self.link.publish(message)
-            self._sent[message.topic] = content
-            sent += 1
-        if sent:
-            log.info("published %d voucher policy and schedule messages", sent)
-        return sent
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set() or not self.link.connected.is_set():
-                continue
-            try:
-                self.publish_changes()
-            except Exception:
-                log.exception("could not publish voucher policies and schedules; trying again")
+    def content(self, message) -> tuple:
+        return _content(message)
 
 
 def _m0007_community(database: peewee.Database) -> None:

@@ -10,13 +10,12 @@ which is harmless.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 
 from devices.protocol import trust, utcnow
 from station_admin.membership import CardKey, revocation_entries
-from station_admin.models import db
 from station_admin.protect import DataProtector
+from station_admin.publishing import ChangePublisher
 
 log = logging.getLogger(__name__)
 
@@ -42,57 +41,17 @@ def _content(message) -> tuple:
     return message.entries
 
 
-class TrustPublisher:
+class TrustPublisher(ChangePublisher):
     """Publishes card keys and revocations on connect and whenever they change."""
 
+    name = "card trust"
+
     def __init__(self, link, protector: DataProtector, interval_s: float):
-        self.link = link
+        super().__init__(link, interval_s)
         self.protector = protector
-        self.interval_s = interval_s
-        self._sent: dict[str, tuple] = {}
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        link.on_connect(self._on_connect)
 
-    def _on_connect(self) -> None:
-        self._sent = {}
-        self._wake.set()
+    def messages(self) -> list:
+        return current_messages(self.protector)
 
-    def start(self) -> None:
-        """Start the publishing loop (the link connects on its own)."""
-        self._thread = threading.Thread(target=self._run, name="trust-publisher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def publish_changes(self) -> int:
-        """Publish what differs from what was last sent on this connection; returns how many messages."""
-        with db.connection_context():
-            messages = current_messages(self.protector)
-        sent = 0
-        for message in messages:
-            content = _content(message)
-            if self._sent.get(message.topic) == content:
-                continue
-            self.link.publish(message)
-            self._sent[message.topic] = content
-            sent += 1
-        if sent:
-            log.info("published %d trust messages (card keys, revocation shards)", sent)
-        return sent
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set() or not self.link.connected.is_set():
-                continue
-            try:
-                self.publish_changes()
-            except Exception:
-                log.exception("could not publish card keys and revocations; trying again")
+    def content(self, message) -> tuple:
+        return _content(message)
