@@ -25,8 +25,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # one line per raised alarm would swamp the JSON
-    from station_admin import alarms, migrations, models
-    from station_admin.models import ChargerSlotState, DeviceState, District, Federation, Station, StationLive
+    from station_admin import migrations
+    from station_admin.core import models
+    from station_admin.core.models import ChargerSlotState, DeviceState, District, Federation, Station, StationLive
+    from station_admin.live import alarms
     from waystation.db import migrate, open_database
     from waystation.settings import load_settings
 

@@ -368,8 +368,9 @@ def instrument(worker, profile: bool) -> dict:
 
 def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str, args) -> dict:
     """Rate from the first publish to N committed StationEvent rows through a real IngestWorker."""
-    from station_admin import migrations, models
-    from station_admin.ingest import IngestWorker
+    from station_admin import migrations
+    from station_admin.core import models
+    from station_admin.node.ingest import IngestWorker
     from waystation.db import migrate, open_database
     from waystation.settings import load_settings
 

@@ -1,6 +1,6 @@
 """Report speed at scale: server time of each report page, and the heat-map query alone, over N check-ins.
 
-Seeds `--rows` check-ins (default 10 million) of realistic history (`station_admin.history`, the
+Seeds `--rows` check-ins (default 10 million) of realistic history (`station_admin.demo.history`, the
 same code as `waystation seed`) with their hourly, day and week rollups into a temporary SQLite database, then signs
 in through the Flask test client and times each report page server-side (request in, full response
 body out; medians of `--repeat` runs after one warm-up). The heat-map query is timed alone over all
@@ -32,12 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from station_admin import create_app, migrations, models  # noqa: E402
-from station_admin.daily_rollup import CheckInDaily  # noqa: E402
-from station_admin.history import ensure_stations, seed_history  # noqa: E402
-from station_admin.rollups import CheckInHourly, checkin_per_week_hour, local_day_hours, utc_offset_hours  # noqa: E402
-from station_admin.seed import seed_demo  # noqa: E402
-from station_admin.weekly_rollup import CheckInWeekly  # noqa: E402
+from station_admin import create_app, migrations
+from station_admin.core import models
+from station_admin.demo.history import ensure_stations, seed_history  # noqa: E402
+from station_admin.demo.seed import seed_demo  # noqa: E402
+from station_admin.rollups.daily import CheckInDaily  # noqa: E402
+from station_admin.rollups.hourly import CheckInHourly, checkin_per_week_hour, local_day_hours, utc_offset_hours  # noqa: E402
+from station_admin.rollups.weekly import CheckInWeekly  # noqa: E402
 from waystation.db import migrate  # noqa: E402
 
 TIMEZONE = "Asia/Shanghai"
@@ -151,7 +152,7 @@ def run(args) -> dict:
             token = s["csrf"]
         client.post("/auth/login", data={"username": "admin", "password": "admin-demo", "csrf_token": token})
         year = f"from={first}&to={today}"
-        from station_admin.usage import encode_cursor
+        from station_admin.reports.usage import encode_cursor
 
         cursor = encode_cursor(deep.occurred_at, deep.id)
         pages = {

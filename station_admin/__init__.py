@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from station_admin import (
-    alarms,
-    api,
-    auth,
-    calendars,
-    commands,
-    dashboard,
-    directory,
-    errors,
-    join,
-    members,
-    mobile,
-    models,
-    open311,
-    queue,
-    redeem,
-    reports,
-    schedule,
-    track,
-    vouchers,
-)
-from station_admin.protect import DataProtector
+from station_admin import reports
+from station_admin.community import schedule, vouchers
+from station_admin.core import auth, errors, models
+from station_admin.core.protect import DataProtector
+from station_admin.live import alarms, api, commands, dashboard
+from station_admin.members import views as members
+from station_admin.mobile import directory, join, redeem, track
+from station_admin.mobile import language as mobile
+from station_admin.requests import calendars, open311, queue
 from waystation.db import open_database
 from waystation.services import load_services
 from waystation.settings import load_settings

@@ -19,9 +19,10 @@ STATION = "xh-xujiahui"
 
 def start_central(running, central_settings, broker_url: str, **sections):
     """A migrated, seeded central app and its running MQTT node (ingest, trust, operations)."""
-    from station_admin import create_app, migrations, models
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
     from waystation.db import migrate
 
     sections.setdefault("central", {"trust_publish_seconds": 0.5})
@@ -128,8 +129,8 @@ class Recorder:
 
 def member_card(central_app, station: str = STATION) -> tuple[str, str]:
     """A demo member's number and card text."""
-    from station_admin.membership import Member
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.members.models import Member
 
     with db.connection_context():
         member = Member.select().where(Member.status == "active").order_by(Member.id).first()
@@ -138,16 +139,16 @@ def member_card(central_app, station: str = STATION) -> tuple[str, str]:
 
 def sessions_at(station: str = STATION) -> list:
     """Every charge session central holds for a station, oldest first."""
-    from station_admin.charging import ChargeSession
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.live.charging import ChargeSession
 
     with db.connection_context():
         return list(ChargeSession.select().where(ChargeSession.station_code == station).order_by(ChargeSession.id))
 
 
 def open_alarms() -> dict[tuple[str, str], object]:
-    from station_admin.alarms import Alarm
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.live.alarms import Alarm
 
     with db.connection_context():
         return {(a.kind, a.source): a for a in Alarm.open()}

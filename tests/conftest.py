@@ -127,8 +127,9 @@ def central_settings(central_db_url, topic_root):
 @pytest.fixture
 def central_app(central_settings):
     """A migrated central app (no MQTT) with the demo organisation and users."""
-    from station_admin import create_app, migrations, models
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
     from waystation.db import migrate
 
     settings = central_settings()

@@ -38,8 +38,8 @@ def kiosk_ready(kiosk):
 
 def test_a_charge_through_the_kiosk_and_the_controller_is_recorded_once(shared_mosquitto, running, central_settings,
                                                                         kiosk_settings, topic_root):
-    from station_admin.charging import ChargerSlotEvent
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.live.charging import ChargerSlotEvent
 
     central, _ = start_central(running, central_settings, shared_mosquitto.url)
     rec = running.start(Recorder(shared_mosquitto.url, topic_root, "station/+/charger/+/session"))

@@ -10,15 +10,16 @@ from devices.protocol import events, format_time, utcnow
 from kiosk.models import CheckIn as KioskCheckIn
 from kiosk.models import OutboxEvent
 from kiosk.node import KioskNode
-from station_admin.ingest import IngestWorker
-from station_admin.models import CheckIn, StationEvent
+from station_admin.core.models import CheckIn, StationEvent
+from station_admin.node.ingest import IngestWorker
 from tests.brokers import mosquitto_pub
 from tests.conftest import csrf_of, wait_until
 
 
 def start_ingest(running, central_settings, broker_url):
     """An ingest worker on the broker, with its database migrated; waits until it is subscribed."""
-    from station_admin import migrations, models
+    from station_admin import migrations
+    from station_admin.core import models
     from waystation.db import migrate, open_database
 
     settings = central_settings(broker_url)
@@ -30,7 +31,7 @@ def start_ingest(running, central_settings, broker_url):
 
 
 def central_checkins():
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     with db.connection_context():
         return list(CheckIn.select().order_by(CheckIn.id))
@@ -112,7 +113,7 @@ def test_same_event_published_twice_is_stored_once(shared_mosquitto, running, ce
     mosquitto_pub(shared_mosquitto.port, f"{topic_root}/{marker.topic}", marker.to_payload())
     rows = wait_until(lambda: (r := central_checkins()) and len(r) >= 2 and r, message="both events")
     assert [r.event_id for r in rows] == [event.event_id, marker.event_id]
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     with db.connection_context():
         assert StationEvent.select().count() == 2
@@ -147,7 +148,7 @@ BAD_MESSAGES = [
 def test_invalid_payloads_are_logged_and_dropped_and_ingest_keeps_working(
         shared_mosquitto, running, central_settings, topic_root, caplog):
     start_ingest(running, central_settings, shared_mosquitto.url)
-    caplog.set_level("WARNING", logger="station_admin.ingest")
+    caplog.set_level("WARNING", logger="station_admin.node.ingest")
     for _, topic, payload in BAD_MESSAGES:
         mosquitto_pub(shared_mosquitto.port, f"{topic_root}/{topic}", payload)
     good = events.StationEvent("xh-longhua", events.new_event_id(), 1, utcnow(), events.CheckIn())
@@ -159,7 +160,7 @@ def test_invalid_payloads_are_logged_and_dropped_and_ingest_keeps_working(
     assert len(dropped) == len(BAD_MESSAGES), [r.getMessage() for r in dropped]
     for (_, topic, _), record in zip(BAD_MESSAGES, dropped, strict=True):
         assert f"{topic_root}/{topic}" in record.getMessage()
-    from station_admin.models import ChargerSlotState, StationLive, db
+    from station_admin.core.models import ChargerSlotState, StationLive, db
 
     with db.connection_context():
         assert StationEvent.select().count() == 1

@@ -29,8 +29,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devices.protocol import events, utcnow
 from kiosk.models import OutboxEvent
 from kiosk.node import KioskNode
-from station_admin.ingest import IngestWorker
-from station_admin.models import CheckIn, StationEvent
+from station_admin.core.models import CheckIn, StationEvent
+from station_admin.node.ingest import IngestWorker
 from tests.brokers import free_port, port_open
 from tests.conftest import DATABASES, POSTGRES_URL, csrf_of, make_settings, wait_until
 
@@ -44,7 +44,8 @@ PROBE_STATION = "xh-probe"
 
 def use_central_db(url: str) -> None:
     """Point the central models at `url` (migrated), for reading what ingest stored."""
-    from station_admin import migrations, models
+    from station_admin import migrations
+    from station_admin.core import models
     from waystation.db import migrate, open_database
 
     models.db.initialize(open_database(url))
@@ -53,7 +54,7 @@ def use_central_db(url: str) -> None:
 
 def stored_event_ids(station: str = STATION) -> list[str]:
     """Event ids stored at central for a station, in the order they were stored."""
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     with db.connection_context():
         return [r.event_id for r in StationEvent.select(StationEvent.event_id)
@@ -62,7 +63,7 @@ def stored_event_ids(station: str = STATION) -> list[str]:
 
 def stored_checkin_ids(station: str = STATION) -> list[str]:
     """Check-in event ids at central for a station, in the order they were stored."""
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     with db.connection_context():
         return [r.event_id for r in CheckIn.select(CheckIn.event_id)

@@ -19,10 +19,11 @@ CARD_PATH = re.compile(r"/m/card/([A-Za-z0-9_-]+)$")
 @pytest.fixture
 def central(shared_mosquitto, running, central_settings):
     """Central's app and MQTT node (ingest, configurations, trust) with a second district and station."""
-    from station_admin import create_app, migrations, models
-    from station_admin.models import District, Federation, Station
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.core.models import District, Federation, Station
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
     from waystation.db import migrate
 
     settings = central_settings(shared_mosquitto.url, central={"trust_publish_seconds": 0.5,
@@ -85,8 +86,8 @@ def join_by_phone(central_app, join_url: str, **answers) -> tuple:
 
 def card_of(central_app, token: str) -> tuple[str, str]:
     """The member number and the card text behind a card page (what its QR code holds)."""
-    from station_admin.membership import Member
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.members.models import Member
 
     with db.connection_context():
         member = Member.by_page_token(token)
@@ -102,7 +103,7 @@ def scan(client, code: str) -> str:
 
 
 def central_checkins():
-    from station_admin.models import CheckIn, db
+    from station_admin.core.models import CheckIn, db
 
     with db.connection_context():
         return [(c.station_code, c.method, c.member_no) for c in CheckIn.select().order_by(CheckIn.id)]
@@ -145,8 +146,8 @@ def test_join_at_one_station_check_in_offline_at_another_district(shared_mosquit
 
 
 def test_card_corpus_at_a_kiosk_with_its_network_cut(shared_mosquitto, running, central, kiosk_settings):
-    from station_admin.membership import CardKey, Member, reissue, revoke
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.members.models import CardKey, Member, reissue, revoke
     from waystation import cards
 
     protector = central.extensions["waystation.protector"]
@@ -214,8 +215,8 @@ def test_card_corpus_at_a_kiosk_with_its_network_cut(shared_mosquitto, running, 
 
 
 def test_revocation_reaches_an_online_kiosk_within_seconds(shared_mosquitto, running, central, kiosk_settings):
-    from station_admin.membership import Member, revoke
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.members.models import Member, revoke
 
     protector = central.extensions["waystation.protector"]
     with db.connection_context():

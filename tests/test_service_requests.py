@@ -19,10 +19,11 @@ def test_offline_request_reaches_its_centre_and_is_closed_and_rated(mosquitto, r
                                                                     kiosk_settings):
     from kiosk import create_app as create_kiosk
     from kiosk import models as kiosk_models
-    from station_admin import create_app, migrations, models
-    from station_admin.cases import ServiceRequest
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
+    from station_admin.requests.models import ServiceRequest
     from waystation.db import migrate
 
     # Central, with the kiosk's station configured and its keys published, as in production.

@@ -31,8 +31,8 @@ def clock(monkeypatch):
 
     def set_to(value: datetime):
         moment["now"] = value
-        for target in ("kiosk.voucher.utcnow", "kiosk.home.utcnow", "station_admin.redeem.utcnow",
-                       "station_admin.join.utcnow", "station_admin.vouchers.utcnow"):
+        for target in ("kiosk.voucher.utcnow", "kiosk.home.utcnow", "station_admin.mobile.redeem.utcnow",
+                       "station_admin.mobile.join.utcnow", "station_admin.community.vouchers.utcnow"):
             monkeypatch.setattr(target, lambda: moment["now"])
     set_to(moment["now"])
     return set_to
@@ -41,9 +41,10 @@ def clock(monkeypatch):
 @pytest.fixture
 def central(shared_mosquitto, running, central_settings):
     """Central's app and MQTT node, publishing trust and voucher policies quickly."""
-    from station_admin import create_app, migrations, models
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
     from waystation.db import migrate
 
     settings = central_settings(shared_mosquitto.url, central={"trust_publish_seconds": 0.5},
@@ -60,8 +61,8 @@ def central(shared_mosquitto, running, central_settings):
 
 def members(app) -> list[tuple[str, str]]:
     """(member number, card text) of the demo members."""
-    from station_admin.membership import Member
-    from station_admin.models import db
+    from station_admin.core.models import db
+    from station_admin.members.models import Member
 
     protector = app.extensions["waystation.protector"]
     with db.connection_context():
@@ -107,8 +108,8 @@ def voucher_text(html: str) -> str:
 
 
 def central_vouchers():
-    from station_admin.careday import Voucher
-    from station_admin.models import db
+    from station_admin.community.careday import Voucher
+    from station_admin.core.models import db
 
     with db.connection_context():
         return [(v.station_code, v.member_no, v.status, v.reason) for v in Voucher.select().order_by(Voucher.id)]
@@ -153,8 +154,8 @@ def test_online_claim_is_confirmed_second_claim_elsewhere_refused_and_redeemed_o
     assert first.status_code == 200 and 'data-testid="redeemed"' in first.get_data(as_text=True)
     again = redeem(shop, text)
     assert again.status_code == 409 and "核销过" in again.get_data(as_text=True)
-    from station_admin.careday import Voucher
-    from station_admin.models import db
+    from station_admin.community.careday import Voucher
+    from station_admin.core.models import db
 
     with db.connection_context():
         row = Voucher.get(Voucher.status == "confirmed")
@@ -191,8 +192,8 @@ def test_forged_tampered_and_other_bad_codes_are_refused_at_the_shop(shared_mosq
             body = response.get_data(as_text=True)
             assert response.status_code == 400, (key, code)
             assert f'data-key="{key}"' in body, (key, code, body)
-    from station_admin.careday import Voucher
-    from station_admin.models import db
+    from station_admin.community.careday import Voucher
+    from station_admin.core.models import db
 
     with db.connection_context():
         assert Voucher.select().where(Voucher.redeemed_at.is_null(False)).count() == 0
@@ -247,8 +248,8 @@ def test_offline_claims_at_two_stations_one_confirmed_one_flagged_at_sync(shared
 
 
 def test_not_the_care_day_and_quota_are_refused(shared_mosquitto, running, central, kiosk_settings, clock):
-    from station_admin.careday import set_policy
-    from station_admin.models import District, db
+    from station_admin.community.careday import set_policy
+    from station_admin.core.models import District, db
 
     (_, card_1), (_, card_2), (_, card_3) = members(central)[:3]
     with db.connection_context():
@@ -276,8 +277,8 @@ def test_central_refuses_a_claim_made_on_another_day_and_quota_when_kiosk_could_
         shared_mosquitto, running, central):
     """Claims that reach central by the wire alone (a kiosk offline, or a bad clock) get the same rules."""
     from devices.protocol import events
-    from station_admin.careday import decide_claims
-    from station_admin.models import db
+    from station_admin.community.careday import decide_claims
+    from station_admin.core.models import db
 
     settings = central.extensions["waystation.settings"]
     (member_no, _), (member_2, _) = members(central)[:2]
@@ -315,8 +316,8 @@ def test_roles_shop_users_only_redeem_staff_cannot_be_shops(central):
 
 
 def test_policy_form_refuses_bad_input_and_changes_nothing(central):
-    from station_admin.careday import VoucherPolicy
-    from station_admin.models import db
+    from station_admin.community.careday import VoucherPolicy
+    from station_admin.core.models import db
 
     client = central.test_client()
     client.get("/auth/login")

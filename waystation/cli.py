@@ -131,7 +131,7 @@ def cmd_kiosk(args) -> int:
 
 def _central_link(settings, protector=None):
     """Central's MQTT side: ingest, station configurations and card trust."""
-    from station_admin.node import CentralNode
+    from station_admin.node.central import CentralNode
 
     # In demo mode an empty data key is a fresh random one per call: share the web app's when serving both.
     return CentralNode(settings, protector)
@@ -139,15 +139,16 @@ def _central_link(settings, protector=None):
 
 def _migrate_central(settings, signing_key: bool = False) -> None:
     """Open the central database and upgrade it; with `signing_key`, make sure a card signing key exists."""
-    from station_admin import migrations, models
+    from station_admin import migrations
+    from station_admin.core import models
     from waystation.db import migrate, open_database
 
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
     migrate(models.db, migrations.MIGRATIONS)
     if signing_key:
         from devices.protocol import utcnow
-        from station_admin.membership import ensure_signing_key
-        from station_admin.protect import DataProtector
+        from station_admin.core.protect import DataProtector
+        from station_admin.members.models import ensure_signing_key
 
         with models.db.connection_context():
             ensure_signing_key(DataProtector(settings.secret("central.data_key")), utcnow())
@@ -230,8 +231,8 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_seed_demo(args) -> int:
-    from station_admin.protect import DataProtector
-    from station_admin.seed import seed_demo
+    from station_admin.core.protect import DataProtector
+    from station_admin.demo.seed import seed_demo
 
     settings = settings_for(args)
     _migrate_central(settings)
@@ -267,10 +268,10 @@ def cmd_seed(args) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from station_admin.history import ensure_stations, seed_history
-    from station_admin.models import db
-    from station_admin.rollups import utc_offset_hours
-    from station_admin.seed import seed_demo
+    from station_admin.core.models import db
+    from station_admin.demo.history import ensure_stations, seed_history
+    from station_admin.demo.seed import seed_demo
+    from station_admin.rollups.hourly import utc_offset_hours
 
     if args.stations < 1 or args.days < 1 or args.per_day <= 0:
         print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)

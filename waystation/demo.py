@@ -88,7 +88,7 @@ def step(n: int, total: int, text: str) -> None:
 
 def run_demo(config: str | None, central_port: int = 0) -> int:
     """Start everything, print the URLs and logins and `ready`, run until Ctrl-C."""
-    from station_admin.seed import DEMO_USERS
+    from station_admin.demo.seed import DEMO_USERS
 
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
@@ -117,7 +117,7 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
                                 cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         if seeded.returncode != 0:
             return _fail(procs, f"seeding failed:\n{seeded.stderr}")
-        from station_admin.seed import DEMO_STATIONS, DEMO_TOKEN
+        from station_admin.demo.seed import DEMO_STATIONS, DEMO_TOKEN
 
         central_port = central_port or free_port()
         step(3, total, f"starting central (web + ingest) on port {central_port}")

@@ -210,9 +210,10 @@ class RunningCentral:
 def running_central(settings):
     """A migrated, demo-seeded central app served by waitress, with an ingest worker on `settings.broker`
     that publishes every station's configuration on connect, as `waystation central` does."""
-    from station_admin import create_app, migrations, models
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())

@@ -151,9 +151,9 @@ def read_qr(page, selector: str) -> str:
 
 
 def test_the_card_page_qr_holds_the_signed_card(central, open_page):
-    from station_admin.membership import Member
-    from station_admin.models import db
-    from station_admin.seed import DEMO_MEMBERS
+    from station_admin.core.models import db
+    from station_admin.demo.seed import DEMO_MEMBERS
+    from station_admin.members.models import Member
 
     protector = central.app.extensions["waystation.protector"]
     with db.connection_context():

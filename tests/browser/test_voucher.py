@@ -16,8 +16,8 @@ pytestmark = pytest.mark.browser
 
 def test_scanning_a_card_on_the_voucher_screen_shows_the_confirmed_voucher(central, kiosk, open_page, monkeypatch):
     from kiosk.models import CarePolicy, TrustedKey, db
-    from station_admin.membership import Member
-    from station_admin.models import db as central_db
+    from station_admin.core.models import db as central_db
+    from station_admin.members.models import Member
 
     monkeypatch.setattr("kiosk.voucher.utcnow", care_moment)
     monkeypatch.setattr("kiosk.home.utcnow", care_moment)

@@ -46,7 +46,7 @@ def test_slot_start_needs_a_member_and_a_slot():
 
 
 def test_ingest_drops_a_malformed_session_report_with_a_log_line(central_settings, caplog):
-    from station_admin.ingest import IngestWorker
+    from station_admin.node.ingest import IngestWorker
 
     worker = IngestWorker(central_settings(broker={"topic_root": "waystation/v1"}))  # never started: no connection
     caplog.set_level(logging.WARNING)

@@ -8,7 +8,7 @@ import subprocess
 from zoneinfo import ZoneInfo
 
 from devices.protocol import commands, receipts, schedule, split, station_config, trust, vouchers
-from station_admin.ingest import IngestWorker
+from station_admin.node.ingest import IngestWorker
 from tests.conftest import wait_until
 from waystation.paths import PROJECT_ROOT
 
@@ -40,10 +40,12 @@ def test_doc_has_an_example_for_every_family():
 
 
 def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
-    from station_admin import migrations, models, opening
-    from station_admin.cases import ServiceRequest
-    from station_admin.feedback import Feedback
-    from station_admin.seed import seed_demo
+    from station_admin import migrations
+    from station_admin.community import opening
+    from station_admin.community.feedback import Feedback
+    from station_admin.core import models
+    from station_admin.demo.seed import seed_demo
+    from station_admin.requests.models import ServiceRequest
     from waystation.db import migrate, open_database
 
     settings = central_settings(mosquitto.url, broker={"topic_root": "waystation/v1"})
@@ -81,7 +83,7 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     wait_until(lambda: any("command 9a8b7c6d" in r.getMessage() for r in caplog.records), message="the reply")
     assert not [r for r in caplog.records if "dropped invalid" in r.getMessage()]
     with models.db.connection_context():
-        from station_admin.charging import ChargeSession
+        from station_admin.live.charging import ChargeSession
 
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (

@@ -6,10 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from devices.protocol import events
-from station_admin.cases import ServiceRequest
-from station_admin.casework import Intake
-from station_admin.ingest import on_events
-from station_admin.models import db
+from station_admin.core.models import db
+from station_admin.node.ingest import on_events
+from station_admin.requests.casework import Intake
+from station_admin.requests.models import ServiceRequest
 from waystation.sealing import seal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

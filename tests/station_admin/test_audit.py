@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from station_admin.audit import AuditEntry, audit
-from station_admin.models import StaffUser
+from station_admin.core.audit import AuditEntry, audit
+from station_admin.core.models import StaffUser
 from tests.station_admin.test_auth import login
 
 
 def test_audit_records_actor_subject_and_details(central_app):
     with central_app.test_request_context("/"), central_app.app_context():
-        from station_admin.models import db
+        from station_admin.core.models import db
 
         with db.connection_context():
             manager = StaffUser.get(StaffUser.username == "manager")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station_admin.models import StaffUser
+from station_admin.core.models import StaffUser
 from tests.conftest import csrf_of
 
 
@@ -56,7 +56,7 @@ def test_logout(central_app):
 
 def test_inactive_user_cannot_sign_in(central_app):
     with central_app.app_context():
-        from station_admin.models import db
+        from station_admin.core.models import db
 
         with db.connection_context():
             StaffUser.update(active=False).where(StaffUser.username == "manager").execute()
@@ -66,7 +66,7 @@ def test_inactive_user_cannot_sign_in(central_app):
 @pytest.mark.parametrize("role, status", [("admin", 200), ("federation", 200), ("manager", 200), ("caseworker", 403)])
 def test_roles_on_the_dashboard(central_app, role, status):
     with central_app.app_context():
-        from station_admin.models import db
+        from station_admin.core.models import db
 
         with db.connection_context():
             user = StaffUser(username=f"u-{role}", display_name=role, role=role)

@@ -10,11 +10,18 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.protocol import ProtocolError, events, join, utcnow
-from station_admin import casework
-from station_admin.audit import AuditEntry
-from station_admin.cases import STATUSES, FollowUp, LegalAidCentre, ServiceRequest, StatusChange, TransitionError
-from station_admin.ingest import IngestWorker
-from station_admin.models import District, StaffUser, StationEvent, db
+from station_admin.core.audit import AuditEntry
+from station_admin.core.models import District, StaffUser, StationEvent, db
+from station_admin.node.ingest import IngestWorker
+from station_admin.requests import casework
+from station_admin.requests.models import (
+    STATUSES,
+    FollowUp,
+    LegalAidCentre,
+    ServiceRequest,
+    StatusChange,
+    TransitionError,
+)
 from tests.conftest import wait_until
 from tests.station_admin.requests_helpers import SHANGHAI, body, file, local
 from waystation.services import ServiceCatalogueError, load_services, parse_catalogue

@@ -7,8 +7,8 @@ import csv
 import io
 from datetime import timedelta
 
-from station_admin import models
-from station_admin.charging import ChargerSlotEvent, ChargeSession
+from station_admin.core import models
+from station_admin.live.charging import ChargerSlotEvent, ChargeSession
 from tests.htmx import assert_fragment_and_page
 from tests.station_admin.test_auth import login
 from tests.station_admin.test_reports import FIRST, LAST, RANGE, admin, app, local  # noqa: F401

@@ -7,8 +7,8 @@ import random
 from devices.agents.charger import ChargerAgent
 from devices.agents.people_counter import PeopleCounterAgent
 from devices.simulators.charger import SimulatedChargerHardware
-from station_admin.ingest import IngestWorker
-from station_admin.seed import DEMO_TOKEN
+from station_admin.demo.seed import DEMO_TOKEN
+from station_admin.node.ingest import IngestWorker
 from tests.conftest import wait_until
 from tests.htmx import HX, assert_fragment_and_page
 from tests.station_admin.test_auth import login

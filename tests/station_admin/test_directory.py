@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devices.protocol import location, utcnow
-from station_admin.opening import OpeningInterval, is_open, parse_interval
+from station_admin.community.opening import OpeningInterval, is_open, parse_interval
 from tests.conftest import wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -52,9 +52,9 @@ def test_intervals_parse():
 
 
 def test_directory_page_and_csv(central_app, monkeypatch):
-    from station_admin.models import ChargerSlotState, DeviceState, Station, StationLive, db
+    from station_admin.core.models import ChargerSlotState, DeviceState, Station, StationLive, db
 
-    monkeypatch.setattr("station_admin.directory.utcnow", lambda: at(2, 15).astimezone(ZoneInfo("UTC")))
+    monkeypatch.setattr("station_admin.mobile.directory.utcnow", lambda: at(2, 15).astimezone(ZoneInfo("UTC")))
     now = utcnow()
     with db.connection_context():
         StationLive.create(station_code="xh-xujiahui", people_inside=5, occupancy_at=now)
@@ -82,11 +82,12 @@ def test_directory_page_and_csv(central_app, monkeypatch):
 
 def test_mobile_station_location_over_mqtt(shared_mosquitto, running, central_settings, monkeypatch):
     """The bus reports where it parks (retained); ingest validates and stores it; the page shows it."""
-    from station_admin import create_app, migrations, models
-    from station_admin.ingest import IngestWorker
-    from station_admin.models import Station, db
-    from station_admin.opening import StationLocation
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.community.opening import StationLocation
+    from station_admin.core import models
+    from station_admin.core.models import Station, db
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.ingest import IngestWorker
     from tests.brokers import mosquitto_pub
     from waystation.db import migrate
 

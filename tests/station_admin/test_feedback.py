@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from devices.protocol import events
-from station_admin import models
-from station_admin.feedback import Feedback, FeedbackCategory
-from station_admin.ingest import on_events
-from station_admin.privacy import HIDDEN
+from station_admin.community.feedback import Feedback, FeedbackCategory
+from station_admin.core import models
+from station_admin.core.privacy import HIDDEN
+from station_admin.node.ingest import on_events
 from tests.htmx import assert_fragment_and_page
 from tests.station_admin.requests_helpers import SHANGHAI
 from tests.station_admin.test_auth import login

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from station_admin import models
-from station_admin.daily_rollup import CheckInDaily
-from station_admin.rollups import CheckInHourly, hour_number
-from station_admin.weekly_rollup import CheckInWeekly
+from station_admin.core import models
+from station_admin.rollups.daily import CheckInDaily
+from station_admin.rollups.hourly import CheckInHourly, hour_number
+from station_admin.rollups.weekly import CheckInWeekly
 from waystation.cli import main
 
 

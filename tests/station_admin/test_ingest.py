@@ -8,8 +8,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.protocol import charger, events, join, occupancy, utcnow
-from station_admin import migrations, models
-from station_admin.ingest import IngestWorker, on_charger, on_events, on_occupancy
+from station_admin import migrations
+from station_admin.core import models
+from station_admin.node.ingest import IngestWorker, on_charger, on_events, on_occupancy
 from tests.conftest import wait_until
 from waystation.db import migrate, open_database
 

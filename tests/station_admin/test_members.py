@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from devices.protocol import utcnow
-from station_admin.audit import AuditEntry
-from station_admin.membership import CardKey, Member
-from station_admin.models import CheckIn, Federation, StaffUser, db
+from station_admin.core.audit import AuditEntry
+from station_admin.core.models import CheckIn, Federation, StaffUser, db
+from station_admin.members.models import CardKey, Member
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page
 from tests.station_admin.test_auth import login

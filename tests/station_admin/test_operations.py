@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from devices.protocol import availability, charger, commands, heartbeat, occupancy, sessions, utcnow
-from station_admin import alarms, ingest
-from station_admin.alarms import Alarm
-from station_admin.audit import AuditEntry
-from station_admin.commands import Command, settle, time_out
-from station_admin.models import StaffUser, db
+from station_admin.core.audit import AuditEntry
+from station_admin.core.models import StaffUser, db
+from station_admin.live import alarms
+from station_admin.live.alarms import Alarm
+from station_admin.live.commands import Command, settle, time_out
+from station_admin.node import ingest
 from tests.conftest import csrf_of, wait_until
 from tests.htmx import HX, assert_fragment_and_page
 from tests.station_admin.requests_helpers import file
@@ -78,8 +79,8 @@ def test_each_alarm_kind_is_raised_and_cleared_by_its_condition(central_app):
 
 
 def test_overdue_and_unrouted_requests_raise_alarms(central_app):
-    from station_admin.cases import ServiceRequest
-    from station_admin.casework import record_contact
+    from station_admin.requests.casework import record_contact
+    from station_admin.requests.models import ServiceRequest
 
     filed = file(central_app)
     later = filed.due_at + timedelta(hours=1)

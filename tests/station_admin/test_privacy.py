@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from station_admin.privacy import HIDDEN, MIN_RANKING, ranked, suppress
+from station_admin.core.privacy import HIDDEN, MIN_RANKING, ranked, suppress
 
 
 def lines(table):

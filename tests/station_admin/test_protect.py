@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station_admin.protect import DataProtector, is_mobile, mask_mobile, normalise_mobile
+from station_admin.core.protect import DataProtector, is_mobile, mask_mobile, normalise_mobile
 from waystation.sealing import seal
 
 

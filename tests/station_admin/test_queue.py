@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from station_admin.audit import AuditEntry
-from station_admin.cases import CentreMember, FollowUp, LegalAidCentre, ServiceRequest, StatusChange
-from station_admin.models import StaffUser, db
+from station_admin.core.audit import AuditEntry
+from station_admin.core.models import StaffUser, db
+from station_admin.requests.models import CentreMember, FollowUp, LegalAidCentre, ServiceRequest, StatusChange
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page, element, normalise
 from tests.station_admin.requests_helpers import SHANGHAI, file, local
@@ -223,7 +223,7 @@ def test_a_federation_sees_aggregates_only(central_app):
 
 
 def test_calendar_warning_when_this_year_has_no_calendar(central_app, monkeypatch):
-    import station_admin.queue as queue
+    import station_admin.requests.queue as queue
 
     client = signed_in(central_app, "caseworker")
     monkeypatch.setattr(queue, "utcnow", lambda: datetime(2026, 6, 1, tzinfo=UTC))
@@ -235,7 +235,7 @@ def test_calendar_warning_when_this_year_has_no_calendar(central_app, monkeypatc
 
 
 def test_hardship_follow_ups_due_this_week(central_app, monkeypatch):
-    import station_admin.queue as queue
+    import station_admin.requests.queue as queue
 
     req = file(central_app, service="hardship_aid")
     accepted = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devices.protocol import events
-from station_admin import migrations, models
-from station_admin.daily_rollup import CheckInDaily
-from station_admin.ingest import on_events
-from station_admin.models import CheckIn, District, Federation, StaffUser, Station
-from station_admin.privacy import HIDDEN
-from station_admin.rollups import (
+from station_admin import migrations
+from station_admin.core import models
+from station_admin.core.models import CheckIn, District, Federation, StaffUser, Station
+from station_admin.core.privacy import HIDDEN
+from station_admin.node.ingest import on_events
+from station_admin.rollups.daily import CheckInDaily
+from station_admin.rollups.hourly import (
     CheckInHourly,
     checkin_per_local_day,
     checkin_per_week_hour,
@@ -41,7 +42,7 @@ RANGE = f"from={FIRST}&to={LAST}"
 def app(central_settings, tmp_path):
     """A migrated central app with the demo organisation, small usage-log pages and its own export folder."""
     from station_admin import create_app
-    from station_admin.seed import seed_demo
+    from station_admin.demo.seed import seed_demo
     from waystation.db import migrate
 
     settings = central_settings(reports={"page_size": 7, "export_dir": str(tmp_path / "exports")})
@@ -368,7 +369,7 @@ def test_formula_looking_names_are_escaped_in_csv(app):
     history()
     rows = read_csv(admin(app).get(f"/reports/export?report=daily&{RANGE}&by=station"))
     assert "'=HYPERLINK(\"http://x\")" in rows[0] and "'@SUM(A1)" in rows[0]
-    from station_admin.exports import safe_cell
+    from station_admin.reports.exports import safe_cell
 
     cells = [safe_cell(v) for v in ("+1", "-2", "\tx", "\rx", "ok", 5, None)]
     assert cells == ["'+1", "'-2", "'\tx", "'\rx", "ok", 5, ""]

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from devices.protocol import utcnow
-from station_admin import models
-from station_admin.cases import OPEN_STATUSES, CentreMember, LegalAidCentre, ServiceRequest
-from station_admin.privacy import HIDDEN, suppress_linked
-from station_admin.request_figures import deadline_outcome
+from station_admin.core import models
+from station_admin.core.privacy import HIDDEN, suppress_linked
+from station_admin.reports.request_figures import deadline_outcome
+from station_admin.requests.models import OPEN_STATUSES, CentreMember, LegalAidCentre, ServiceRequest
 from tests.htmx import assert_fragment_and_page
 from tests.station_admin.requests_helpers import SHANGHAI, file
 from tests.station_admin.test_auth import login

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from station_admin.agenda import ScheduledEvent, covered_hours, parse_hhmm
+from station_admin.community.agenda import ScheduledEvent, covered_hours, parse_hhmm
 from tests.conftest import csrf_of, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,7 +48,7 @@ FORM = {"title_zh": "法律夜诊", "title_en": "Legal night clinic", "kind": "l
 
 @pytest.fixture
 def today(monkeypatch):
-    monkeypatch.setattr("station_admin.schedule.utcnow", lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
+    monkeypatch.setattr("station_admin.community.schedule.utcnow", lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -65,7 +65,7 @@ def today(monkeypatch):
     ({"ends": "18:00"}, "结束时间必须晚于开始时间"),
 ])
 def test_bad_event_forms_are_refused_and_change_nothing(central_app, today, changes, message):
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     client = signed_in(central_app)
     response = client.post("/schedule/new", data={**FORM, **changes, "csrf_token": csrf_of(client)})
@@ -76,8 +76,8 @@ def test_bad_event_forms_are_refused_and_change_nothing(central_app, today, chan
 
 def seed_peak(codes, weekday: int, hour: int, per_hour: int = 30):
     """Check-ins in the rollup at `hour` local on `weekday` of each of the last four weeks, and a few elsewhere."""
-    from station_admin.models import db
-    from station_admin.rollups import add_counts, hour_number
+    from station_admin.core.models import db
+    from station_admin.rollups.hourly import add_counts, hour_number
 
     counts = Counter()
     for code in codes:
@@ -91,7 +91,7 @@ def seed_peak(codes, weekday: int, hour: int, per_hour: int = 30):
 
 
 def test_peak_hours_warn_and_suggest_quieter_slots_then_save_on_confirmation(central_app, today):
-    from station_admin.models import db
+    from station_admin.core.models import db
 
     seed_peak(["xh-xujiahui"], weekday=4, hour=19)  # Friday 19:00 is this station's peak
     client = signed_in(central_app)
@@ -114,11 +114,12 @@ def test_peak_hours_warn_and_suggest_quieter_slots_then_save_on_confirmation(cen
 def test_kiosk_receives_the_weeks_events_and_keeps_them_offline(shared_mosquitto, running, central_settings,
                                                                 kiosk_settings):
     from kiosk.models import ScheduleItem
-    from station_admin import create_app, migrations, models
-    from station_admin.agenda import create_event
-    from station_admin.models import Station, db
-    from station_admin.node import CentralNode
-    from station_admin.seed import seed_demo
+    from station_admin import create_app, migrations
+    from station_admin.community.agenda import create_event
+    from station_admin.core import models
+    from station_admin.core.models import Station, db
+    from station_admin.demo.seed import seed_demo
+    from station_admin.node.central import CentralNode
     from tests.test_membership import kiosk_for, start_node
     from waystation.db import migrate
 

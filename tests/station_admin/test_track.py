@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from station_admin.cases import ServiceRequest, StatusChange, TrackingFailure
-from station_admin.models import StaffUser, db
+from station_admin.core.models import StaffUser, db
+from station_admin.requests.models import ServiceRequest, StatusChange, TrackingFailure
 from tests.conftest import csrf_of
 from tests.station_admin.requests_helpers import file
 
@@ -21,7 +21,7 @@ def look_up(client, code, last4):
 
 def close_case(app, req):
     from devices.protocol import utcnow
-    from station_admin import casework
+    from station_admin.requests import casework
 
     with app.test_request_context(), db.connection_context():
         worker = StaffUser.get(StaffUser.username == "caseworker")

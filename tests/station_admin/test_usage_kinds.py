@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from station_admin import models
-from station_admin.charging import ChargeSession
+from station_admin.core import models
+from station_admin.live.charging import ChargeSession
 from tests.htmx import HX
 from tests.station_admin.test_auth import login
 from tests.station_admin.test_reports import FIRST, LAST, RANGE, admin, app, local  # noqa: F401
@@ -67,9 +67,9 @@ def test_charge_sessions_show_their_details_and_hide_members_from_federations(ap
 
 
 def test_requests_vouchers_and_feedback_are_in_the_usage_log_without_personal_data_for_federations(app):  # noqa: F811
-    from station_admin.careday import Voucher
-    from station_admin.cases import ServiceRequest
-    from station_admin.feedback import Feedback, FeedbackCategory
+    from station_admin.community.careday import Voucher
+    from station_admin.community.feedback import Feedback, FeedbackCategory
+    from station_admin.requests.models import ServiceRequest
 
     moment = local(FIRST + timedelta(days=1), 12, 30)
     with models.db.connection_context():

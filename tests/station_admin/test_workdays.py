@@ -7,9 +7,15 @@ from datetime import date
 
 import pytest
 
-from station_admin.audit import AuditEntry
-from station_admin.models import db
-from station_admin.workdays import CalendarError, WorkdayCalendar, WorkdayException, WorkdayYear, parse_calendar
+from station_admin.core.audit import AuditEntry
+from station_admin.core.models import db
+from station_admin.requests.workdays import (
+    CalendarError,
+    WorkdayCalendar,
+    WorkdayException,
+    WorkdayYear,
+    parse_calendar,
+)
 from tests.conftest import csrf_of
 from tests.station_admin.requests_helpers import SHANGHAI, file, local
 from tests.station_admin.test_auth import login

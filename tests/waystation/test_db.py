@@ -59,7 +59,7 @@ def test_a_failing_migration_leaves_nothing_half_done(tmp_path):
 def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
     from kiosk import models as kiosk_models
     from station_admin import migrations
-    from station_admin import models as central_models
+    from station_admin.core import models as central_models
 
     central = open_database(central_db_url)
     central_models.db.initialize(central)
@@ -95,7 +95,7 @@ def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
 
 def test_a_central_database_before_membership_upgrades_in_place(central_db_url):
     from station_admin import migrations
-    from station_admin import models as central_models
+    from station_admin.core import models as central_models
 
     central = open_database(central_db_url)
     central_models.db.initialize(central)
@@ -110,7 +110,7 @@ def test_a_central_database_before_membership_upgrades_in_place(central_db_url):
 
 def test_a_central_database_before_the_community_features_upgrades_in_place(central_db_url):
     from station_admin import migrations
-    from station_admin import models as central_models
+    from station_admin.core import models as central_models
 
     central = open_database(central_db_url)
     central_models.db.initialize(central)

@@ -1,0 +1,314 @@
+"""The central database: organisations, stations and their live state, staff, and the events stations send.
+
+SQLite by default, PostgreSQL when database.url names one; the same models run on both. Station
+codes (the ids on the wire) are stored as plain strings in the event and live-state tables, so an
+event from a station central does not know yet is kept, not lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import peewee
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from devices.protocol.charger import OFFLINE, SlotStatus
+from waystation.db import UTCDateTimeField
+
+db = peewee.DatabaseProxy()
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+
+
+class Federation(BaseModel):
+    """A city or provincial union federation: the top of the organisation tree."""
+
+    code = peewee.CharField(unique=True)
+    name_zh = peewee.CharField()
+    name_en = peewee.CharField()
+    # Whether a station manager approves new members before their card works (else active at once).
+    members_need_approval = peewee.BooleanField(default=False)
+
+
+class District(BaseModel):
+    """A district union federation under a federation."""
+
+    code = peewee.CharField(unique=True)
+    federation = peewee.ForeignKeyField(Federation, backref="districts")
+    name_zh = peewee.CharField()
+    name_en = peewee.CharField()
+
+
+class Station(BaseModel):
+    """A rest station; `code` is its id on the wire and in the kiosk's settings."""
+
+    code = peewee.CharField(unique=True)
+    district = peewee.ForeignKeyField(District, backref="stations")
+    name_zh = peewee.CharField()
+    name_en = peewee.CharField()
+    address = peewee.CharField(default="")
+    latitude = peewee.DoubleField(null=True)   # WGS84
+    longitude = peewee.DoubleField(null=True)  # WGS84
+    capacity = peewee.IntegerField()
+    charger_slots = peewee.IntegerField(default=0)
+    # The station directory (station_admin.community.opening): services offered (codes, comma-separated),
+    # open around the clock, a mobile station (a bus that reports where it parks each day).
+    services = peewee.CharField(default="")
+    always_open = peewee.BooleanField(default=False)
+    mobile = peewee.BooleanField(default=False)
+
+    @classmethod
+    def visible_to(cls, user: StaffUser):
+        """The stations a staff user may see, by role and scope, in a stable order."""
+        query = cls.select(cls, District).join(District).order_by(District.code, cls.code)
+        if user.role == "admin":
+            return query
+        if user.role == "federation":
+            return query.where(District.federation == user.federation_id)
+        if user.role == "manager":
+            return query.where(cls.id.in_(StationManager.select(StationManager.station).where(
+                StationManager.user == user.id)))
+        return query.where(peewee.SQL("1 = 0"))
+
+
+class StaffUser(BaseModel):
+    """A person who signs in to the central app, with a role and the scope it applies to."""
+
+    # "shop": a partner shop's staff, who may only redeem care-day vouchers (/m/redeem).
+    ROLES = ("admin", "federation", "caseworker", "manager", "shop")
+
+    username = peewee.CharField(unique=True)
+    display_name = peewee.CharField()
+    password_hash = peewee.CharField()
+    role = peewee.CharField()
+    federation = peewee.ForeignKeyField(Federation, null=True)
+    district = peewee.ForeignKeyField(District, null=True)
+    active = peewee.BooleanField(default=True)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return self.active and check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def authenticate(cls, username: str, password: str) -> StaffUser | None:
+        """The active user with this name and password, or None."""
+        user = cls.get_or_none(cls.username == username)
+        return user if user is not None and user.check_password(password) else None
+
+
+class StationManager(BaseModel):
+    """Which stations a station manager runs."""
+
+    user = peewee.ForeignKeyField(StaffUser, backref="managed", on_delete="CASCADE")
+    station = peewee.ForeignKeyField(Station, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user", "station"), True),)
+
+
+class ApiToken(BaseModel):
+    """A bearer token for the read-only API; only its hash is stored."""
+
+    user = peewee.ForeignKeyField(StaffUser, backref="tokens", on_delete="CASCADE")
+    name = peewee.CharField()
+    token_hash = peewee.CharField(unique=True)
+    created_at = UTCDateTimeField()
+
+    @staticmethod
+    def _hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: StaffUser, name: str, now: datetime, token: str | None = None) -> str:
+        """Create a token for `user` and return it (the only time it is seen in clear)."""
+        token = token or "wst_" + secrets.token_urlsafe(32)
+        cls.create(user=user, name=name, token_hash=cls._hash(token), created_at=now)
+        return token
+
+    @classmethod
+    def user_for(cls, token: str) -> StaffUser | None:
+        """The active user a presented token belongs to, or None."""
+        row = (cls.select(cls, StaffUser).join(StaffUser)
+               .where(cls.token_hash == cls._hash(token), StaffUser.active == True)  # noqa: E712
+               .first())
+        return row.user if row else None
+
+
+class StationEvent(BaseModel):
+    """Every kiosk event as it arrived, once: the raw usage log."""
+
+    event_id = peewee.CharField(unique=True, max_length=32)
+    station_code = peewee.CharField(index=True)
+    seq = peewee.BigIntegerField()
+    kind = peewee.CharField()
+    occurred_at = UTCDateTimeField()
+    received_at = UTCDateTimeField()
+    data = peewee.TextField()
+
+
+class CheckIn(BaseModel):
+    """A check-in at a station (anonymous, or by member card).
+
+    Written only for events StationEvent's unique index has just taken as new, in the same
+    transaction, so each event has at most one check-in without an index of its own to say so.
+    """
+
+    event_id = peewee.CharField(max_length=32)
+    station_code = peewee.CharField()
+    occurred_at = UTCDateTimeField()
+    method = peewee.CharField()
+    member_no = peewee.CharField(null=True)
+
+    class Meta:
+        indexes = ((("station_code", "occurred_at"), False),)
+
+    @classmethod
+    def counts_since(cls, codes: list[str], since: datetime) -> dict[str, int]:
+        """Check-ins per station since a moment (e.g. local midnight)."""
+        query = (cls.select(cls.station_code, peewee.fn.COUNT(cls.id).alias("n"))
+                 .where(cls.station_code.in_(codes), cls.occurred_at >= since)
+                 .group_by(cls.station_code))
+        return {row.station_code: row.n for row in query}
+
+
+    @classmethod
+    def newest_first(cls, codes: list[str], start: datetime, end: datetime,
+                     before: tuple[datetime, int] | None, limit: int) -> list[CheckIn]:
+        """A page of the usage log: check-ins in [start, end) older than the keyset `before`, newest first."""
+        query = cls.select().where(cls.occurred_at >= start)
+        if before is None or before[0] >= end:
+            query = query.where(cls.occurred_at < end)
+        if before is not None:
+            moment = cls.occurred_at.db_value(before[0])
+            # One plain upper bound lets the index seek straight to the cursor (SQLite uses one bound
+            # per side); the row value then breaks ties on id.
+            if before[0] < end:
+                query = query.where(cls.occurred_at <= moment)
+            query = query.where(peewee.Tuple(cls.occurred_at, cls.id) < peewee.Tuple(moment, before[1]))
+        if len(codes) == 1:
+            query = query.where(cls.station_code == codes[0])  # (station_code, occurred_at) index
+        else:
+            # Many stations: walk the (occurred_at, id) index newest first and keep the scope's rows;
+            # `|| ''` keeps the planner off the station index, which would sort the whole range.
+            query = query.where(cls.station_code.concat("").in_(codes))
+        return list(query.order_by(cls.occurred_at.desc(), cls.id.desc()).limit(limit))
+
+
+class StationLive(BaseModel):
+    """A station's latest occupancy as its people counter reported it."""
+
+    station_code = peewee.CharField(primary_key=True)
+    people_inside = peewee.IntegerField()
+    entered_today = peewee.IntegerField(default=0)
+    occupancy_at = UTCDateTimeField()
+
+
+class DeviceState(BaseModel):
+    """A kiosk's or device's availability and last heartbeat."""
+
+    station_code = peewee.CharField()
+    device = peewee.CharField()
+    kind = peewee.CharField()
+    online = peewee.BooleanField()
+    changed_at = UTCDateTimeField()
+    heartbeat_at = UTCDateTimeField(null=True)
+    outbox_pending = peewee.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("station_code", "device"), True),)
+
+
+class ChargerSlotState(BaseModel):
+    """A charger slot's latest state as its controller reported it."""
+
+    station_code = peewee.CharField()
+    slot = peewee.IntegerField()
+    status = peewee.CharField()
+    power_w = peewee.IntegerField(default=0)
+    energy_wh = peewee.IntegerField(default=0)
+    fault = peewee.CharField(null=True)
+    reported_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("station_code", "slot"), True),)
+
+
+@dataclass
+class LiveStation:
+    """One station as the dashboard and the API show it."""
+
+    station: Station
+    people_inside: int | None = None
+    occupancy_at: datetime | None = None
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    slots: list[str] = field(default_factory=list)
+    check_ins_today: int = 0
+
+    @property
+    def kiosk(self) -> DeviceState | None:
+        return next((d for d in self.devices.values() if d.kind == "kiosk"), None)
+
+    @property
+    def online(self) -> bool:
+        return self.kiosk is not None and self.kiosk.online
+
+    @property
+    def backlog(self) -> int:
+        return self.kiosk.outbox_pending if self.kiosk else 0
+
+    @property
+    def free_seats(self) -> int | None:
+        if self.people_inside is None:
+            return None
+        return max(self.station.capacity - self.people_inside, 0)
+
+    def slot_counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in [*SlotStatus, OFFLINE]}
+        for status in self.slots:
+            counts[status] += 1
+        return counts
+
+
+def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStation]:
+    """Live state for these stations in five queries, whatever their number."""
+    codes = [s.code for s in stations]
+    if not codes:
+        return []
+    live = {row.station_code: row for row in StationLive.select().where(StationLive.station_code.in_(codes))}
+    devices: dict[str, dict[str, DeviceState]] = {}
+    for d in DeviceState.select().where(DeviceState.station_code.in_(codes)):
+        devices.setdefault(d.station_code, {})[d.device] = d
+    slots: dict[str, dict[int, str]] = {}
+    for s in ChargerSlotState.select().where(ChargerSlotState.station_code.in_(codes)):
+        slots.setdefault(s.station_code, {})[s.slot] = s.status
+    today = CheckIn.counts_since(codes, midnight)
+    result = []
+    for station in stations:
+        occ = live.get(station.code)
+        devs = devices.get(station.code, {})
+        charger_online = any(d.online for d in devs.values() if d.kind == "charger_controller")
+        reported = slots.get(station.code, {})
+        slot_states = [reported.get(n, OFFLINE) if charger_online else OFFLINE
+                       for n in range(1, station.charger_slots + 1)]
+        result.append(LiveStation(station, occ.people_inside if occ else None, occ.occupancy_at if occ else None,
+                                  devs, slot_states, today.get(station.code, 0)))
+    return result
+
+
+MODELS = [Federation, District, Station, StaffUser, StationManager, ApiToken, StationEvent, CheckIn,
+          StationLive, DeviceState, ChargerSlotState]
+
+
+def _m0001_initial(database: peewee.Database) -> None:
+    database.create_tables(MODELS)
+
+
+MIGRATION = (1, "initial", _m0001_initial)

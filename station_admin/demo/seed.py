@@ -1,0 +1,116 @@
+"""Demo data: one federation, two districts with a legal-aid centre each, three stations, staff of every role."""
+
+from __future__ import annotations
+
+import logging
+
+from devices.protocol import utcnow
+from station_admin.community.opening import OpeningInterval, set_hours
+from station_admin.core.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
+from station_admin.core.protect import DataProtector
+from station_admin.members.models import Member, ensure_signing_key, join
+from station_admin.requests.models import CentreMember, LegalAidCentre
+
+log = logging.getLogger(__name__)
+
+DEMO_STATIONS = [
+    # code, name zh, name en, address, lat, lon (WGS84), seats, charger slots
+    ("xh-xujiahui", "徐家汇爱心驿站", "Xujiahui Rest Station", "徐汇区虹桥路1号", 31.1952, 121.4367, 20, 8),
+    ("xh-caohejing", "漕河泾职工幸福驿站", "Caohejing Workers' Station", "徐汇区宜山路900号", 31.1717, 121.4019, 30, 8),
+    ("xh-longhua", "龙华环卫驿站", "Longhua Sanitation Workers' Station", "徐汇区龙华中路600号",
+     31.1781, 121.4513, 12, 4),
+]
+DEMO_DISTRICTS = [
+    # code, name zh, name en, its legal-aid centre zh, en. Minhang has no demo station: a rider at a
+    # Xuhui station who lives or works in Minhang is routed there (cross-district routing).
+    ("xuhui", "徐汇区总工会", "Xuhui District Federation", "徐汇区职工法律援助中心", "Xuhui Workers' Legal Aid Centre"),
+    ("minhang", "闵行区总工会", "Minhang District Federation", "闵行区职工法律援助中心",
+     "Minhang Workers' Legal Aid Centre"),
+]
+DEMO_USERS = [
+    # username, password, display name, role
+    ("admin", "admin-demo", "系统管理员", "admin"),
+    ("federation", "federation-demo", "上海市总工会", "federation"),
+    ("manager", "manager-demo", "王站长", "manager"),
+    ("caseworker", "caseworker-demo", "李律师（徐汇法援）", "caseworker"),
+    ("shop", "shop-demo", "老王面馆（合作商户）", "shop"),
+]
+DEMO_DIRECTORY = {
+    # code: (services, open around the clock, opening intervals every day; 20:00–02:00 runs past midnight)
+    "xh-xujiahui": ("seat,water,microwave,charging,toilet,wifi", True, []),
+    "xh-caohejing": ("seat,water,microwave,charging,legal_aid", False, [("07:00", "14:00"), ("16:00", "22:00")]),
+    "xh-longhua": ("seat,water,toilet,first_aid", False, [("04:30", "09:00"), ("20:00", "02:00")]),
+}
+DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
+
+
+DEMO_MEMBERS = [
+    # name, mobile, platform, station where they joined
+    ("张师傅", "13800000001", "meituan", "xh-xujiahui"),
+    ("李大姐", "13800000002", "eleme", "xh-caohejing"),
+    ("王小明", "13800000003", "sf", "xh-longhua"),
+]
+
+
+def seed_demo(protector: DataProtector | None = None) -> dict:
+    """Create the demo organisation, stations, users and token (again, idempotently); with a data
+    protector also a card signing key and demo members with cards."""
+    with db.connection_context(), db.atomic():
+        federation, _ = Federation.get_or_create(code="sh", defaults={"name_zh": "上海市总工会",
+                                                                      "name_en": "Shanghai Federation of Trade Unions"})
+        centres = {}
+        for code, zh, en, centre_zh, centre_en in DEMO_DISTRICTS:
+            district_row, _ = District.get_or_create(code=code, defaults={
+                "federation": federation, "name_zh": zh, "name_en": en})
+            centres[code] = LegalAidCentre.get_or_none(LegalAidCentre.district == district_row) or \
+                LegalAidCentre.create(district=district_row, name_zh=centre_zh, name_en=centre_en)
+        district = District.get(District.code == "xuhui")
+        stations = []
+        for code, zh, en, address, lat, lon, seats, slots in DEMO_STATIONS:
+            station, _ = Station.get_or_create(code=code, defaults={
+                "district": district, "name_zh": zh, "name_en": en, "address": address, "latitude": lat,
+                "longitude": lon, "capacity": seats, "charger_slots": slots})
+            stations.append(station)
+            _seed_directory(station)
+        for username, password, name, role in DEMO_USERS:
+            user = StaffUser.get_or_none(StaffUser.username == username)
+            if user is None:
+                user = StaffUser(username=username, display_name=name, role=role,
+                                 federation=federation if role == "federation" else None)
+                user.set_password(password)
+                user.save()
+            if role == "manager":
+                for station in stations[:2]:
+                    StationManager.get_or_create(user=user, station=station)
+            if role == "caseworker":
+                CentreMember.get_or_create(user=user, defaults={"centre": centres["xuhui"]})
+            if role == "admin" and not ApiToken.select().where(ApiToken.user == user).exists():
+                ApiToken.issue(user, "demo", utcnow(), token=DEMO_TOKEN)
+        cards = _seed_members(protector, district) if protector else []
+    log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
+    return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
+            "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
+
+
+def _seed_directory(station: Station) -> None:
+    """Services and opening hours of a demo station, the first time."""
+    if station.code not in DEMO_DIRECTORY:
+        return
+    if OpeningInterval.select().where(OpeningInterval.station == station).exists():
+        return
+    services, always_open, intervals = DEMO_DIRECTORY[station.code]
+    Station.update(services=services, always_open=always_open).where(Station.id == station.id).execute()
+    set_hours(station, {weekday: intervals for weekday in range(7)})
+
+
+def _seed_members(protector: DataProtector, district: District) -> list[tuple[str, str]]:
+    """Demo members with cards: (member number, card page token) of those made now."""
+    now = utcnow()
+    ensure_signing_key(protector, now)
+    made = []
+    for name, phone, platform, station in DEMO_MEMBERS:
+        if Member.by_phone(protector, phone) is None:
+            member, token = join(protector, name=name, phone=phone, platform=platform, district=district,
+                                 station_code=station, now=now, card_days=365)
+            made.append((member.member_no, token))
+    return made

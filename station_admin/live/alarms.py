@@ -1,0 +1,196 @@
+"""Alarms: raised and cleared at central from the stored live state, acknowledged and cleared by staff.
+
+At most one open alarm per (kind, source): `open_key` is "kind|source" while the alarm is open and
+NULL once cleared, under a unique index (many NULLs are allowed on SQLite and PostgreSQL alike).
+The evaluator runs in central's MQTT node; alarms are rows, so they outlive any restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+import peewee
+from flask import Blueprint, abort, current_app, g
+
+from devices.protocol import utcnow
+from station_admin.core.audit import audit
+from station_admin.core.auth import login_required
+from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, StationLive
+from station_admin.live.charging import close_lost_sessions
+from station_admin.requests.casework import unrouted_requests
+from station_admin.requests.models import OPEN_STATUSES, ServiceRequest
+from waystation.db import UTCDateTimeField
+from waystation.web import page_or_fragment
+
+log = logging.getLogger(__name__)
+bp = Blueprint("alarms", __name__, url_prefix="/alarms")
+
+SEVERITY = {"device_offline": "critical", "slot_faulted": "critical", "occupancy_high": "warning",
+            "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning"}
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+class Alarm(BaseModel):
+    """Something wrong at a station or in the request queue, from raising to clearing."""
+
+    kind = peewee.CharField()
+    source = peewee.CharField()  # station/device, station/slot, station, or a request's tracking code
+    station_code = peewee.CharField(null=True, index=True)
+    severity = peewee.CharField()
+    raised_at = UTCDateTimeField(index=True)
+    details = peewee.TextField(default="{}")  # JSON
+    open_key = peewee.CharField(null=True, unique=True)
+    acknowledged_at = UTCDateTimeField(null=True)
+    acknowledged_by = peewee.ForeignKeyField(StaffUser, null=True, on_delete="SET NULL", backref="+")
+    acknowledged_by_name = peewee.CharField(null=True)
+    cleared_at = UTCDateTimeField(null=True)
+    cleared_by = peewee.ForeignKeyField(StaffUser, null=True, on_delete="SET NULL", backref="+")
+    cleared_by_name = peewee.CharField(null=True)  # "system" when the condition went away
+    clear_reason = peewee.CharField(null=True)  # resolved (by the evaluator) or staff
+
+    class Meta:
+        table_name = "alarm"
+
+    @property
+    def detail(self) -> dict:
+        return json.loads(self.details)
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+    @classmethod
+    def open(cls):
+        """Every open alarm."""
+        return cls.select().where(cls.open_key.is_null(False))
+
+    @classmethod
+    def visible_to(cls, user: StaffUser):
+        """Alarms a staff user may see: admins all; others those of their stations."""
+        if user.role == "admin":
+            return cls.select()
+        codes = [s.code for s in Station.visible_to(user)]
+        return cls.select().where(cls.station_code.in_(codes))
+
+    @classmethod
+    def board(cls, user: StaffUser, now: datetime, cleared_hours: int = 24) -> tuple[list[Alarm], list[Alarm]]:
+        """Open alarms (most severe, then newest first) and those cleared in the last hours, for one user."""
+        visible = cls.visible_to(user)
+        opened = sorted(visible.where(cls.cleared_at.is_null()),
+                        key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), -a.raised_at.timestamp()))
+        cleared = list(visible.where(cls.cleared_at >= now - timedelta(hours=cleared_hours))
+                       .order_by(cls.cleared_at.desc()).limit(20))
+        return opened, cleared
+
+
+def raise_alarm(kind: str, source: str, station: str | None, details: dict, now: datetime) -> bool:
+    """Open an alarm unless one is open for (kind, source); whether this opened it."""
+    if Alarm.select().where(Alarm.open_key == f"{kind}|{source}").exists():
+        return False
+    (Alarm.insert(kind=kind, source=source, station_code=station, severity=SEVERITY[kind], raised_at=now,
+                  details=json.dumps(details, ensure_ascii=False, default=str), open_key=f"{kind}|{source}")
+     .on_conflict_ignore().execute())
+    log.warning("alarm raised: %s %s %s", kind, source, details)
+    return True
+
+
+def clear(alarm: Alarm, now: datetime, actor: StaffUser | None) -> bool:
+    """Clear an open alarm (staff, or the evaluator when the condition is gone); whether it was open."""
+    done = (Alarm.update(cleared_at=now, cleared_by=actor, cleared_by_name=actor.username if actor else "system",
+                         clear_reason="staff" if actor else "resolved", open_key=None)
+            .where(Alarm.id == alarm.id, Alarm.open_key.is_null(False)).execute())
+    if done and actor is not None:
+        audit("alarm.clear", "alarm", alarm.id, actor=actor, kind=alarm.kind, source=alarm.source)
+    return bool(done)
+
+
+def acknowledge(alarm: Alarm, now: datetime, actor: StaffUser) -> bool:
+    """Record that staff saw an open alarm and are on it; whether it was open and not yet acknowledged."""
+    done = (Alarm.update(acknowledged_at=now, acknowledged_by=actor, acknowledged_by_name=actor.username)
+            .where(Alarm.id == alarm.id, Alarm.open_key.is_null(False), Alarm.acknowledged_at.is_null())
+            .execute())
+    if done:
+        audit("alarm.acknowledge", "alarm", alarm.id, actor=actor, kind=alarm.kind, source=alarm.source)
+    return bool(done)
+
+
+def conditions(now: datetime, settings) -> dict[tuple[str, str], tuple[str | None, dict]]:
+    """What is wrong now: (kind, source) -> (station, details); closes the sessions of silent controllers."""
+    found: dict[tuple[str, str], tuple[str | None, dict]] = {}
+    stale_before = now - timedelta(seconds=settings.heartbeat_timeout_s)
+    for d in DeviceState.select():
+        source = f"{d.station_code}/{d.device}"
+        why = "last_will" if not d.online else "no_heartbeat" if (d.heartbeat_at or d.changed_at) < stale_before \
+            else None
+        if why:
+            found[("device_offline", source)] = (d.station_code, {"device": d.device, "kind": d.kind, "why": why})
+            if d.kind == "charger_controller":
+                close_lost_sessions(d.station_code, why)
+        elif d.kind == "kiosk" and d.outbox_pending > settings.outbox_backlog:
+            found[("outbox_backlog", source)] = (d.station_code, {"pending": d.outbox_pending})
+    for s in ChargerSlotState.select().where(ChargerSlotState.status == "faulted"):
+        found[("slot_faulted", f"{s.station_code}/{s.slot}")] = (s.station_code, {"slot": s.slot, "fault": s.fault})
+    full = (StationLive.select(StationLive, Station.capacity)
+            .join(Station, on=(Station.code == StationLive.station_code))
+            .where(Station.capacity > 0,
+                   StationLive.people_inside * 100 >= Station.capacity * settings.occupancy_percent))
+    for live in full:
+        found[("occupancy_high", live.station_code)] = (
+            live.station_code, {"inside": live.people_inside, "capacity": live.station.capacity})
+    overdue = ServiceRequest.select().where(ServiceRequest.first_contact_at.is_null(),
+                                            ServiceRequest.status.in_(OPEN_STATUSES), ServiceRequest.due_at < now)
+    for r in overdue:
+        found[("request_overdue", r.tracking_code)] = (r.station_code, {"service": r.service, "due_at": r.due_at})
+    for r in unrouted_requests():
+        found[("request_unrouted", r.tracking_code)] = (r.station_code, {"service": r.service})
+    return found
+
+
+def evaluate(now: datetime, settings) -> tuple[int, int]:
+    """Raise alarms for new conditions and clear those whose condition is gone; (raised, cleared)."""
+    wanted = conditions(now, settings)
+    opened = {(a.kind, a.source): a for a in Alarm.open()}
+    raised = sum(raise_alarm(kind, source, station, details, now)
+                 for (kind, source), (station, details) in wanted.items() if (kind, source) not in opened)
+    cleared = sum(clear(alarm, now, None) for key, alarm in opened.items() if key not in wanted)
+    return raised, cleared
+
+
+def _board(**extra):
+    settings = current_app.extensions["waystation.settings"]
+    opened, cleared = Alarm.board(g.user, utcnow())
+    return page_or_fragment("station_admin/live/alarms/index.html", "station_admin/live/alarms/_alarms.html",
+                            open_alarms=opened, cleared_alarms=cleared, alarm_poll_seconds=settings.alarms.poll_seconds,
+                            may_handle=g.user.role in ("admin", "manager"), **extra)
+
+
+@bp.get("/")
+@login_required("admin", "federation", "manager")
+def index():
+    """Open alarms first, then the recently cleared: the page, or the fragment the dashboard polls."""
+    return _board()
+
+
+def _alarm_or_404(alarm_id: int) -> Alarm:
+    alarm = Alarm.visible_to(g.user).where(Alarm.id == alarm_id).first()
+    if alarm is None:
+        abort(404)
+    return alarm
+
+
+@bp.post("/<int:alarm_id>/acknowledge")
+@login_required("admin", "manager")
+def ack(alarm_id: int):
+    """Acknowledge an open alarm (audited); a cleared or acknowledged one is left as it is, with a note."""
+    done = acknowledge(_alarm_or_404(alarm_id), utcnow(), g.user)
+    return _board(notice=None if done else "alarms.already_handled")
+
+
+@bp.post("/<int:alarm_id>/clear")
+@login_required("admin", "manager")
+def clear_by_staff(alarm_id: int):
+    """Clear an open alarm (audited); one still true is raised again at the next evaluation."""
+    done = clear(_alarm_or_404(alarm_id), utcnow(), g.user)
+    return _board(notice=None if done else "alarms.already_handled")

@@ -1,0 +1,51 @@
+"""The live dashboard: every station in the user's scope, refreshed while it is open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g
+
+from devices.protocol import utcnow
+from station_admin.core.auth import login_required
+from station_admin.core.models import Station, live_stations
+from station_admin.live.alarms import Alarm
+from waystation.web import htmx, page_or_fragment
+
+bp = Blueprint("dashboard", __name__)
+
+
+def local_midnight(now: datetime, timezone: str) -> datetime:
+    """The start of today where the stations are."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def visible_live_stations():
+    """The signed-in user's stations with their live state."""
+    settings = current_app.extensions["waystation.settings"]
+    now = utcnow()
+    return live_stations(list(Station.visible_to(g.user)), local_midnight(now, settings.central.timezone)), now
+
+
+@bp.get("/")
+@login_required("admin", "federation", "manager")
+def index():
+    """The dashboard page."""
+    return stations()
+
+
+@bp.get("/dashboard/stations")
+@login_required("admin", "federation", "manager")
+def stations():
+    """The station cards: the fragment the page polls, or the whole page."""
+    settings = current_app.extensions["waystation.settings"]
+    rows, now = visible_live_stations()
+    alarms = {}
+    if not htmx:  # the page includes the alarms fragment, which then polls on its own
+        opened, cleared = Alarm.board(g.user, now)
+        alarms = {"open_alarms": opened, "cleared_alarms": cleared, "alarm_poll_seconds": settings.alarms.poll_seconds,
+                  "may_handle": g.user.role in ("admin", "manager")}
+    return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
+                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)

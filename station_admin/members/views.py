@@ -1,0 +1,141 @@
+"""Staff work on members: find, approve, revoke, re-issue a card; card signing keys. Every action audited.
+
+Admins see every member; station managers those who joined at or visited their stations; federation
+users see counts only; case workers nothing here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+
+from devices.protocol import utcnow
+from station_admin.core.audit import AuditEntry, audit
+from station_admin.core.auth import login_required
+from station_admin.core.models import db
+from station_admin.members import models as membership
+from station_admin.members.models import CardKey, Member, MembershipError
+from waystation.qr import qr_svg
+from waystation.web import page_or_fragment, translate
+
+log = logging.getLogger(__name__)
+bp = Blueprint("members", __name__, url_prefix="/members")
+PAGE_SIZE = 50
+
+
+def _protector():
+    return current_app.extensions["waystation.protector"]
+
+
+def _card_days() -> int:
+    return current_app.extensions["waystation.settings"].members.card_valid_days
+
+
+def _visible_member(member_no: str) -> Member:
+    """A member the signed-in user may see, or 404 (not 403: do not tell who exists)."""
+    member = Member.visible_to(g.user).where(Member.member_no == member_no[:10]).first()
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.get("/")
+@login_required("admin", "manager", "federation")
+def index():
+    """The member list with search, or counts for a federation user."""
+    if g.user.role == "federation":
+        return render_template("station_admin/members/counts.html", counts=Member.counts(g.user.federation_id))
+    text = request.args.get("q", "")[:40]
+    status = request.args.get("status", "")
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    query = Member.search(Member.visible_to(g.user), _protector(), text)
+    if status in membership.STATUSES:
+        query = query.where(Member.status == status)
+    rows = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    return page_or_fragment("station_admin/members/index.html", "station_admin/members/_list.html",
+                            members=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page_no=page, q=text, status=status,
+                            statuses=membership.STATUSES, protector=_protector())
+
+
+@bp.get("/<member_no>")
+@login_required("admin", "manager")
+def show(member_no: str):
+    """One member: masked phone, card, history."""
+    member = _visible_member(member_no)
+    audit("member.view", "member", member.member_no)
+    return _detail(member)
+
+
+def _detail(member: Member, message: str | None = None, new_link: str | None = None):
+    history = list(AuditEntry.for_subject("member", member.member_no))
+    link_qr = qr_svg(new_link, translate("members.new_link")) if new_link else None
+    return page_or_fragment("station_admin/members/show.html", "station_admin/members/_member.html",
+                            member=member, history=history, message=message, new_link=new_link, link_qr=link_qr,
+                            phone=member.masked_phone(_protector()))
+
+
+@bp.post("/<member_no>/<action>")
+@login_required("admin", "manager")
+def act(member_no: str, action: str):
+    """Approve, revoke or re-issue; the member fragment comes back with the outcome."""
+    if action not in ("approve", "revoke", "reissue"):
+        abort(404)
+    member = _visible_member(member_no)
+    now, new_link, message = utcnow(), None, None
+    try:
+        with db.atomic():
+            if action == "approve":
+                membership.activate(_protector(), member, now, _card_days())
+            elif action == "revoke":
+                reason = " ".join(request.form.get("reason", "").split())[:200]
+                if not reason:
+                    raise MembershipError("reason_missing")
+                membership.revoke(member, now, reason)
+            else:
+                token = membership.reissue(_protector(), member, now, _card_days())
+                public = current_app.extensions["waystation.settings"].central.public_url.rstrip("/")
+                new_link = f"{public or request.host_url.rstrip('/')}/m/card/{token}"
+    except MembershipError as e:
+        message = translate(f"members.error_{e.key}")
+    else:
+        message = translate(f"members.done_{action}")
+        log.info("member %s: %s by %s", member.member_no, action, g.user.username)
+    member = Member.get_by_id(member.id)
+    return _detail(member, message, new_link)
+
+
+@bp.get("/keys")
+@login_required("admin")
+def keys():
+    """Card signing keys: which one signs, which are still accepted, which are retired."""
+    return page_or_fragment("station_admin/members/keys.html", "station_admin/members/_keys.html",
+                            keys=list(CardKey.select().order_by(CardKey.created_at.desc())),
+                            signer=CardKey.signer(), message=None)
+
+
+@bp.post("/keys/<action>")
+@login_required("admin")
+def key_action(action: str):
+    """Rotate (a new key signs from now on) or retire a key (its cards are refused everywhere)."""
+    now, message = utcnow(), None
+    with db.atomic():
+        if action == "rotate":
+            key = CardKey.rotate(_protector(), now)
+            audit("cardkey.rotate", "cardkey", key.kid)
+            message = translate("members.key_rotated", kid=key.kid)
+        elif action == "retire":
+            key = CardKey.get_or_none(CardKey.kid == request.form.get("kid", "")[:4])
+            if key is None:
+                abort(404)
+            if key.retired_at is None and CardKey.active().count() <= 1:
+                message = translate("members.key_last")
+            else:
+                key.retire(now)
+                audit("cardkey.retire", "cardkey", key.kid)
+                message = translate("members.key_retired", kid=key.kid)
+        else:
+            abort(404)
+    return page_or_fragment("station_admin/members/keys.html", "station_admin/members/_keys.html",
+                            keys=list(CardKey.select().order_by(CardKey.created_at.desc())),
+                            signer=CardKey.signer(), message=message)

@@ -1,0 +1,109 @@
+"""Server-rendered SVG charts: geometry computed here, drawn by the report templates; nothing from a CDN.
+
+Charts draw only what the suppressed table shows: a hidden entry is drawn as a hatched stub marked
+"<5", never at its true height, so a chart cannot give away what its table hides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station_admin.core.privacy import HIDDEN, MIN_CELL, SuppressedTable
+
+
+@dataclass
+class Bar:
+    """One bar: position, size, label and the value as shown."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    shown: int | str
+    hidden: bool
+    tick: bool  # label this bar on the axis
+
+
+@dataclass
+class BarChart:
+    width: int
+    height: int
+    left: int
+    bottom: int
+    bars: list[Bar]
+    ticks: list[tuple[float, int]]  # (y, value) for the value axis
+
+
+def nice_step(top: int, steps: int = 4) -> int:
+    """A round axis step (1, 2 or 5 times a power of ten) so `steps` of them reach `top`."""
+    raw = max(top / steps, 1)
+    magnitude = 10 ** (len(str(int(raw))) - 1)
+    for factor in (1, 2, 5, 10):
+        if magnitude * factor >= raw:
+            return magnitude * factor
+    return magnitude * 10
+
+
+def bar_chart(labels: list[str], shown: list[int | str], width: int = 900, height: int = 240) -> BarChart:
+    """Bars for values as shown ("<5" for hidden), with a rounded value axis."""
+    left, bottom, top_pad = 56, 34, 12
+    values = [v if isinstance(v, int) else MIN_CELL - 1 for v in shown]
+    step = nice_step(max(values, default=0) or 1)
+    top = step * max(1, -(-max(values, default=0) // step))
+    plot_h = height - bottom - top_pad
+    slot = (width - left - 8) / max(len(values), 1)
+    every = max(1, round(len(values) / 12))
+    bars = []
+    for i, (label, value, raw) in enumerate(zip(labels, values, shown, strict=True)):
+        h = plot_h * value / top
+        bars.append(Bar(left + i * slot + slot * 0.12, top_pad + plot_h - h, slot * 0.76, h, label, raw,
+                        raw == HIDDEN, i % every == 0))
+    ticks = [(top_pad + plot_h - plot_h * v / top, v) for v in range(0, top + 1, step)]
+    return BarChart(width, height, left, bottom, bars, ticks)
+
+
+@dataclass
+class HeatCell:
+    x: int
+    y: int
+    fill: str
+    ink: str
+    shown: int | str
+    hidden: bool
+    peak: bool
+    weekday: int
+    hour: int
+
+
+@dataclass
+class HeatMap:
+    width: int
+    height: int
+    cell_w: int
+    cell_h: int
+    left: int
+    top: int
+    cells: list[HeatCell]
+
+
+def _shade(share: float) -> tuple[str, str]:
+    """A fill from pale to the brand red for a share 0..1, and a text colour readable on it."""
+    low, high = (255, 245, 240), (179, 18, 27)
+    rgb = tuple(round(a + (b - a) * share) for a, b in zip(low, high, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb), "#ffffff" if share > 0.55 else "#0f1722"
+
+
+def heat_map(table: SuppressedTable, peaks: set[tuple[int, int]]) -> HeatMap:
+    """A weekday x hour grid shaded by the shown counts; hidden cells hatched, peak hours outlined."""
+    cell_w, cell_h, left, top = 36, 28, 52, 22
+    visible = [table.grid[r][c] for r in range(7) for c in range(24) if not table.hidden[r][c]]
+    most = max(visible, default=0) or 1
+    cells = []
+    for wd in range(7):
+        for h in range(24):
+            hidden = table.hidden[wd][h]
+            fill, ink = ("url(#hatch)", "#0f1722") if hidden else _shade(table.grid[wd][h] / most)
+            cells.append(HeatCell(left + h * cell_w, top + wd * cell_h, fill, ink, table.shown(wd, h), hidden,
+                                  (wd, h) in peaks, wd, h))
+    return HeatMap(left + 24 * cell_w + 4, top + 7 * cell_h + 4, cell_w, cell_h, left, top, cells)

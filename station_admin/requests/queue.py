@@ -1,0 +1,248 @@
+"""The request queue: case workers work their centre's requests; managers and federations see their share.
+
+Case workers (and admins) see the queue by due time and open cases; every view of a case and every
+reveal of a phone number is audited. Station managers see what was filed at their stations without
+answers or contact details and cannot open a case; federations see aggregate counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from devices.protocol import utcnow
+from station_admin.core.audit import audit
+from station_admin.core.auth import login_required
+from station_admin.core.models import District, Station, db
+from station_admin.core.protect import mask_mobile
+from station_admin.requests import casework
+from station_admin.requests.models import (
+    REFERRALS,
+    STATUSES,
+    CentreMember,
+    ContactAttempt,
+    FollowUp,
+    LegalAidCentre,
+    ServiceRequest,
+    StatusChange,
+    TransitionError,
+    station_names,
+)
+from station_admin.requests.workdays import WorkdayCalendar
+from waystation.web import current_language, htmx, page_or_fragment, translate
+
+log = logging.getLogger(__name__)
+bp = Blueprint("queue", __name__, url_prefix="/requests")
+ACTIONS = ("attempt", "contact", "accept", "refer", "close", "reopen", "withdraw")
+
+
+def services():
+    """The service catalogue the app was started with."""
+    return current_app.extensions["waystation.services"]
+
+
+def timezone() -> str:
+    return current_app.extensions["waystation.settings"].central.timezone
+
+
+def own_centre_ids() -> list[int] | None:
+    """The centres whose requests the signed-in user works (None: every centre, for admins)."""
+    if g.user.role == "admin":
+        return None
+    centre = CentreMember.centre_of(g.user)
+    return [centre.id] if centre else []
+
+
+def missing_calendar_years() -> list[int]:
+    """This year (and in December next year) if no working-day calendar is loaded: deadlines are estimates."""
+    today = utcnow().astimezone(ZoneInfo(timezone())).date()
+    years = (today.year, today.year + 1) if today.month == 12 else (today.year,)
+    return WorkdayCalendar.load().missing_years(*years)
+
+
+@bp.get("/")
+@login_required("admin", "caseworker")
+def index():
+    """The queue: the user's centre's requests by due time (admins: any centre, or the unrouted ones)."""
+    state = request.args.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        state = "open"
+    centre_ids = own_centre_ids()
+    chosen = request.args.get("centre", "")
+    if g.user.role == "admin" and chosen == "unrouted":
+        rows = list(ServiceRequest.unrouted())
+    else:
+        if g.user.role == "admin" and chosen.isdigit():
+            centre_ids = [int(chosen)]
+        rows = list(ServiceRequest.queue(centre_ids, state))
+    return page_or_fragment(
+        "station_admin/requests/queue/index.html", "station_admin/requests/queue/_queue.html",
+        rows=rows, state=state, chosen=chosen,
+        now=utcnow(), services=services(), stations=station_names({r.station_code for r in rows}),
+        centres=list(LegalAidCentre.visible_to(g.user)), unrouted_count=casework.unrouted_requests().count(),
+        missing_years=missing_calendar_years())
+
+
+def case_or_403(rid: int) -> ServiceRequest:
+    """The request, if the signed-in user works on it; 404 or 403 otherwise."""
+    req = ServiceRequest.get_or_none(ServiceRequest.id == rid)
+    if req is None:
+        abort(404)
+    if not casework.may_work_on(g.user, req):
+        abort(403)
+    return req
+
+
+def render_case(req: ServiceRequest, error: str | None = None, status: int = 200):
+    """The case page, or its fragment for htmx; an error is shown in it and changed nothing."""
+    service = services().get(req.service)
+    context = dict(
+        req=req, service=service, error=error, now=utcnow(), history=list(StatusChange.history(req)),
+        attempts=list(ContactAttempt.select().where(ContactAttempt.request == req).order_by(ContactAttempt.at)),
+        follow_ups=list(FollowUp.select().where(FollowUp.request == req).order_by(FollowUp.due_on, FollowUp.id)),
+        answers=service.labelled_answers(req.answer_map, current_language()) if service else [],
+        best_time=services().best_time(req.best_time), station=Station.get_or_none(Station.code == req.station_code),
+        centres=list(LegalAidCentre.select(LegalAidCentre, District).join(District).order_by(District.code)),
+        masked=mask_mobile(current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted))
+        if req.phone_encrypted else None,
+        allowed=STATUSES[req.status].next, referrals=REFERRALS, outcomes=ContactAttempt.OUTCOMES,
+        missing_years=missing_calendar_years())
+    return page_or_fragment("station_admin/requests/queue/case.html", "station_admin/requests/queue/_case.html",
+                            **context), status
+
+
+@bp.get("/<int:rid>")
+@login_required("admin", "caseworker")
+def case(rid: int):
+    """One case: details, answers, history and the actions; the view is audited."""
+    req = case_or_403(rid)
+    with db.atomic():
+        audit("request.view", "request", req.id)
+    return render_case(req)
+
+
+@bp.post("/<int:rid>/phone")
+@login_required("admin", "caseworker")
+def phone(rid: int):
+    """Show the rider's full number, once asked for; audited."""
+    req = case_or_403(rid)
+    if not req.phone_encrypted:
+        abort(404)
+    with db.atomic():
+        audit("request.phone", "request", req.id)
+    number = current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted)
+    return render_template("station_admin/requests/queue/_phone.html", req=req, number=number)
+
+
+@bp.post("/<int:rid>/act/<action>")
+@login_required("admin", "caseworker")
+def act(rid: int, action: str):
+    """Log a contact attempt, first contact, accept, refer, close, reopen or withdraw."""
+    if action not in ACTIONS:
+        abort(404)
+    req = case_or_403(rid)
+    now, form = utcnow(), request.form
+    try:
+        with db.atomic():
+            if action == "attempt":
+                casework.log_attempt(req, form.get("outcome", ""), g.user, now)
+            elif action == "contact":
+                casework.record_contact(req, g.user, now)
+            elif action == "accept":
+                casework.accept(req, services().get(req.service), g.user, now, timezone())
+            elif action == "refer":
+                casework.refer(req, form.get("referred_to", ""), g.user, now)
+            elif action == "close":
+                casework.close(req, form.get("resolved") == "yes", form.get("mediated") == "yes",
+                               form.get("amount", ""), g.user, now)
+            elif action == "reopen":
+                casework.reopen(req, g.user, now, note=form.get("note", "")[:250])
+            else:
+                casework.move(req, "withdrawn", g.user, now)
+    except TransitionError as e:
+        log.info("refused %s on request %s: %s", action, req.id, e)
+        return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
+    return after_change(req)
+
+
+@bp.post("/<int:rid>/route")
+@login_required("admin", "caseworker")
+def route(rid: int):
+    """Send a request to another centre (or route an unrouted one); the deadline is counted again."""
+    req = case_or_403(rid) if g.user.role != "admin" else ServiceRequest.get_or_none(ServiceRequest.id == rid)
+    if req is None:
+        abort(404)
+    centre = LegalAidCentre.get_or_none(LegalAidCentre.id == request.form.get("centre", type=int))
+    if centre is None:
+        return render_case(req, translate("queue.error.centre"), 400)
+    try:
+        with db.atomic():
+            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone())
+    except TransitionError as e:
+        return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
+    if not casework.may_work_on(g.user, req):  # a case worker who sent it away no longer sees it
+        return redirect(url_for("queue.index"), 303)
+    return after_change(req)
+
+
+def after_change(req: ServiceRequest):
+    """The changed case: its fragment for htmx, else back to the page."""
+    if htmx:
+        return render_case(ServiceRequest.get_by_id(req.id))
+    return redirect(url_for("queue.case", rid=req.id), 303)
+
+
+@bp.get("/stations")
+@login_required("manager", "admin")
+def stations():
+    """Requests filed at the manager's stations: service, status, dates; never answers or details."""
+    codes = [s.code for s in Station.visible_to(g.user)]
+    rows = list(ServiceRequest.at_stations(codes).limit(500))
+    return render_template("station_admin/requests/queue/stations.html", rows=rows, services=services(), now=utcnow(),
+                           stations=station_names(set(codes)))
+
+
+@bp.get("/summary")
+@login_required("federation", "admin")
+def summary():
+    """Aggregate counts in the user's scope: by service and status, and by centre. No list of requests."""
+    centres = list(LegalAidCentre.visible_to(g.user))
+    district_ids = None
+    if g.user.role == "federation":
+        district_ids = [d.id for d in District.select().where(District.federation == g.user.federation_id)]
+    return render_template(
+        "station_admin/requests/queue/summary.html", services=services(), statuses=STATUSES, centres=centres,
+        by_service=ServiceRequest.counts_by_service_and_status(district_ids),
+        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()))
+
+
+@bp.get("/follow-ups")
+@login_required("admin", "caseworker")
+def follow_ups():
+    """Hardship follow-ups due by the end of this week (Sunday), overdue ones first."""
+    today = utcnow().astimezone(ZoneInfo(timezone())).date()
+    end_of_week = today + timedelta(days=6 - today.weekday())
+    rows = list(FollowUp.due_by(end_of_week, own_centre_ids()))
+    return page_or_fragment("station_admin/requests/queue/follow_ups.html",
+                            "station_admin/requests/queue/_follow_ups.html",
+                            rows=rows, today=today, end_of_week=end_of_week, services=services())
+
+
+@bp.post("/follow-ups/<int:fid>/done")
+@login_required("admin", "caseworker")
+def follow_up_done(fid: int):
+    """Mark a follow-up visit or review done; audited."""
+    row = FollowUp.get_or_none(FollowUp.id == fid)
+    if row is None:
+        abort(404)
+    case_or_403(row.request_id)
+    if row.done_at is None:
+        with db.atomic():
+            row.done_at, row.done_by = utcnow(), g.user
+            row.save()
+            audit("request.follow_up", "request", row.request_id, follow_up=row.id, kind=row.kind,
+                  due_on=row.due_on.isoformat())
+    return follow_ups() if htmx else redirect(url_for("queue.follow_ups"), 303)
