@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from devices.protocol import schedule, utcnow, vouchers
-from kiosk.live import stored
+from kiosk.listener import stored
 from kiosk.models import CarePolicy, ScheduleItem, VoucherClaim, db
 
 log = logging.getLogger(__name__)

@@ -5,26 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from devices.protocol import ProtocolError, charger, occupancy, station_config, utcnow
-from kiosk.models import ChargerSlot, StationInfo, db
+from devices.protocol import charger, occupancy, station_config, utcnow
+from kiosk.listener import stored
+from kiosk.models import ChargerSlot, StationInfo
 
 log = logging.getLogger(__name__)
-
-
-def stored(link, parse, handler):
-    """A message callback for `link`: validate at the edge, then store inside a connection; never raise."""
-    def handle(message):
-        try:
-            parsed = parse(link.relative(message.topic), message.payload)
-        except ProtocolError as e:
-            log.warning("dropped invalid message on %s: %s", message.topic, e)
-            return
-        try:
-            with db.connection_context():
-                handler(parsed)
-        except Exception:
-            log.exception("could not store message on %s", message.topic)
-    return handle
 
 
 class StationListener:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import peewee
-from playhouse.migrate import SqliteMigrator, migrate
 
 from devices.protocol import events, utcnow
 from devices.protocol.charger import SlotStatus
@@ -231,42 +230,6 @@ class ScheduleItem(BaseModel):
 MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation, CarePolicy, VoucherClaim,
           ScheduleItem]
 
-
-def _m0001_initial(database: peewee.Database) -> None:
-    database.create_tables(MODELS)
-
-
-def _m0002_membership(database: peewee.Database) -> None:
-    database.create_tables([TrustedKey, Revocation])
-    # A database made by this version's first migration already has the columns.
-    have = {c.name for c in database.get_columns("stationinfo")}
-    migrator = SqliteMigrator(database)
-    migrate(*[migrator.add_column("stationinfo", name, getattr(StationInfo, name))
-              for name in ("join_url", "join_key") if name not in have])
-
-
-def _m0003_station_operations(database: peewee.Database) -> None:
-    from kiosk.operations import Announcement, ChargeStart, StationSession
-
-    tables = [ChargeStart, StationSession, Announcement]
-    with database.bind_ctx(tables):  # the database being migrated, whatever the models are bound to
-        database.create_tables(tables)
-
-
-def _m0004_community(database: peewee.Database) -> None:
-    database.create_tables([CarePolicy, VoucherClaim, ScheduleItem], safe=True)
-
-
-def _m0005_requests(database: peewee.Database) -> None:
-    have = {c.name for c in database.get_columns("stationinfo")}
-    migrator = SqliteMigrator(database)
-    migrate(*[migrator.add_column("stationinfo", name, getattr(StationInfo, name))
-              for name in ("public_url", "district_code", "districts") if name not in have])
-
-
-MIGRATIONS = [(1, "initial", _m0001_initial), (2, "membership", _m0002_membership),
-              (3, "station_operations", _m0003_station_operations), (4, "community", _m0004_community),
-              (5, "requests", _m0005_requests)]
 
 
 def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:

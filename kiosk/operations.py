@@ -16,7 +16,7 @@ import peewee
 
 from devices.protocol import availability, commands, sessions, utcnow
 from devices.protocol.events import new_event_id
-from kiosk.live import stored
+from kiosk.listener import stored
 from kiosk.models import BaseModel
 from waystation.db import UTCDateTimeField
 

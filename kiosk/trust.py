@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 
 from devices.protocol import trust, utcnow
-from kiosk.live import stored
+from kiosk.listener import stored
 from kiosk.models import Revocation, TrustedKey, db
 from waystation.cards import CardCheck, CardVerifier
 

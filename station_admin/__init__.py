@@ -7,9 +7,8 @@ from station_admin.community import schedule, vouchers
 from station_admin.core import auth, errors, models
 from station_admin.core.protect import DataProtector
 from station_admin.live import alarms, api, commands, dashboard
-from station_admin.members import views as members
-from station_admin.mobile import directory, join, redeem, track
-from station_admin.mobile import language as mobile
+from station_admin.members import views as member_views
+from station_admin.mobile import directory, join, language, redeem, track
 from station_admin.requests import calendars, open311, queue
 from waystation.db import open_database
 from waystation.services import load_services
@@ -27,7 +26,7 @@ def create_app(test_config: dict | None = None):
     init_db(app, settings)
     auth.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, dashboard.bp, api.bp, mobile.bp, join.bp, members.bp, reports.bp, queue.bp,
+    for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
                       schedule.bp, directory.bp):
         app.register_blueprint(blueprint)

@@ -41,13 +41,14 @@ def start_central(running, central_settings, broker_url: str, **sections):
 def start_kiosk(running, kiosk_settings, broker_url: str):
     """A migrated kiosk app of STATION with its running node, as `waystation kiosk` wires them."""
     from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
     from kiosk.node import KioskNode
     from waystation.db import migrate
 
     settings = kiosk_settings(broker_url, operations={"command_timeout_s": 5.0})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, MIGRATIONS)
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected

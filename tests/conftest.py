@@ -158,10 +158,11 @@ def kiosk_settings(tmp_path, topic_root):
 def kiosk_app(kiosk_settings):
     """A migrated kiosk app (no MQTT)."""
     from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
     from waystation.db import migrate
 
     app = create_app(kiosk_settings().as_dict())
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, MIGRATIONS)
     app.config["TESTING"] = True
     yield app
     models.db.close()

@@ -47,12 +47,13 @@ def central(shared_mosquitto, running, central_settings):
 def kiosk_for(station: str, kiosk_settings, broker_url: str):
     """A migrated kiosk app for a station (the kiosk database is per process: one kiosk at a time)."""
     from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
     from waystation.db import migrate
 
     settings = kiosk_settings(broker_url, kiosk={"station_id": station})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, MIGRATIONS)
     return app, settings
 
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 def test_offline_request_reaches_its_centre_and_is_closed_and_rated(mosquitto, running, central_settings,
                                                                     kiosk_settings):
     from kiosk import create_app as create_kiosk
+    from kiosk import migrations as kiosk_migrations
     from kiosk import models as kiosk_models
     from station_admin import create_app, migrations
     from station_admin.core import models
@@ -38,7 +39,7 @@ def test_offline_request_reaches_its_centre_and_is_closed_and_rated(mosquitto, r
     kiosk_config = kiosk_settings(mosquitto.url)
     kiosk = create_kiosk(kiosk_config.as_dict())
     kiosk.config["TESTING"] = True
-    migrate(kiosk_models.db, kiosk_models.MIGRATIONS)
+    migrate(kiosk_models.db, kiosk_migrations.MIGRATIONS)
     node = KioskNode(kiosk_config)
     kiosk.extensions["waystation.outbox_wake"] = node.publisher.wake
     kiosk.extensions["waystation.broker_connected"] = node.link.connected

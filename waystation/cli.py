@@ -108,6 +108,7 @@ def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> Non
 
 def cmd_kiosk(args) -> int:
     from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
     from kiosk.node import KioskNode
     from waystation.db import migrate
 
@@ -115,7 +116,7 @@ def cmd_kiosk(args) -> int:
     settings.require("kiosk.station_id")
     app = create_app(settings.as_dict())
     with app.app_context():
-        migrate(models.db, models.MIGRATIONS)
+        migrate(models.db, MIGRATIONS)
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected
@@ -222,11 +223,12 @@ def cmd_migrate(args) -> int:
         _migrate_central(settings)
         return 0
     from kiosk import models
+    from kiosk.migrations import MIGRATIONS
     from waystation.db import migrate, sqlite_pragmas
 
     settings.require("kiosk.station_id")
     models.db.init(models.database_path(settings), pragmas=sqlite_pragmas(settings.database.busy_timeout_ms))
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, MIGRATIONS)
     return 0
 
 

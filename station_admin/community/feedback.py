@@ -1,10 +1,7 @@
-"""Riders' feedback from the kiosks: the stored rows, and the report figures (pain points, satisfaction).
+"""Riders' feedback from the kiosks: the stored rows (the report figures are in `reports.feedback_figures`).
 
 Ingest stores each new `feedback` event once (the event's unique id), with one row per pain point
-named, so a count by category is an indexed range scan with no JSON in SQL. Report figures go
-through `privacy` like every other report; an average is shown only where none of the scores
-behind it is hidden (with the count shown, an average and the visible scores would give the hidden
-ones back).
+named, so a count by category is an indexed range scan with no JSON in SQL.
 """
 
 from __future__ import annotations
@@ -17,9 +14,6 @@ import peewee
 
 from devices.protocol import events
 from station_admin.core.models import BaseModel, db
-from station_admin.core.privacy import HIDDEN, SuppressedTable, suppress
-from station_admin.reports.figures import Group, bounds, group_of, groups
-from station_admin.reports.scope import ReportScope
 from waystation.db import UTCDateTimeField, insert_rows
 
 log = logging.getLogger(__name__)
@@ -82,45 +76,3 @@ def record(batch: list[events.StationEvent]) -> int:
         {"feedback": ids[e.event_id], "station_code": e.station, "occurred_at": e.ts, "category": category}
         for e in batch if e.event_id in new for category in e.body.categories])
     return len(new)
-
-
-def pain_point_table(scope: ReportScope, known: list[str]) -> tuple[list[str], list[Group], SuppressedTable]:
-    """Feedback naming each pain point (rows: the configured ones, then any other id) per station or district."""
-    cols = groups(scope)
-    found = FeedbackCategory.counts_by_station(scope.codes, *bounds(scope)) if scope.codes else Counter()
-    keys = known + sorted({category for _, category in found} - set(known))
-    place_of, index = group_of(scope), {g.code: j for j, g in enumerate(cols)}
-    cells = [[0] * len(cols) for _ in keys]
-    row = {k: i for i, k in enumerate(keys)}
-    for (code, category), n in found.items():
-        cells[row[category]][index[place_of[code]]] += n
-    return keys, cols, suppress(keys, [g.code for g in cols], cells)
-
-
-def satisfaction_table(scope: ReportScope) -> tuple[list[Group], SuppressedTable, list[str]]:
-    """Scores 1 to 5 per station or district with counts, and each row's average where it discloses nothing."""
-    cols = groups(scope)
-    found = Feedback.scores_by_station(scope.codes, *bounds(scope)) if scope.codes else Counter()
-    place_of, index = group_of(scope), {g.code: j for j, g in enumerate(cols)}
-    cells = [[0] * len(SCORES) for _ in cols]
-    for (code, score), n in found.items():
-        cells[index[place_of[code]]][score - 1] += n
-    table = suppress([g.code for g in cols], list(SCORES), cells)
-    averages = []
-    for r, values in enumerate(table.grid):
-        total = values[len(SCORES)]
-        if any(table.hidden[r]):
-            averages.append(HIDDEN)
-        else:
-            averages.append(f"{sum((s + 1) * n for s, n in enumerate(values[:len(SCORES)])) / total:.2f}"
-                            if total else "—")
-    return cols, table, averages
-
-
-def _m0010_feedback(database: peewee.Database) -> None:
-    """Riders' feedback and the pain points it names."""
-    with database.bind_ctx([Feedback, FeedbackCategory]):
-        database.create_tables([Feedback, FeedbackCategory])
-
-
-MIGRATION = (10, "feedback", _m0010_feedback)

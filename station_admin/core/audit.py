@@ -56,10 +56,3 @@ def audit(action: str, subject_kind: str, subject_id, actor: StaffUser | None = 
         remote_addr=request.remote_addr if has_request_context() else None)
     log.info("audit %s %s/%s by %s", action, subject_kind, subject_id, entry.actor_name)
     return entry
-
-
-def _m0002_audit_log(database: peewee.Database) -> None:
-    database.create_tables([AuditEntry])
-
-
-MIGRATION = (2, "audit_log", _m0002_audit_log)

@@ -305,10 +305,3 @@ def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStati
 
 MODELS = [Federation, District, Station, StaffUser, StationManager, ApiToken, StationEvent, CheckIn,
           StationLive, DeviceState, ChargerSlotState]
-
-
-def _m0001_initial(database: peewee.Database) -> None:
-    database.create_tables(MODELS)
-
-
-MIGRATION = (1, "initial", _m0001_initial)

@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime, timedelta
 
 import peewee
-from playhouse.migrate import SchemaMigrator, migrate
 
 from station_admin.core.audit import audit
 from station_admin.core.models import BaseModel, CheckIn, District, Federation, StaffUser, Station, StationManager
@@ -244,14 +243,3 @@ def revocation_entries(now: datetime) -> list[tuple[str, datetime | None]]:
             .where(Member.revocation_until > now, (Member.status == "revoked") | Member.replaced_before.is_null(False))
             .order_by(Member.member_no))
     return [(m.member_no, None if m.status == "revoked" else m.replaced_before) for m in rows]
-
-
-def _m0005_membership(database: peewee.Database) -> None:
-    database.create_tables([CardKey, Member])
-    # A database made by this version's first migration already has the column.
-    if "members_need_approval" not in {c.name for c in database.get_columns("federation")}:
-        migrator = SchemaMigrator.from_database(database)
-        migrate(migrator.add_column("federation", "members_need_approval", Federation.members_need_approval))
-
-
-MIGRATION = (5, "membership", _m0005_membership)

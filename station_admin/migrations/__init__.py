@@ -1,29 +1,32 @@
-"""Every numbered schema migration of the central database, in one list.
+"""Every numbered schema migration of the central database, one file each, in order.
 
-Each feature module owns its tables and its migration; this list orders them. An existing database
-upgrades in place with `waystation migrate central` (the serve commands run it too).
+An existing database upgrades in place with `waystation migrate central` (the serve commands run it too).
 """
 
 from __future__ import annotations
 
-from station_admin.community import feedback
-from station_admin.core import audit, models
-from station_admin.members import models as membership
-from station_admin.node import community, operations
-from station_admin.requests import models as cases
-from station_admin.rollups import daily as daily_rollup
-from station_admin.rollups import hourly as rollups
-from station_admin.rollups import weekly as weekly_rollup
+from station_admin.migrations import (
+    m0001_initial,
+    m0002_audit_log,
+    m0003_service_requests,
+    m0004_reports,
+    m0005_membership,
+    m0006_station_operations,
+    m0007_community,
+    m0008_daily_rollup,
+    m0009_weekly_rollup,
+    m0010_feedback,
+)
 
-MIGRATIONS = [
-    models.MIGRATION,
-    audit.MIGRATION,
-    cases.MIGRATION,
-    rollups.MIGRATION,
-    membership.MIGRATION,
-    operations.MIGRATION,
-    community.MIGRATION,
-    daily_rollup.MIGRATION,
-    weekly_rollup.MIGRATION,
-    feedback.MIGRATION,
-]
+MIGRATIONS = [m.MIGRATION for m in (
+    m0001_initial,
+    m0002_audit_log,
+    m0003_service_requests,
+    m0004_reports,
+    m0005_membership,
+    m0006_station_operations,
+    m0007_community,
+    m0008_daily_rollup,
+    m0009_weekly_rollup,
+    m0010_feedback,
+)]

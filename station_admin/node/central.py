@@ -5,11 +5,9 @@ from __future__ import annotations
 import threading
 
 from station_admin.core.protect import DataProtector
-from station_admin.node.broadcast import publish_station_configs
-from station_admin.node.community import CommunityPublisher
 from station_admin.node.ingest import IngestWorker
 from station_admin.node.operations import OperationsLoop
-from station_admin.node.trust import TrustPublisher
+from station_admin.node.publishers import CommunityPublisher, TrustPublisher, publish_station_configs
 from station_admin.requests.casework import Intake
 
 

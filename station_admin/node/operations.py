@@ -16,7 +16,7 @@ import peewee
 
 from devices.protocol import utcnow
 from station_admin.core.models import db
-from station_admin.live import alarms, charging, commands
+from station_admin.live import alarms, commands
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +74,3 @@ class OperationsLoop:
             with db.atomic():
                 alarms.evaluate(now, self.alarm_settings)
             self.evaluations += 1
-
-
-def _m0006_station_operations(database: peewee.Database) -> None:
-    database.create_tables([charging.ChargeSession, charging.ChargerSlotEvent, commands.Command, alarms.Alarm])
-
-
-MIGRATION = (6, "station_operations", _m0006_station_operations)

@@ -7,11 +7,12 @@ import logging
 
 from flask import Response, g, request
 
-from station_admin.community.feedback import SCORES, pain_point_table, satisfaction_table
+from station_admin.community.feedback import SCORES
 from station_admin.core.auth import login_required
 from station_admin.reports import charts
 from station_admin.reports.common import ROLES, bp, current_scope, page_context
 from station_admin.reports.exports import csv_text, table_csv
+from station_admin.reports.feedback_figures import pain_point_table, satisfaction_table
 from station_admin.reports.scope import FilterError
 from waystation.pain_points import load_pain_points
 from waystation.web import current_language, page_or_fragment, translate

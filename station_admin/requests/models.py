@@ -304,14 +304,3 @@ def station_names(codes: set[str]) -> dict[str, Station]:
 
 
 TABLES = [LegalAidCentre, CentreMember, ServiceRequest, StatusChange, ContactAttempt, FollowUp, TrackingFailure]
-
-
-def _m0003_service_requests(database: peewee.Database) -> None:
-    from devices.protocol import utcnow
-    from station_admin.requests import workdays
-
-    database.create_tables([*workdays.TABLES, *TABLES])
-    workdays.load_bundled_calendars(utcnow())
-
-
-MIGRATION = (3, "service_requests", _m0003_service_requests)

@@ -136,19 +136,3 @@ def _upsert(database: peewee.Database, items: list[tuple[tuple[str, int], list[i
     database.execute_sql(
         f"INSERT INTO {table} (station_code, day, n, {', '.join(HOUR_COLUMNS)}) VALUES {values} "
         f"ON CONFLICT (station_code, day) DO UPDATE SET {updates}", params)
-
-
-def _m0008_daily_rollup(database: peewee.Database) -> None:
-    """The day rollup, filled from the hourly rollup already stored."""
-    # SQLite: WITHOUT ROWID stores the rows in key order, so a station's days are read as one run.
-    sqlite = isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
-    with database.bind_ctx([CheckInDaily]):
-        CheckInDaily._meta.without_rowid = sqlite
-        try:
-            database.create_tables([CheckInDaily])
-        finally:
-            CheckInDaily._meta.without_rowid = False
-        CheckInDaily.rebuild()
-
-
-MIGRATION = (8, "daily_rollup", _m0008_daily_rollup)

@@ -266,17 +266,3 @@ def rank_peaks(cells: dict[tuple[int, int], int], top: int = 3) -> list[PeakHour
     ranked = sorted(((n, wd, h) for (wd, h), n in cells.items() if n >= MIN_RANKING),
                     key=lambda c: (-c[0], c[1], c[2]))
     return [PeakHour(wd, h, n) for n, wd, h in ranked[:top]]
-
-
-def _m0004_reports(database: peewee.Database) -> None:
-    """Hourly check-in rollup (filled from the check-ins already stored), export jobs, the usage-log index."""
-    from station_admin.reports.exports import ExportJob
-
-    with database.bind_ctx([CheckIn, CheckInHourly, ExportJob]):
-        database.create_tables([CheckInHourly, ExportJob])
-        # The usage log pages newest first across stations: (occurred_at, id) is its keyset order.
-        database.execute_sql("CREATE INDEX checkin_occurred_at_id ON checkin (occurred_at, id)")
-        CheckInHourly.rebuild()
-
-
-MIGRATION = (4, "reports", _m0004_reports)

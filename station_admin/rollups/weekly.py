@@ -92,19 +92,3 @@ def _upsert(database: peewee.Database, items: list[tuple[tuple[str, int], list[i
     database.execute_sql(
         f"INSERT INTO {table} (station_code, week, n, {', '.join(WEEK_COLUMNS)}) VALUES {values} "
         f"ON CONFLICT (station_code, week) DO UPDATE SET {updates}", params)
-
-
-def _m0009_weekly_rollup(database: peewee.Database) -> None:
-    """The week rollup, filled from the day rollup already stored."""
-    # SQLite: WITHOUT ROWID stores the rows in key order, so a station's weeks are read as one run.
-    sqlite = isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
-    with database.bind_ctx([CheckInWeekly]):
-        CheckInWeekly._meta.without_rowid = sqlite
-        try:
-            database.create_tables([CheckInWeekly])
-        finally:
-            CheckInWeekly._meta.without_rowid = False
-        CheckInWeekly.rebuild()
-
-
-MIGRATION = (9, "weekly_rollup", _m0009_weekly_rollup)

@@ -162,11 +162,12 @@ def running_kiosk(settings, prime_broker_url: str | None = None):
     stops before the served one starts: a kiosk that heard its station once, then lost the network.
     """
     from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
     from kiosk.node import KioskNode
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())
-    migrate(models.db, models.MIGRATIONS)
+    migrate(models.db, MIGRATIONS)
     if prime_broker_url:
         primer_settings = _with_broker(settings, prime_broker_url)
         primer = KioskNode(primer_settings)

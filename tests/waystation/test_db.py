@@ -57,6 +57,7 @@ def test_a_failing_migration_leaves_nothing_half_done(tmp_path):
 
 
 def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
+    from kiosk import migrations as kiosk_migrations
     from kiosk import models as kiosk_models
     from station_admin import migrations
     from station_admin.core import models as central_models
@@ -69,23 +70,24 @@ def test_both_apps_migrate_on_both_backends(central_db_url, tmp_path):
     assert migrate(central, migrations.MIGRATIONS) == []
     kiosk = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
     with kiosk.bind_ctx(kiosk_models.MODELS):
-        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [n for n, *_ in kiosk_models.MIGRATIONS]
+        assert migrate(kiosk, kiosk_migrations.MIGRATIONS) == [n for n, *_ in kiosk_migrations.MIGRATIONS]
         assert set(kiosk.get_tables()) >= {"outboxevent", "checkin", "stationinfo", "chargerslot", "trustedkey",
                                            "revocation", "carepolicy", "voucherclaim", "scheduleitem"}
 
 
 def test_a_station_database_of_the_first_version_upgrades_in_place(tmp_path):
+    from kiosk import migrations as kiosk_migrations
     from kiosk import models as kiosk_models
 
     kiosk = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
     with kiosk.bind_ctx(kiosk_models.MODELS):
-        assert migrate(kiosk, kiosk_models.MIGRATIONS[:1]) == [1]
+        assert migrate(kiosk, kiosk_migrations.MIGRATIONS[:1]) == [1]
         # As version 1 made it: no join columns yet, and a check-in waiting in the outbox.
         kiosk.execute_sql("ALTER TABLE stationinfo DROP COLUMN join_url")
         kiosk.execute_sql("ALTER TABLE stationinfo DROP COLUMN join_key")
         with kiosk.connection_context():
             kiosk_models.StationInfo.insert(station_id="xh-longhua", capacity=12).execute(kiosk)
-        assert migrate(kiosk, kiosk_models.MIGRATIONS) == [n for n, *_ in kiosk_models.MIGRATIONS[1:]]
+        assert migrate(kiosk, kiosk_migrations.MIGRATIONS) == [n for n, *_ in kiosk_migrations.MIGRATIONS[1:]]
         with kiosk.connection_context():
             info = kiosk_models.StationInfo.get()
             assert (info.station_id, info.capacity, info.join_key) == ("xh-longhua", 12, None)
