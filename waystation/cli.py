@@ -108,6 +108,7 @@ def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> Non
 
 def cmd_kiosk(args) -> int:
     from kiosk import create_app, models
+    from kiosk.context import attach_node
     from kiosk.migrations import MIGRATIONS
     from kiosk.node import KioskNode
     from waystation.db import migrate
@@ -118,9 +119,7 @@ def cmd_kiosk(args) -> int:
     with app.app_context():
         migrate(models.db, MIGRATIONS)
     node = KioskNode(settings)
-    app.extensions["waystation.outbox_wake"] = node.publisher.wake
-    app.extensions["waystation.broker_connected"] = node.link.connected
-    app.extensions["waystation.operations"] = node.operations
+    attach_node(app, node)
     stop = wait_for_termination()
     node.start()
     try:
@@ -157,11 +156,12 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
 
 def cmd_central(args) -> int:
     from station_admin import create_app
+    from station_admin.core.context import PROTECTOR
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
-    worker = None if args.no_ingest else _central_link(settings, app.extensions["waystation.protector"])
+    worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
     stop = wait_for_termination()
     if worker:
         worker.start()

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 import peewee
-from flask import Blueprint, abort, current_app, g
+from flask import Blueprint, abort, g
 
 from devices.protocol import utcnow
 from station_admin.core.audit import audit
@@ -22,7 +22,7 @@ from station_admin.live.charging import close_lost_sessions
 from station_admin.requests.casework import unrouted_requests
 from station_admin.requests.models import OPEN_STATUSES, ServiceRequest
 from waystation.db import UTCDateTimeField
-from waystation.web import page_or_fragment
+from waystation.web import current_settings, page_or_fragment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alarms", __name__, url_prefix="/alarms")
@@ -159,7 +159,7 @@ def evaluate(now: datetime, settings) -> tuple[int, int]:
 
 
 def _board(**extra):
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     opened, cleared = Alarm.board(g.user, utcnow())
     return page_or_fragment("station_admin/live/alarms/index.html", "station_admin/live/alarms/_alarms.html",
                             open_alarms=opened, cleared_alarms=cleared, alarm_poll_seconds=settings.alarms.poll_seconds,

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 import peewee
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 
 from devices.protocol import commands as wire
 from devices.protocol import format_time, utcnow
@@ -22,7 +22,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, live_stations
 from station_admin.live.charging import ChargeSession
 from waystation.db import UTCDateTimeField
-from waystation.web import htmx, page_or_fragment, translate
+from waystation.web import current_settings, htmx, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("commands", __name__, url_prefix="/commands")
@@ -158,7 +158,7 @@ def _station_or_404(code: str) -> Station:
 
 
 def _poll_seconds() -> int:
-    return current_app.extensions["waystation.settings"].operations.command_status_poll_seconds
+    return current_settings().operations.command_status_poll_seconds
 
 
 @bp.get("/station/<code>")

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.core.audit import AuditEntry, audit
 from station_admin.core.auth import login_required
+from station_admin.core.context import current_protector
 from station_admin.core.models import db
 from station_admin.members import models as membership
 from station_admin.members.models import CardKey, Member, MembershipError
 from waystation.qr import qr_svg
-from waystation.web import page_or_fragment, translate
+from waystation.web import current_settings, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -25,11 +26,11 @@ PAGE_SIZE = 50
 
 
 def _protector():
-    return current_app.extensions["waystation.protector"]
+    return current_protector()
 
 
 def _card_days() -> int:
-    return current_app.extensions["waystation.settings"].members.card_valid_days
+    return current_settings().members.card_valid_days
 
 
 def _visible_member(member_no: str) -> Member:
@@ -94,7 +95,7 @@ def act(member_no: str, action: str):
                 membership.revoke(member, now, reason)
             else:
                 token = membership.reissue(_protector(), member, now, _card_days())
-                public = current_app.extensions["waystation.settings"].central.public_url.rstrip("/")
+                public = current_settings().central.public_url.rstrip("/")
                 new_link = f"{public or request.host_url.rstrip('/')}/m/card/{token}"
     except MembershipError as e:
         message = translate(f"members.error_{e.key}")

@@ -10,16 +10,17 @@ import logging
 import re
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from devices.protocol import utcnow
 from station_admin.community.careday import Voucher, local_month
+from station_admin.core.context import current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import is_mobile, normalise_mobile
 from station_admin.members import models as membership
 from waystation.cards import check_join_link
 from waystation.qr import qr_png, qr_svg
-from waystation.web import translate
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("join", __name__, url_prefix="/m")
@@ -30,11 +31,11 @@ NAME_RE = re.compile(r"^[^\W\d_]+(?:[ ·.\-][^\W\d_]+)*$")
 
 
 def _protector():
-    return current_app.extensions["waystation.protector"]
+    return current_protector()
 
 
 def _settings():
-    return current_app.extensions["waystation.settings"]
+    return current_settings()
 
 
 def _no_store(response: Response) -> Response:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.reports.scope import FilterError, ReportScope, parse_scope
 from station_admin.reports.usage import KINDS
-from waystation.web import htmx, translate
+from waystation.web import current_settings, htmx, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -25,7 +25,7 @@ REPORTS = ("daily", "heatmap", "usage", "chargers", "requests", "deadlines", "ou
 
 def settings():
     """The central app's settings."""
-    return current_app.extensions["waystation.settings"]
+    return current_settings()
 
 
 def current_scope(kinds: tuple[str, ...] = ("checkin",)) -> ReportScope:

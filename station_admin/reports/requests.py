@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from devices.protocol import utcnow
 from station_admin.core.auth import login_required
+from station_admin.core.context import current_catalogue
 from station_admin.reports import charts, request_figures
 from station_admin.reports.common import bp, current_scope, page_context
 from station_admin.reports.exports import csv_text, table_csv
@@ -28,7 +29,7 @@ EXPORTS = ("types", "satisfaction", "deadline_centre", "deadline_station", "dead
 
 
 def _catalogue():
-    return current_app.extensions["waystation.services"]
+    return current_catalogue()
 
 
 def _service_name(code: str, lang: str) -> str:

@@ -11,11 +11,12 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from devices.protocol import utcnow
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
+from station_admin.core.context import current_catalogue, current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import mask_mobile
 from station_admin.requests import casework
@@ -32,7 +33,7 @@ from station_admin.requests.models import (
     station_names,
 )
 from station_admin.requests.workdays import WorkdayCalendar
-from waystation.web import current_language, htmx, page_or_fragment, translate
+from waystation.web import current_language, current_settings, htmx, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__, url_prefix="/requests")
@@ -41,11 +42,11 @@ ACTIONS = ("attempt", "contact", "accept", "refer", "close", "reopen", "withdraw
 
 def services():
     """The service catalogue the app was started with."""
-    return current_app.extensions["waystation.services"]
+    return current_catalogue()
 
 
 def timezone() -> str:
-    return current_app.extensions["waystation.settings"].central.timezone
+    return current_settings().central.timezone
 
 
 def own_centre_ids() -> list[int] | None:
@@ -106,7 +107,7 @@ def render_case(req: ServiceRequest, error: str | None = None, status: int = 200
         answers=service.labelled_answers(req.answer_map, current_language()) if service else [],
         best_time=services().best_time(req.best_time), station=Station.get_or_none(Station.code == req.station_code),
         centres=list(LegalAidCentre.select(LegalAidCentre, District).join(District).order_by(District.code)),
-        masked=mask_mobile(current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted))
+        masked=mask_mobile(current_protector().decrypt(req.phone_encrypted))
         if req.phone_encrypted else None,
         allowed=STATUSES[req.status].next, referrals=REFERRALS, outcomes=ContactAttempt.OUTCOMES,
         missing_years=missing_calendar_years())
@@ -133,7 +134,7 @@ def phone(rid: int):
         abort(404)
     with db.atomic():
         audit("request.phone", "request", req.id)
-    number = current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted)
+    number = current_protector().decrypt(req.phone_encrypted)
     return render_template("station_admin/requests/queue/_phone.html", req=req, number=number)
 
 
