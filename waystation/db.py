@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -66,6 +67,16 @@ class UTCDateTimeField(peewee.DateTimeField):
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class JSONField(peewee.TextField):
+    """A JSON value (object, list, number...) stored as text on SQLite and PostgreSQL alike, read back as Python."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
 
 
 def insert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], new_key: str | None = None):

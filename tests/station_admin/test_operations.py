@@ -58,7 +58,7 @@ def test_each_alarm_kind_is_raised_and_cleared_by_its_condition(central_app):
     assert {("device_offline", "xh-longhua/counter"), ("device_offline", "xh-longhua/kiosk")} <= open_keys(central_app)
     with db.connection_context():
         alarm = Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter")
-        assert (alarm.severity, alarm.detail["why"]) == ("critical", "no_heartbeat")
+        assert (alarm.severity, alarm.details["why"]) == ("critical", "no_heartbeat")
 
     apply(central_app,
           (ingest.on_heartbeat, heartbeat.Heartbeat("xh-longhua", "counter", fresh(62))),
@@ -72,7 +72,7 @@ def test_each_alarm_kind_is_raised_and_cleared_by_its_condition(central_app):
     apply(central_app, (ingest.on_availability, availability.Availability("xh-longhua", "counter", COUNTER, False)))
     evaluate(central_app, fresh(64))
     with db.connection_context():
-        assert Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter").detail["why"] == "last_will"
+        assert Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter").details["why"] == "last_will"
         cleared = list(Alarm.select().where(Alarm.cleared_at.is_null(False)))
         assert len(cleared) == 5 and {a.cleared_by_name for a in cleared} == {"system"}
         assert {a.clear_reason for a in cleared} == {"resolved"}
