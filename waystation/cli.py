@@ -286,8 +286,9 @@ def cmd_seed(args) -> int:
     bar = ProgressBar(sys.stderr, "seeding check-ins")
     with db.connection_context():
         stations = ensure_stations(args.stations, rng)
-        today = datetime.now(ZoneInfo(timezone)).date()
-        rows = seed_history(stations, args.days, args.per_day, today, utc_offset_hours(timezone), rng, bar)
+        now = datetime.now(ZoneInfo(timezone))
+        rows = seed_history(stations, args.days, args.per_day, now.date(), utc_offset_hours(timezone), rng, bar,
+                            until=now)
     bar.finish()
     print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days")
     return 0
