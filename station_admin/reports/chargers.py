@@ -90,7 +90,7 @@ def _figures(scope: ReportScope) -> dict:
     reasons = [translate(f"admin.chargers.reason_{r}") for r in END_REASONS]
     last = len(END_REASONS)
     return {"found": found, "place_names": names, "reasons": reasons,
-            "chart": charts.bar_chart(names, [found.sessions.shown(last, j) for j in range(len(names))])}
+            "chart": charts.category_chart(names, [found.sessions.shown(last, j) for j in range(len(names))])}
 
 
 @bp.get("/chargers")

@@ -40,7 +40,7 @@ def _types_context(scope) -> dict:
     lang = current_language()
     names = [_service_name(k, lang) for k in keys]
     ratings, averages = request_figures.satisfaction_table(rs, keys)
-    chart = charts.bar_chart(names, [table.row_total(r) for r in range(len(keys))])
+    chart = charts.category_chart(names, [table.row_total(r) for r in range(len(keys))])
     return {"keys": keys, "names": names, "table": table, "ratings": ratings, "averages": averages, "chart": chart,
             "outcome_labels": [translate(f"admin.reports.outcome_{o}") for o in request_figures.OUTCOMES]}
 
