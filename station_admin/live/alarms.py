@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 import peewee
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, render_template
 
 from devices.protocol import utcnow
 from station_admin.core.audit import audit
@@ -159,6 +159,26 @@ def _board(**extra):
     return page_or_fragment("station_admin/live/alarms/index.html", "station_admin/live/alarms/_alarms.html",
                             open_alarms=opened, cleared_alarms=cleared, alarm_poll_seconds=settings.alarms.poll_seconds,
                             may_handle=g.user.role in ("admin", "manager"), **extra)
+
+
+STRIP_LIMIT = 8  # open alarms listed in the dashboard's strip; the rest are on the alarms page
+
+
+def strip_context(user: StaffUser, now: datetime) -> dict:
+    """What the dashboard's alarm strip shows: the open alarms, most severe first, and their counts by severity."""
+    opened, _ = Alarm.board(user, now)
+    counts = {severity: 0 for severity in SEVERITY_ORDER}
+    for alarm in opened:
+        counts[alarm.severity] = counts.get(alarm.severity, 0) + 1
+    return {"open_alarms": opened, "counts": counts, "strip_limit": STRIP_LIMIT,
+            "alarm_poll_seconds": current_settings().alarms.poll_seconds}
+
+
+@bp.get("/strip")
+@login_required("admin", "federation", "manager")
+def strip():
+    """The dashboard's alarm strip (the fragment it polls)."""
+    return render_template("station_admin/live/alarms/_strip.html", **strip_context(g.user, utcnow()))
 
 
 @bp.get("/")
