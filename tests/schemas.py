@@ -11,10 +11,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import uuid
+from pathlib import Path
 
 import peewee
 
-from waystation.db import is_sqlite
+from waystation.db import is_sqlite, open_database
+
+DATA = Path(__file__).parent / "data"
 
 # The day and week rollups are WITHOUT ROWID on SQLite (rows in key order); peewee would write the
 # option on PostgreSQL too, so the migrations choose it per backend and the fresh build does the same.
@@ -46,6 +50,45 @@ def create_fresh(database: peewee.Database, models: list[type[peewee.Model]]) ->
         finally:
             for model in models:
                 model._meta.without_rowid = False
+
+
+def fresh_schema(url: str, tmp_path: Path, models: list[type[peewee.Model]]) -> dict:
+    """The schema of these models built fresh on the backend of `url`: a new SQLite file, or a new
+    PostgreSQL schema on the same server (dropped again)."""
+    if url.startswith("sqlite"):
+        database = open_database(f"sqlite:///{tmp_path / f'fresh-{uuid.uuid4().hex[:8]}.db'}")
+        create_fresh(database, models)
+        try:
+            return read_schema(database)
+        finally:
+            database.close()
+    server = url.split("?", 1)[0]
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    admin = open_database(server)
+    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
+    database = open_database(f"{server}?options=-csearch_path%3D{schema}")
+    try:
+        create_fresh(database, models)
+        return read_schema(database)
+    finally:
+        database.close()
+        admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+def load_dump(database: peewee.Database, name: str) -> None:
+    """Load a text dump from tests/data into an empty database: `sqlite3 .dump` output, or a PostgreSQL
+    dump whose tables are named `old_main.<table>` (put into the database's current schema)."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    with database.connection_context():
+        connection = database.connection()
+        if is_sqlite(database):
+            connection.executescript(text)
+            return
+        (schema,) = database.execute_sql("SELECT current_schema()").fetchone()
+        with connection.cursor() as cursor:  # no parameters: the dump's text is sent as it is
+            cursor.execute(text.replace("old_main.", f'"{schema}".'))
+        connection.commit()
 
 
 def _predicate(text: str | None) -> str | None:
