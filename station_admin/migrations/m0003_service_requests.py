@@ -6,10 +6,9 @@ a schema change is a new numbered migration.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import peewee
 
+from devices.protocol import utcnow
 from station_admin.requests.workdays import BUNDLED_CALENDARS, parse_calendar
 from waystation.db import run_sql
 
@@ -277,7 +276,7 @@ def load_bundled_calendars(database: peewee.Database) -> None:
     database by the calendar import page, or by a migration of its own.
     """
     mark = database.param
-    imported_at = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    imported_at = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
     for path in sorted(BUNDLED_CALENDARS.glob("*.toml")):
         parsed = parse_calendar(path.read_bytes())
         database.execute_sql(
