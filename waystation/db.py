@@ -115,6 +115,24 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
+def is_sqlite(database: peewee.Database) -> bool:
+    """Whether a database (or the database behind a proxy) is SQLite: frozen migrations hold SQL per backend."""
+    return isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
+
+
+def run_sql(database: peewee.Database, sqlite: str, postgresql: str | None = None) -> None:
+    """Run a frozen migration's script for this backend, one statement at a time, in the caller's transaction.
+
+    Statements end with a semicolon at the end of a line. Not `executescript`, which commits first.
+    """
+    script = sqlite if is_sqlite(database) else postgresql
+    if script is None:
+        raise ValueError("this migration has SQL for SQLite only")
+    for statement in script.split(";\n"):
+        if statement.strip():
+            database.execute_sql(statement)
+
+
 def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:
     """Apply, in order and each in its own transaction, the migrations this database has not had."""
     with db.bind_ctx([SchemaVersion]), db.connection_context():

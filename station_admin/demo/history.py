@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 import peewee
 
 from station_admin.core.models import CheckIn, District, Federation, Station, db
-from station_admin.rollups.daily import CheckInDaily
 from station_admin.rollups.hourly import CheckInHourly, upsert
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
 
 log = logging.getLogger(__name__)
 

@@ -3,5 +3,6 @@
 - `hourly`: `CheckInHourly` and the hour arithmetic (`hour_number`, `local_day_hours`, `utc_offset_hours`),
   `record()` for ingest, and the readers the reports use (`checkin_total`, `checkin_per_local_day`,
   `checkin_per_week_hour`, `peak_hours`).
-- `daily`, `weekly`: `CheckInDaily` (24 hour columns per UTC day) and `CheckInWeekly` (168 per UTC week).
+- `periodic`: `CheckInDaily` (24 hour columns per UTC day) and `CheckInWeekly` (168 per UTC week), both
+  from one definition (`Period`) and one set of methods (`PeriodRollup`).
 """

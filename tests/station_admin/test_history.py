@@ -6,9 +6,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from station_admin.core import models
-from station_admin.rollups.daily import CheckInDaily
 from station_admin.rollups.hourly import CheckInHourly, hour_number
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
 from waystation.cli import main
 
 
