@@ -152,6 +152,19 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
 
         with models.db.connection_context():
             ensure_signing_key(DataProtector(settings.secret("central.data_key")), utcnow())
+        _apply_deadline_counting(settings)
+
+
+def _apply_deadline_counting(settings) -> None:
+    """Count open requests' deadlines again if requests.deadline_counting changed since they were counted."""
+    from devices.protocol import utcnow
+    from station_admin.core import models
+    from station_admin.requests.workdays import DeadlineRule, apply_counting_setting
+    from waystation.services import load_services
+
+    rule = DeadlineRule.of(settings, load_services(settings.requests.services_file or None))
+    with models.db.connection_context():
+        apply_counting_setting(rule, utcnow())  # logs and audits what it moved
 
 
 def cmd_central(args) -> int:
