@@ -23,7 +23,7 @@ import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -202,8 +202,7 @@ def import_calendar(data: bytes, source_name: str, actor: StaffUser | None, now:
         rows += [{"year": year.id, "day": d, "working": True, "holiday": name}
                  for d, name in parsed.make_up_workdays.items()]
         WorkdayException.insert_many(rows).execute()
-        recount = None if rule is None else recount_open_deadlines(
-            rule, now, actor, reason="calendar", year=parsed.year)
+        recount = None if rule is None else recount_open_deadlines(rule, actor, reason="calendar", year=parsed.year)
     log.info("workday calendar %d imported from %s: %d days off, %d make-up days", parsed.year, source_name,
              len(parsed.days_off), len(parsed.make_up_workdays))
     return year, recount
@@ -286,8 +285,7 @@ def load_bundled_calendars(now: datetime, rule: DeadlineRule | None = None) -> l
     return loaded
 
 
-def recount_open_deadlines(rule: DeadlineRule, now: datetime, actor: StaffUser | None, reason: str,
-                           **details) -> Recount:
+def recount_open_deadlines(rule: DeadlineRule, actor: StaffUser | None, reason: str, **details) -> Recount:
     """Count every open request's deadline again from its filing time; audit each move and a summary.
 
     A request whose service is no longer in the catalogue keeps its deadline. Run it in the caller's
@@ -315,7 +313,7 @@ def recount_open_deadlines(rule: DeadlineRule, now: datetime, actor: StaffUser |
             earlier += deadline.due_at < before
             codes.append(request.tracking_code)
             audit("request.due", "request", request.id, actor=actor, reason=reason, counting=rule.counting,
-                  due_from=before.isoformat(), due_to=deadline.due_at.isoformat())
+                  due_from=before.astimezone(UTC).isoformat(), due_to=deadline.due_at.astimezone(UTC).isoformat())
     result = Recount(rule.counting, opened, moved, earlier, moved - earlier, estimated)
     audit(RECOUNT_ACTION, "deadlines", rule.counting, actor=actor, reason=reason, counting=rule.counting,
           open=opened, moved=moved, earlier=earlier, later=moved - earlier, estimated=estimated,
@@ -332,7 +330,7 @@ def last_counting() -> str | None:
     return entry.details.get("counting") if entry else None
 
 
-def apply_counting_setting(rule: DeadlineRule, now: datetime) -> Recount | None:
+def apply_counting_setting(rule: DeadlineRule) -> Recount | None:
     """At start: recount open deadlines if the setting differs from the reading last used (None if same).
 
     A database that never recorded a reading (before this setting existed, its deadlines were
@@ -344,7 +342,7 @@ def apply_counting_setting(rule: DeadlineRule, now: datetime) -> Recount | None:
             return None
         log.warning("requests.deadline_counting is %r, open deadlines were counted by %r: counting them again",
                     rule.counting, previous)
-        return recount_open_deadlines(rule, now, None, reason="setting", previous=previous)
+        return recount_open_deadlines(rule, None, reason="setting", previous=previous)
 
 
 TABLES = [WorkdayYear, WorkdayException]

@@ -27,7 +27,7 @@ from tests.conftest import csrf_of
 from tests.station_admin.requests_helpers import SHANGHAI, body, file, local
 from tests.station_admin.test_auth import login
 from waystation.paths import CONFIG_DIR
-from waystation.settings import load_settings
+from waystation.settings import ConfigError, load_settings
 
 # (filed, Shanghai wall clock) -> the last day of the first-contact deadline for 2 working days, by reading:
 # "civil_code" (the filing day never counts) and "next_working_day" (a rest-day filing counts from the
@@ -280,3 +280,121 @@ def test_upload_without_a_file_and_by_the_wrong_roles(central_app):
         client.get("/requests/stations" if username == "manager" else "/requests/")
         assert upload(client, GOOD_2027).status_code == 403
     assert calendar_state()[0] == [(2026, "cn-workdays-2026.toml")]
+
+
+def due_of(req) -> tuple[date, bool]:
+    """A request's stored due day (local) and estimate mark, read again from the database."""
+    with db.connection_context():
+        fresh = ServiceRequest.get_by_id(req.id)
+    return fresh.due_at.astimezone(SHANGHAI).date(), fresh.due_estimated
+
+
+def close_directly(req) -> None:
+    """Test set-up: a request that is already closed (its deadline is history)."""
+    with db.connection_context():
+        ServiceRequest.update(status="closed_resolved", closed_at=req.filed_at).where(
+            ServiceRequest.id == req.id).execute()
+
+
+def test_importing_a_calendar_recounts_open_deadlines_and_shows_how_many_moved(central_app):
+    later = file(central_app, at=local(2027, 2, 5, 10, 0))     # estimated: SF eve off, due Wed 02-10
+    earlier = file(central_app, at=local(2027, 1, 29, 10, 0))  # estimated: due Tue 02-02
+    same = file(central_app, at=local(2026, 3, 2, 10, 0))      # 2026: the import cannot change it
+    closed = file(central_app, at=local(2027, 2, 5, 11, 0))
+    close_directly(closed)
+    assert [due_of(r) for r in (later, earlier, same)] == [
+        (date(2027, 2, 10), True), (date(2027, 2, 2), True), (date(2026, 3, 4), False)]
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    assert upload(client, BAD_FILES[3][0]).status_code == 400  # a refused file recounts nothing
+    with db.connection_context():
+        assert not AuditEntry.select().where(AuditEntry.action.in_(["deadlines.recount", "request.due"])).exists()
+    page = upload(client, GOOD_2027).get_data(as_text=True)
+    assert 'data-testid="recount" data-moved="2"' in page
+    assert "已按新日历重新计算 3 个办理中请求的首次联系期限：2 个有变动（提前 1 个，推后 1 个）。" in page
+    # the 2027 file: 02-06..02-12 off, Sun 01-31 a make-up working day
+    assert due_of(later) == (date(2027, 2, 16), False) and due_of(earlier) == (date(2027, 2, 1), False)
+    assert due_of(same) == (date(2026, 3, 4), False) and due_of(closed) == (date(2027, 2, 10), True)
+    with db.connection_context():
+        summary = AuditEntry.get(AuditEntry.action == "deadlines.recount")
+        assert summary.actor_name == "admin" and summary.subject_id == "civil_code"
+        assert {k: summary.details[k] for k in ("reason", "year", "open", "moved", "earlier", "later")} == {
+            "reason": "calendar", "year": 2027, "open": 3, "moved": 2, "earlier": 1, "later": 1}
+        assert sorted(summary.details["moved_codes"]) == sorted([later.tracking_code, earlier.tracking_code])
+        moves = {int(e.subject_id): e.details for e in AuditEntry.select().where(AuditEntry.action == "request.due")}
+        assert sorted(moves) == sorted([later.id, earlier.id])
+        assert moves[later.id]["due_from"].startswith("2027-02-10T15:59:59.999")  # stored UTC
+        assert moves[later.id]["due_to"].startswith("2027-02-16T15:59:59.999")
+        assert AuditEntry.get(AuditEntry.action == "calendar.import").details["deadlines_moved"] == 2
+    # the same file again moves nothing, and says so
+    again = upload(client, GOOD_2027).get_data(as_text=True)
+    assert 'data-moved="0"' in again and "0 个有变动" in again
+
+
+def start_with(app, counting: str):
+    """Start central as the serve commands do (migrate, signing key, the counting check) with this reading."""
+    from waystation import cli
+    from waystation.web import current_settings
+
+    with app.app_context():
+        values = current_settings().as_dict()
+    values["requests"]["deadline_counting"] = counting
+    cli._migrate_central(load_settings(env={}, overrides=values), signing_key=True)
+
+
+def recounts() -> list[dict]:
+    with db.connection_context():
+        return [e.details for e in AuditEntry.select().where(AuditEntry.action == "deadlines.recount")
+                .order_by(AuditEntry.id)]
+
+
+def test_a_changed_reading_is_detected_at_start_and_open_deadlines_recounted(central_app):
+    services, protector = central_app.extensions["waystation.services"], central_app.extensions["waystation.protector"]
+    civil = file(central_app, at=local(2026, 9, 19, 10, 0))  # Saturday: due Mon 09-21 by the Civil Code
+    # counted before the setting existed (the old rule): due Tue 09-22, and no reading recorded
+    legacy_event = events.StationEvent("xh-longhua", events.new_event_id(), 1, local(2026, 10, 1, 9, 0),
+                                       body(central_app))
+    with central_app.app_context(), db.connection_context(), db.atomic():
+        on_events([legacy_event], Intake(services, protector, "Asia/Shanghai", "next_working_day"))
+    with db.connection_context():
+        legacy = ServiceRequest.get(ServiceRequest.event_id == legacy_event.event_id)
+    closed = file(central_app, at=local(2026, 10, 1, 10, 0))
+    close_directly(closed)
+    with db.connection_context():
+        ServiceRequest.update(due_at=local(2026, 10, 10, 23, 59, 59, 999000)).where(
+            ServiceRequest.id == closed.id).execute()
+    assert due_of(legacy)[0] == date(2026, 10, 10) and recounts() == []
+
+    start_with(central_app, "civil_code")  # first start with the setting: recorded, the legacy one fixed
+    assert [(r["reason"], r["previous"], r["counting"], r["moved"], r["earlier"]) for r in recounts()] == [
+        ("setting", None, "civil_code", 1, 1)]
+    assert due_of(legacy)[0] == date(2026, 10, 9) and due_of(civil)[0] == date(2026, 9, 21)
+    start_with(central_app, "civil_code")  # same reading: nothing counted, nothing audited
+    assert len(recounts()) == 1
+
+    start_with(central_app, "next_working_day")
+    last = recounts()[-1]
+    assert (last["previous"], last["counting"], last["open"], last["moved"], last["later"]) == (
+        "civil_code", "next_working_day", 2, 2, 2)
+    assert due_of(civil)[0] == date(2026, 9, 22) and due_of(legacy)[0] == date(2026, 10, 10)
+    assert due_of(closed)[0] == date(2026, 10, 10)  # closed: never touched
+    with db.connection_context():
+        assert AuditEntry.select().where(AuditEntry.action == "request.due",
+                                         AuditEntry.subject_id == str(civil.id)).count() == 1
+
+
+@pytest.mark.parametrize("where", ["env", "file"])
+def test_an_unknown_reading_stops_the_start_with_the_key_name(tmp_path, where):
+    if where == "env":
+        env, path = {"WAYSTATION_REQUESTS_DEADLINE_COUNTING": "weekdays_only"}, None
+    else:
+        path = tmp_path / "site.toml"
+        path.write_text('[requests]\ndeadline_counting = "calendar_days"\n')
+        env = {}
+    with pytest.raises(ConfigError, match="requests.deadline_counting: must be one of 'civil_code', "
+                                          "'next_working_day'"):
+        load_settings(path=path, env=env)
+    assert load_settings(env={"WAYSTATION_REQUESTS_DEADLINE_COUNTING": "next_working_day"}).requests \
+        .deadline_counting == "next_working_day"
+    with pytest.raises(ValueError, match="deadline counting"):
+        WorkdayCalendar(set(), set(), set()).add_working_days(local(2026, 3, 2, 10), 2, counting="weekdays_only")
