@@ -187,11 +187,11 @@ def _day(value, where: str, year: int) -> date:
 
 
 def import_calendar(data: bytes, source_name: str, actor: StaffUser | None, now: datetime,
-                    rule: DeadlineRule | None) -> tuple[WorkdayYear, Recount | None]:
+                    rule: DeadlineRule | None = None) -> tuple[WorkdayYear, Recount | None]:
     """Replace a year's arrangement with a checked file and recount open deadlines by `rule`.
 
-    CalendarError (and no change) when the file is invalid. `rule` is None only where no request
-    can exist yet (the bundled calendars of a fresh database): then nothing is recounted.
+    CalendarError (and no change) when the file is invalid. Leave `rule` out only where no request
+    can exist yet (the bundled calendars of a fresh database, migration 3): then nothing is recounted.
     """
     parsed = parse_calendar(data)
     with WorkdayYear._meta.database.atomic():
