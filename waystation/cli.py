@@ -138,7 +138,11 @@ def _central_link(settings, protector=None):
 
 
 def _migrate_central(settings, signing_key: bool = False) -> None:
-    """Open the central database and upgrade it; with `signing_key`, make sure a card signing key exists."""
+    """Open the central database and upgrade it.
+
+    With `signing_key` (the serve commands), also make sure a card signing key exists and that open
+    deadlines are counted by the configured requests.deadline_counting.
+    """
     from station_admin import migrations
     from station_admin.core import models
     from waystation.db import migrate, open_database
@@ -152,6 +156,18 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
 
         with models.db.connection_context():
             ensure_signing_key(DataProtector(settings.secret("central.data_key")), utcnow())
+        _apply_deadline_counting(settings)
+
+
+def _apply_deadline_counting(settings) -> None:
+    """Count open requests' deadlines again if requests.deadline_counting changed since they were counted."""
+    from station_admin.core import models
+    from station_admin.requests.workdays import DeadlineRule, apply_counting_setting
+    from waystation.services import load_services
+
+    rule = DeadlineRule.of(settings, load_services(settings.requests.services_file or None))
+    with models.db.connection_context():
+        apply_counting_setting(rule)  # logs and audits what it moved
 
 
 def cmd_central(args) -> int:

@@ -27,6 +27,8 @@ ENV_ALIASES = {
 # Settings that take one of a few values; anything else stops the process with the key's name.
 CHOICES = {
     "broker.protocol": ("3.1.1", "5"),
+    # docs/workdays.md: the Civil Code's reading (the default), or the next-working-day one.
+    "requests.deadline_counting": ("civil_code", "next_working_day"),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -179,7 +179,8 @@ def route(rid: int):
         return render_case(req, translate("queue.error.centre"), 400)
     try:
         with db.atomic():
-            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone())
+            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone(),
+                             current_settings().requests.deadline_counting)
     except TransitionError as e:
         return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
     if not casework.may_work_on(g.user, req):  # a case worker who sent it away no longer sees it
@@ -215,7 +216,8 @@ def summary():
     return render_template(
         "station_admin/requests/queue/summary.html", services=services(), statuses=STATUSES, centres=centres,
         by_service=ServiceRequest.counts_by_service_and_status(district_ids),
-        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()))
+        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()),
+        missing_years=missing_calendar_years())
 
 
 @bp.get("/follow-ups")
