@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=1883)
     p.set_defaults(run=cmd_broker)
 
+    p = commands.add_parser("broker-acl", help="print the static Mosquitto ACL file (brokers without Dynamic Security)")
+    p.add_argument("--station", action="append", default=[], metavar="CODE",
+                   help="a station whose devices get users (repeat for more)")
+    p.add_argument("--central-user", default="central", help="central's broker user name (default: central)")
+    p.set_defaults(run=cmd_broker_acl)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -65,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
+    from devices.mqtt import BrokerConfigError
+
     try:
         return args.run(args) or 0
-    except ConfigError as e:
+    except (ConfigError, BrokerConfigError) as e:
         print(f"waystation: configuration error: {e}", file=sys.stderr)
         return 2
 
@@ -214,6 +222,19 @@ def cmd_broker(args) -> int:
     broker.start()
     stop.wait()
     broker.stop()
+    return 0
+
+
+def cmd_broker_acl(args) -> int:
+    from devices.protocol.permissions import static_acl
+
+    settings = settings_for(args)
+    try:
+        text = static_acl(settings.broker.topic_root, args.station, args.central_user)
+    except ValueError as e:
+        print(f"waystation broker-acl: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
     return 0
 
 

@@ -164,6 +164,7 @@ def static_acl(root: str, stations: list[str], central_user: str = "central") ->
         "# Generated from devices/protocol/permissions.py by `waystation broker-acl`: do not edit by hand.",
         "# Run the broker with `use_username_as_clientid true`; see docs/mqtt.md (Who may publish and",
         "# subscribe what) and docs/operations.md.",
+        f"# Stations: {', '.join(stations) or '(none)'}; regenerate with `waystation broker-acl --station CODE ...`.",
         "",
         f"user {central_user}",
         *_acl_lines(rules_for(root, Party.CENTRAL)),
