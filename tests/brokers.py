@@ -178,13 +178,14 @@ class SecureMosquitto(MosquittoProcess):
 
     admin_user = "ws-admin"
 
-    def __init__(self, port: int | None = None, workdir: Path | None = None, tls_port: int | None = None):
+    def __init__(self, port: int | None = None, workdir: Path | None = None, tls_port: int | None = None,
+                 cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")):
         self.port = port or free_port()
         self.tls_port = tls_port or free_port()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mosquitto-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = None
-        self.certs = make_certificates(self.workdir / "certs")
+        self.certs = make_certificates(self.workdir / "certs", cert_hosts)
         self.dynsec_file = self.workdir / "dynamic-security.json"
         self.admin_password = os.urandom(12).hex()
         subprocess.run(["mosquitto_ctrl", "dynsec", "init", str(self.dynsec_file), self.admin_user,

@@ -115,6 +115,7 @@ def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> Non
 
 
 def cmd_kiosk(args) -> int:
+    from devices.mqtt import broker_address
     from kiosk import create_app, models
     from kiosk.context import attach_node
     from kiosk.migrations import MIGRATIONS
@@ -123,6 +124,7 @@ def cmd_kiosk(args) -> int:
 
     settings = settings_for(args, kiosk={"station_id": args.station, "port": args.port})
     settings.require("kiosk.station_id")
+    broker_address(settings.broker)  # refuse plain MQTT beyond this machine before touching anything
     app = create_app(settings.as_dict())
     with app.app_context():
         migrate(models.db, MIGRATIONS)
@@ -193,9 +195,11 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from devices.mqtt import broker_address
     from devices.simulators.run import SimulatedStation, Simulation
 
     settings = settings_for(args)
+    broker_address(settings.broker)
     sim = settings.simulator
     try:
         stations = [SimulatedStation.parse(text, sim.charger_slots) for text in args.station]
