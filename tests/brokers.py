@@ -109,7 +109,7 @@ class MosquittoProcess:
 
 
 @dataclass(frozen=True)
-class TestCertificates:
+class BrokerCertificates:
     """A CA made for one test, and a server certificate it signed for 127.0.0.1 and localhost."""
 
     ca_cert: Path
@@ -118,7 +118,7 @@ class TestCertificates:
     server_key: Path
 
 
-def make_certificates(directory: Path, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> TestCertificates:
+def make_certificates(directory: Path, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> BrokerCertificates:
     """A fresh CA and a server certificate for `hosts`, as PEM files in `directory`."""
     import datetime
     import ipaddress
@@ -158,7 +158,7 @@ def make_certificates(directory: Path, hosts: tuple[str, ...] = ("localhost", "1
               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
               .sign(ca_key, hashes.SHA256()))
-    certs = TestCertificates(directory / "ca.crt", directory / "ca.key", directory / "server.crt",
+    certs = BrokerCertificates(directory / "ca.crt", directory / "ca.key", directory / "server.crt",
                              directory / "server.key")
     certs.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     write_key(certs.ca_key, ca_key)
@@ -179,13 +179,13 @@ class SecureMosquitto(MosquittoProcess):
     admin_user = "ws-admin"
 
     def __init__(self, port: int | None = None, workdir: Path | None = None, tls_port: int | None = None,
-                 cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")):
+                 cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"), certs: BrokerCertificates | None = None):
         self.port = port or free_port()
         self.tls_port = tls_port or free_port()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mosquitto-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = None
-        self.certs = make_certificates(self.workdir / "certs", cert_hosts)
+        self.certs = certs or make_certificates(self.workdir / "certs", cert_hosts)
         self.dynsec_file = self.workdir / "dynamic-security.json"
         self.admin_password = os.urandom(12).hex()
         subprocess.run(["mosquitto_ctrl", "dynsec", "init", str(self.dynsec_file), self.admin_user,

@@ -50,6 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--central-user", default="central", help="central's broker user name (default: central)")
     p.set_defaults(run=cmd_broker_acl)
 
+    p = commands.add_parser("broker-account", help="make or revoke broker accounts (via broker.admin_url)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("central", help="central's own account and role (client id bound to ingest.client_id)")
+    a.add_argument("--user", default="central", help="user name (default: central)")
+    a = actions.add_parser("device", help="a station device's account: a fresh password, replacing any old one")
+    a.add_argument("station", help="station code")
+    a.add_argument("kind", choices=["kiosk", "people_counter", "charger_controller"])
+    a.add_argument("--device", help="device id (default: kiosk, counter or charger)")
+    a = actions.add_parser("revoke", help="delete a device's account: it is disconnected at once")
+    a.add_argument("station", help="station code")
+    a.add_argument("device", help="device id (kiosk, counter, charger...)")
+    p.set_defaults(run=cmd_broker_account)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -239,6 +252,32 @@ def cmd_broker_acl(args) -> int:
         print(f"waystation broker-acl: {e}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
+    return 0
+
+
+def cmd_broker_account(args) -> int:
+    import secrets
+
+    from station_admin.core.broker_accounts import BrokerAccountError, BrokerAccounts
+
+    settings = settings_for(args)
+    try:
+        with BrokerAccounts(settings.broker) as accounts:
+            accounts.set_default_access()
+            if args.action == "central":
+                password = secrets.token_urlsafe(24)
+                accounts.ensure_central(args.user, password, client_id=settings.ingest.client_id)
+                print(f"central account: user {args.user}, client id {settings.ingest.client_id}, password {password}")
+            elif args.action == "device":
+                credential = accounts.provision_device(args.station, args.kind, args.device)
+                print(f"{credential.kind} account at {credential.station}: user {credential.username}, "
+                      f"client id {credential.client_id}, password {credential.password}")
+            else:
+                accounts.revoke_device(args.station, args.device)
+                print(f"revoked {args.station}.{args.device}")
+    except (BrokerAccountError, ValueError) as e:
+        print(f"waystation broker-account: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
