@@ -232,6 +232,33 @@ class SecureMosquitto(MosquittoProcess):
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+class AclFileMosquitto(SecureMosquitto):
+    """The shipped config for a broker without Dynamic Security: a password file and the generated ACL file.
+
+    As docs/operations.md says: the shipped file's plugin lines give way to `password_file`,
+    `acl_file` (from `waystation broker-acl`) and `use_username_as_clientid true`.
+    """
+
+    def __init__(self, acl_text: str, users: dict[str, str], workdir: Path | None = None):
+        super().__init__(workdir=workdir)
+        passwords = self.workdir / "passwords"
+        for i, (user, password) in enumerate(users.items()):
+            subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), str(passwords), user, password],
+                           check=True, timeout=10, capture_output=True)
+        (self.workdir / "waystation.acl").write_text(acl_text)
+        lines = []
+        for line in self.conf.read_text().splitlines():
+            if _key(line) in ("plugin", "plugin_opt_config_file"):
+                continue
+            lines.append(line)
+            if line == "allow_anonymous false":
+                lines += [f"password_file {passwords}", f"acl_file {self.workdir / 'waystation.acl'}"]
+            elif _key(line) == "listener":
+                # A listener's own setting: outside a listener block it would open a default one on 1883.
+                lines.append("use_username_as_clientid true")
+        self.conf.write_text("\n".join(lines) + "\n")
+
+
 def mosquitto_pub(port: int, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> None:
     """Publish with the real mosquitto_pub command line client."""
     args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", str(qos), "-t", topic]

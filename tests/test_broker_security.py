@@ -19,11 +19,13 @@ from devices.protocol.permissions import (
     DEVICE_KINDS,
     FAMILIES,
     Party,
+    account_name,
     may_publish,
     may_subscribe,
+    static_acl,
 )
 from station_admin.core.broker_accounts import BrokerAccountError, BrokerAccounts
-from tests.brokers import SecureMosquitto
+from tests.brokers import AclFileMosquitto, SecureMosquitto
 from tests.conftest import make_settings, wait_until
 
 ROOT = "waystation/v1"
@@ -108,22 +110,39 @@ def accounts(broker):
         yield accounts
 
 
-@pytest.fixture(scope="module")
-def parties(broker, accounts):
-    """A connected client of every party at station OWN (central's own account), and a full-rights reader."""
-    central_password = uuid.uuid4().hex
-    accounts.ensure_central(CENTRAL_USER, central_password)
-    # A test-only client with every right, to publish what no party may and to see what arrived.
-    accounts.execute({"command": "createRole", "rolename": "test-everything", "acls": [
-        {"acltype": "publishClientSend", "topic": "#", "allow": True},
-        {"acltype": "subscribePattern", "topic": "#", "allow": True}]},
-        {"command": "createClient", "username": "test-everything", "password": "everything",
-         "roles": [{"rolename": "test-everything"}]})
-    clients = {Party.CENTRAL: Probe(broker, CENTRAL_USER, central_password, "central-probe")}
-    for kind in DEVICE_KINDS:
-        credential = accounts.provision_device(OWN, kind)
-        clients[kind] = Probe(broker, credential.username, credential.password)
-    accounts.ensure_station_roles(OTHER)
+@pytest.fixture(scope="module", params=["dynsec", "acl_file"])
+def parties(request, tmp_path_factory):
+    """A connected client of every party at station OWN, and a full-rights reader, on either kind of broker.
+
+    `dynsec`: the shipped config, accounts made by central over the plugin's API. `acl_file`: the
+    shipped config without the plugin, with a password file and the ACL file `waystation broker-acl`
+    generates (docs/operations.md, "A broker without the Dynamic Security plugin").
+    """
+    if request.param == "dynsec":
+        broker, accounts = request.getfixturevalue("broker"), request.getfixturevalue("accounts")
+        central_password = uuid.uuid4().hex
+        accounts.ensure_central(CENTRAL_USER, central_password)
+        # A test-only client with every right, to publish what no party may and to see what arrived.
+        accounts.execute({"command": "createRole", "rolename": "test-everything", "acls": [
+            {"acltype": "publishClientSend", "topic": "#", "allow": True},
+            {"acltype": "subscribePattern", "topic": "#", "allow": True}]},
+            {"command": "createClient", "username": "test-everything", "password": "everything",
+             "roles": [{"rolename": "test-everything"}]})
+        logins = {Party.CENTRAL: (CENTRAL_USER, central_password, "central-probe")}
+        for kind in DEVICE_KINDS:
+            credential = accounts.provision_device(OWN, kind)
+            logins[kind] = (credential.username, credential.password, credential.client_id)
+        accounts.ensure_station_roles(OTHER)
+    else:
+        logins = {Party.CENTRAL: (CENTRAL_USER, uuid.uuid4().hex, CENTRAL_USER)}
+        for kind in DEVICE_KINDS:
+            user = account_name(OWN, DEFAULT_DEVICE_IDS[kind])
+            logins[kind] = (user, uuid.uuid4().hex, user)
+        acl = static_acl(ROOT, [OWN, OTHER], CENTRAL_USER) + "\nuser test-everything\ntopic readwrite #\n"
+        users = {user: password for user, password, _ in logins.values()} | {"test-everything": "everything"}
+        broker = AclFileMosquitto(acl, users, workdir=tmp_path_factory.mktemp("acl-file-mosquitto")).start()
+        request.addfinalizer(broker.cleanup)
+    clients = {party: Probe(broker, *login) for party, login in logins.items()}
     everything = Probe(broker, "test-everything", "everything")
     everything.subscribe(f"{ROOT}/#")
     assert all(c.connected for c in clients.values())

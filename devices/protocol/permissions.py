@@ -156,14 +156,14 @@ def role_acls(root: str, party: Party, station: str | None = None) -> list[dict]
 def static_acl(root: str, stations: list[str], central_user: str = "central") -> str:
     """A Mosquitto `acl_file` for brokers without Dynamic Security: one user per station device.
 
-    User names are `account_name(station, device)` with each kind's default device id; run the
-    broker with `use_username_as_clientid true` so a client id cannot be borrowed.
+    User names are `account_name(station, device)` with each kind's default device id; the broker
+    sets `use_username_as_clientid true` on each listener so a client id cannot be borrowed.
     """
     lines = [
         "# Mosquitto ACL file for Waystation, for brokers without the Dynamic Security plugin.",
         "# Generated from devices/protocol/permissions.py by `waystation broker-acl`: do not edit by hand.",
-        "# Run the broker with `use_username_as_clientid true`; see docs/mqtt.md (Who may publish and",
-        "# subscribe what) and docs/operations.md.",
+        "# Set `use_username_as_clientid true` under each listener; see docs/mqtt.md (Who may publish",
+        "# and subscribe what) and docs/operations.md (A broker without the Dynamic Security plugin).",
         f"# Stations: {', '.join(stations) or '(none)'}; regenerate with `waystation broker-acl --station CODE ...`.",
         "",
         f"user {central_user}",
