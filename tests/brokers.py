@@ -167,6 +167,31 @@ def make_certificates(directory: Path, hosts: tuple[str, ...] = ("localhost", "1
     return certs
 
 
+def make_client_certificate(certs: BrokerCertificates, name: str) -> tuple[Path, Path]:
+    """A client certificate for `name` signed by the test CA: (certificate, key) PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_key = serialization.load_pem_private_key(certs.ca_key.read_bytes(), None)
+    ca = x509.load_pem_x509_certificate(certs.ca_cert.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = certs.ca_cert.parent / f"{name}.crt", certs.ca_cert.parent / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class SecureMosquitto(MosquittoProcess):
     """Mosquitto with the whole shipped config: Dynamic Security, no anonymous access, TLS with a test CA.
 
@@ -179,7 +204,8 @@ class SecureMosquitto(MosquittoProcess):
     admin_user = "ws-admin"
 
     def __init__(self, port: int | None = None, workdir: Path | None = None, tls_port: int | None = None,
-                 cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"), certs: BrokerCertificates | None = None):
+                 cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"), certs: BrokerCertificates | None = None,
+                 require_client_certificate: bool = False):
         self.port = port or free_port()
         self.tls_port = tls_port or free_port()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mosquitto-"))
@@ -206,6 +232,8 @@ class SecureMosquitto(MosquittoProcess):
                              else f"listener {self.tls_port} 127.0.0.1")
             else:
                 lines.append(replace.get(key, line))
+            if key == "keyfile" and require_client_certificate:
+                lines.append("require_certificate true")
         assert sum(_key(line) == "listener" for line in lines) == 2, "the shipped config changed its listeners"
         self.conf = self.workdir / "mosquitto.conf"
         self.conf.write_text("\n".join([*lines, f"log_dest file {self.workdir}/mosquitto.log",

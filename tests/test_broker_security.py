@@ -276,6 +276,24 @@ def test_re_provisioning_replaces_the_password_and_disconnects_the_old_one(broke
     fresh.close()
 
 
+def test_unpairing_a_station_revokes_every_device_and_its_roles(broker, accounts):
+    devices = [accounts.provision_device("xh-unpaired", kind) for kind in DEVICE_KINDS]
+    connected = [Probe(broker, d.username, d.password) for d in devices]
+    assert all(c.connected for c in connected)
+    other = accounts.provision_device("xh-unpaired-not", Party.KIOSK)  # a station whose code starts alike
+
+    assert accounts.revoke_station("xh-unpaired") == sorted(d.username for d in devices)
+
+    for client in connected:
+        wait_until(lambda c=client: c.disconnected is not None, timeout=5, message="every device disconnected")
+        client.close()
+    assert accounts.device_accounts("xh-unpaired") == []
+    assert accounts.device_accounts("xh-unpaired-not") == [other.username]
+    listed = accounts.execute({"command": "listRoles", "verbose": False})[0]["data"]["roles"]
+    assert not [r for r in listed if r.startswith("ws-xh-unpaired-") and not r.startswith("ws-xh-unpaired-not")]
+    assert accounts.revoke_station("xh-unpaired") == []  # again: nothing left, no error
+
+
 def test_roles_are_brought_back_to_the_contract(broker, accounts):
     name = accounts.ensure_role(Party.PEOPLE_COUNTER, "xh-drift")
     accounts.execute({"command": "addRoleACL", "rolename": name, "acltype": "publishClientSend",

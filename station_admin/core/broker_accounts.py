@@ -187,6 +187,15 @@ class BrokerAccounts:
         self.execute({"command": "deleteClient", "username": account_name(station, device)}, tolerate=("not found",))
         log.info("broker account %s revoked", account_name(station, device))
 
+    def revoke_station(self, station: str) -> list[str]:
+        """Delete every device account of a station and its roles (unpairing); the user names deleted."""
+        names = self.device_accounts(station)
+        commands = [{"command": "deleteClient", "username": name} for name in names]
+        commands += [{"command": "deleteRole", "rolename": role_name(kind, station)} for kind in DEVICE_KINDS]
+        self.execute(*commands, tolerate=("not found",))
+        log.info("broker accounts of station %s revoked: %s", station, ", ".join(names) or "none")
+        return names
+
     def disable_device(self, station: str, device: str) -> None:
         """Disable a device's account (kept, refused, disconnected now) until `enable_device`."""
         self.execute({"command": "disableClient", "username": account_name(station, device)})

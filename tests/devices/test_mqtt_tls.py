@@ -10,7 +10,7 @@ from devices.mqtt import BrokerConfigError, MqttLink, broker_address, parse_brok
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.permissions import Party
 from station_admin.core.broker_accounts import BrokerAccounts
-from tests.brokers import SecureMosquitto, make_certificates
+from tests.brokers import SecureMosquitto, make_certificates, make_client_certificate
 from tests.conftest import make_settings, wait_until
 from waystation.cli import main
 
@@ -127,3 +127,24 @@ def test_a_certificate_for_another_host_name_is_refused(tmp_path):
         wrong.stop()
     finally:
         only_localhost.cleanup()
+
+
+def test_a_client_certificate_is_presented_when_configured(tmp_path):
+    strict = SecureMosquitto(workdir=tmp_path / "mosquitto", require_client_certificate=True).start()
+    try:
+        with BrokerAccounts(broker(strict.url, admin_url=strict.admin_url)) as accounts:
+            kiosk = accounts.provision_device("xh-longhua", Party.KIOSK)
+        cert, key = make_client_certificate(strict.certs, "xh-longhua.kiosk")
+        ca = str(strict.certs.ca_cert)
+        without = kiosk_link(broker(strict.tls_url(), ca_file=ca), kiosk)
+        without.start()
+        # With TLS 1.3 the broker checks the client's certificate after the handshake and hangs up.
+        assert not without.connected.wait(3)
+        without.stop()
+        with_cert = kiosk_link(broker(strict.tls_url(), ca_file=ca, client_cert=str(cert), client_key=str(key)),
+                               kiosk)
+        with_cert.start()
+        assert with_cert.connected.wait(10)
+        with_cert.stop()
+    finally:
+        strict.cleanup()
