@@ -44,6 +44,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=1883)
     p.set_defaults(run=cmd_broker)
 
+    p = commands.add_parser("broker-acl", help="print the static Mosquitto ACL file (brokers without Dynamic Security)")
+    p.add_argument("--station", action="append", default=[], metavar="CODE",
+                   help="a station whose devices get users (repeat for more)")
+    p.add_argument("--central-user", default="central", help="central's broker user name (default: central)")
+    p.set_defaults(run=cmd_broker_acl)
+
+    p = commands.add_parser("broker-account", help="make or revoke broker accounts (via broker.admin_url)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("central", help="central's own account and role (client id bound to ingest.client_id)")
+    a.add_argument("--user", default="central", help="user name (default: central)")
+    a = actions.add_parser("device", help="a station device's account: a fresh password, replacing any old one")
+    a.add_argument("station", help="station code")
+    a.add_argument("kind", choices=["kiosk", "people_counter", "charger_controller"])
+    a.add_argument("--device", help="device id (default: kiosk, counter or charger)")
+    a = actions.add_parser("revoke", help="delete a device's account: it is disconnected at once")
+    a.add_argument("station", help="station code")
+    a.add_argument("device", help="device id (kiosk, counter, charger...)")
+    p.set_defaults(run=cmd_broker_account)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -65,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
+    from devices.mqtt import BrokerConfigError
+
     try:
         return args.run(args) or 0
-    except ConfigError as e:
+    except (ConfigError, BrokerConfigError) as e:
         print(f"waystation: configuration error: {e}", file=sys.stderr)
         return 2
 
@@ -107,6 +128,7 @@ def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> Non
 
 
 def cmd_kiosk(args) -> int:
+    from devices.mqtt import broker_address
     from kiosk import create_app, models
     from kiosk.context import attach_node
     from kiosk.migrations import MIGRATIONS
@@ -115,6 +137,7 @@ def cmd_kiosk(args) -> int:
 
     settings = settings_for(args, kiosk={"station_id": args.station, "port": args.port})
     settings.require("kiosk.station_id")
+    broker_address(settings.broker)  # refuse plain MQTT beyond this machine before touching anything
     app = create_app(settings.as_dict())
     with app.app_context():
         migrate(models.db, MIGRATIONS)
@@ -201,9 +224,11 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from devices.mqtt import broker_address
     from devices.simulators.run import SimulatedStation, Simulation
 
     settings = settings_for(args)
+    broker_address(settings.broker)
     sim = settings.simulator
     try:
         stations = [SimulatedStation.parse(text, sim.charger_slots) for text in args.station]
@@ -230,6 +255,45 @@ def cmd_broker(args) -> int:
     broker.start()
     stop.wait()
     broker.stop()
+    return 0
+
+
+def cmd_broker_acl(args) -> int:
+    from devices.protocol.permissions import static_acl
+
+    settings = settings_for(args)
+    try:
+        text = static_acl(settings.broker.topic_root, args.station, args.central_user)
+    except ValueError as e:
+        print(f"waystation broker-acl: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_broker_account(args) -> int:
+    import secrets
+
+    from station_admin.core.broker_accounts import BrokerAccountError, BrokerAccounts
+
+    settings = settings_for(args)
+    try:
+        with BrokerAccounts(settings.broker) as accounts:
+            accounts.set_default_access()
+            if args.action == "central":
+                password = secrets.token_urlsafe(24)
+                accounts.ensure_central(args.user, password, client_id=settings.ingest.client_id)
+                print(f"central account: user {args.user}, client id {settings.ingest.client_id}, password {password}")
+            elif args.action == "device":
+                credential = accounts.provision_device(args.station, args.kind, args.device)
+                print(f"{credential.kind} account at {credential.station}: user {credential.username}, "
+                      f"client id {credential.client_id}, password {credential.password}")
+            else:
+                accounts.revoke_device(args.station, args.device)
+                print(f"revoked {args.station}.{args.device}")
+    except (BrokerAccountError, ValueError) as e:
+        print(f"waystation broker-account: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
