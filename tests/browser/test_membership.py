@@ -88,7 +88,7 @@ def test_a_refused_card_says_why_and_checks_nobody_in(kiosk, open_page, card):
 
 def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, card):
     # Long enough that a busy CI machine shows the welcome before the reset comes.
-    station = kiosk_with_keys(kiosk, idle_reset_seconds=8)
+    station = kiosk_with_keys(kiosk, idle_reset_seconds=8, idle_warning_seconds=2)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     page.keyboard.type(card, delay=4)
