@@ -133,6 +133,11 @@ class OutboxEvent(BaseModel):
         return cls.select().where(cls.confirmed_at.is_null()).count()
 
     @classmethod
+    def overdue_count(cls, occurred_before: datetime) -> int:
+        """Events from before `occurred_before` central has still not confirmed: the outbox is stuck if any."""
+        return cls.select().where(cls.confirmed_at.is_null(), cls.occurred_at < occurred_before).count()
+
+    @classmethod
     def mark_sent(cls, seqs, sent_at: datetime) -> int:
         """Record the broker's acknowledgement of these events."""
         return cls.update(sent_at=sent_at, attempts=cls.attempts + 1).where(cls.seq.in_(list(seqs))).execute()

@@ -67,5 +67,31 @@ def test_a_rider_asks_for_legal_aid_with_taps_and_the_keypad(station, open_page,
     code = page.get_by_test_id("tracking-code")
     expect(code).to_have_text(__import__("re").compile(r"^[A-Z2-9]{8}$"))
     expect(page.get_by_test_id("track-qr")).to_be_visible()
+    # The network is fine: no "network down" note for the request just filed.
+    expect(page.get_by_test_id("receipt-offline")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert station.pending() == 1  # in the outbox, on its way to central
+
+
+def test_the_receipt_says_the_network_is_down_only_when_the_outbox_is_stuck(station):
+    """Connected to the broker, the request just filed is no reason for the note; an event central
+    should long have confirmed is."""
+    from datetime import timedelta
+
+    from devices.protocol import events
+    from kiosk.models import OutboxEvent, db
+    from tests.conftest import csrf_of
+
+    client = station.app.test_client()
+    client.get("/service/")
+    form = {"csrf_token": csrf_of(client)}
+    client.post("/service/legal_aid", data={**form, "matter": "wages", "work": "delivery"})
+    client.post("/service/identify/phone", data={**form, "phone": "13912345678"})
+    client.post("/service/details", data={**form, "district": "xuhui", "best_time": "evening"})
+    client.post("/service/confirm", data=form)
+    receipt = client.get("/service/receipt").get_data(as_text=True)
+    assert 'data-testid="tracking-code"' in receipt and 'data-testid="receipt-offline"' not in receipt
+    with db.connection_context():
+        OutboxEvent.add(events.CheckIn("anonymous", None), utcnow() - timedelta(minutes=10))
+    receipt = client.get("/service/receipt").get_data(as_text=True)
+    assert 'data-testid="receipt-offline"' in receipt and "网络暂时中断" in receipt
