@@ -70,16 +70,19 @@ class ChargerSlot(BaseModel):
     energy_wh = peewee.IntegerField(default=0)
     reported_at = UTCDateTimeField()
 
+    # How the home screen counts slots for a rider: free, charging and faulted get a tile each; the
+    # rest are named for what they are (a finished slot still has a bike plugged in, it is not out of
+    # service), with "unknown" for a slot that has not reported.
+    RIDER_BUCKETS = {SlotStatus.AVAILABLE: "free", SlotStatus.CHARGING: "charging", SlotStatus.FAULTED: "faulted",
+                     SlotStatus.FINISHED: "finished", SlotStatus.UNAVAILABLE: "unavailable"}
+
     @classmethod
     def counts(cls, slot_count: int) -> dict[str, int]:
-        """Slots by what a rider cares about: free, charging, faulted, other (finished, out of service, unknown)."""
+        """Slots by what a rider cares about: free, charging, faulted, finished, unavailable, unknown."""
         found = {s.slot: s.status for s in cls.select() if s.slot <= slot_count}
-        counts = {"free": 0, "charging": 0, "faulted": 0, "other": 0}
+        counts = dict.fromkeys(("free", "charging", "faulted", "finished", "unavailable", "unknown"), 0)
         for slot in range(1, slot_count + 1):
-            status = found.get(slot)
-            key = {SlotStatus.AVAILABLE: "free", SlotStatus.CHARGING: "charging",
-                   SlotStatus.FAULTED: "faulted"}.get(status, "other")
-            counts[key] += 1
+            counts[cls.RIDER_BUCKETS.get(found.get(slot), "unknown")] += 1
         return counts
 
 

@@ -27,7 +27,8 @@ def test_home_page_and_live_fragment(kiosk_app):
     assert 'data-testid="free-seats">15<' in fragment
     assert 'data-testid="slots-free">1<' in fragment and 'data-testid="slots-charging">1<' in fragment
     assert 'data-testid="slots-faulted">1<' in fragment
-    assert "暂停使用" in fragment  # slot 4 has not reported: not counted as free
+    assert 'data-testid="slots-unknown"><span class="n">1</span>状态未知' in fragment  # slot 4 has not reported
+    assert "slots-finished" not in fragment and "slots-unavailable" not in fragment
 
 
 def test_unconfigured_kiosk_says_it_waits(kiosk_app):
@@ -158,3 +159,17 @@ def test_an_idle_warning_as_long_as_the_wait_is_refused_at_start(kiosk_settings)
         create_app(kiosk_settings(kiosk={"idle_reset_seconds": 10, "idle_warning_seconds": 10}).as_dict())
     with pytest.raises(ConfigError, match="kiosk.idle_reset_seconds"):
         create_app(kiosk_settings(kiosk={"idle_reset_seconds": 0}).as_dict())
+
+
+def test_a_finished_slot_is_not_called_out_of_service(kiosk_app):
+    """A finished slot still has a bike plugged in: the home screen says so, and out of service means disabled."""
+    configure(kiosk_app, slots=(("available", 1), ("finished", 2), ("finished", 3), ("unavailable", 4)))
+    client = kiosk_app.test_client()
+    fragment = client.get("/live", headers=HX).get_data(as_text=True)
+    assert 'data-testid="slots-finished"><span class="n">2</span>已充满待取车' in fragment
+    assert 'data-testid="slots-unavailable"><span class="n">1</span>停用' in fragment
+    assert "暂停使用" not in fragment and "slots-unknown" not in fragment
+    client.get("/")
+    client.post("/screen/language", data={"lang": "en", "csrf_token": csrf_of(client)})
+    fragment = client.get("/live", headers=HX).get_data(as_text=True)
+    assert "2</span>Done, awaiting pickup" in fragment and "1</span>Out of service" in fragment
