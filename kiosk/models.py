@@ -240,9 +240,10 @@ MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation
 
 
 
-def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:
-    """This member's check-in of the last few seconds, if any (a card scanned twice is one check-in)."""
-    since = utcnow() - timedelta(seconds=within_s)
+def visit_checkin(member_no: str, window_minutes: float) -> CheckIn | None:
+    """This member's check-in here within the visit window, if any: a card scanned again during one
+    visit is that visit's check-in, not a new one."""
+    since = utcnow() - timedelta(minutes=window_minutes)
     return (CheckIn.select().where(CheckIn.member_no == member_no, CheckIn.checked_in_at >= since)
             .order_by(CheckIn.id.desc()).first())
 
