@@ -134,8 +134,10 @@ def identify_phone():
     elif not is_mobile(phone):
         error = translate("kiosk.service.phone_invalid")
     if error:
+        # The digits stay on the keypad to be corrected, not typed again.
+        typed = "".join(c for c in request.form.get("phone", "") if c.isdigit())[:11]
         return render_template("kiosk/service/identify.html", service=chosen_service(),
-                               can_use_phone=key is not None, error=error), 400
+                               can_use_phone=key is not None, error=error, typed=typed), 400
     save(member_no=None, sealed=seal(key, phone), last4=phone[-4:])
     return redirect(url_for("service.details"), 303)
 

@@ -243,11 +243,12 @@
   window.addEventListener("pagehide", stopCamera);
 
   // Numeric keypad: the only typing the kiosk allows. Taps build the number in a hidden field and
-  // show it grouped (138 1234 5678); the server checks it.
+  // show it grouped (138 1234 5678); the server checks it. After a refusal the digits are still there
+  // to correct, and the refusal goes away as soon as the number is changed.
   document.querySelectorAll("[data-keypad]").forEach(function (form) {
     const value = form.querySelector("[data-keypad-value]");
     const display = form.querySelector("[data-keypad-display]");
-    const placeholder = display.textContent;
+    const placeholder = display.dataset.placeholder || display.textContent;
     form.addEventListener("click", function (event) {
       const key = event.target.closest("[data-key]");
       if (!key) { return; }
@@ -257,6 +258,7 @@
       else if (value.value.length < 11) { value.value += k; }
       const v = value.value;
       display.textContent = v ? [v.slice(0, 3), v.slice(3, 7), v.slice(7)].filter(Boolean).join(" ") : placeholder;
+      form.querySelectorAll("[data-keypad-error]").forEach(function (error) { error.hidden = true; });
     });
   });
 })();

@@ -210,3 +210,16 @@ def test_the_camera_reads_a_card_held_up_to_it(kiosk, card, tmp_path, browser):
     finally:
         with_camera.close()
     assert card_checkins(station) == [MEMBER]
+
+
+def test_the_join_screen_points_where_the_qr_is_in_each_orientation(kiosk, open_page):
+    from tests.browser.conftest import LANDSCAPE
+
+    station = kiosk()
+    cases = ((PORTRAIT, "用手机扫描上方二维码", "左侧"), (LANDSCAPE, "用手机扫描左侧二维码", "上方"))
+    for viewport, where, elsewhere in cases:
+        page = open_page(viewport)
+        page.goto(station.url + "/join/")
+        steps = page.locator(".steps")
+        expect(steps).to_contain_text(where)
+        assert elsewhere not in steps.inner_text(), viewport
