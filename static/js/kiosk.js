@@ -11,6 +11,7 @@
   // home screen so Back cannot return to it. Polls and timed swaps are not a rider: they count nothing.
   const idleMs = Number(body.dataset.idleMs || 60000);
   const warningMs = Number(body.dataset.warningMs || 10000);
+  const RESET_WAIT_MS = 3000;
   const warning = document.getElementById("idle-warning");
   const countdown = warning ? warning.querySelector("[data-idle-countdown]") : null;
   let armed = body.dataset.pristine !== "true";
@@ -70,7 +71,14 @@
     clearTimeout(timer);
     clearInterval(ticker);
     clearStorage();
-    const home = function () { clearStorage(); window.location.replace(body.dataset.homeUrl || "/"); };
+    let gone = false;
+    const home = function () {
+      if (gone) { return; }
+      gone = true;
+      clearStorage();
+      window.location.replace(body.dataset.homeUrl || "/");
+    };
+    setTimeout(home, RESET_WAIT_MS);  // a server that does not answer must not keep the screen as it is
     fetch(body.dataset.resetUrl, { method: "POST", headers: { "X-CSRF-Token": csrfToken() },
                                    credentials: "same-origin", cache: "no-store" }).then(home, home);
   }
