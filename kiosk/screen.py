@@ -8,14 +8,20 @@ then POSTs to `screen.reset` and replaces the page by the home screen. Every kio
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Flask, Response, request, session, url_for
 
+from waystation.cards import CARD_PATTERN
 from waystation.settings import ConfigError
+from waystation.vouchers import VOUCHER_PATTERNS
 from waystation.web import local_target, switch_language
 
 bp = Blueprint("screen", __name__, url_prefix="/screen")
 # Session keys that say nothing about a rider: a home screen whose session holds only these is pristine.
 NEUTRAL_SESSION_KEYS = frozenset({"csrf"})
+# The forms of the codes a rider scans here (member cards, vouchers), for the scanner code in the page.
+CODE_FORMS = json.dumps([CARD_PATTERN, *VOUCHER_PATTERNS])
 
 
 @bp.post("/language")
@@ -57,7 +63,7 @@ def init_app(app: Flask, settings) -> None:
     @app.context_processor
     def _screen():
         return {**timings, "screen_repeat_seconds": settings.kiosk.repeat_scan_seconds,
-                "screen_pristine": is_pristine()}
+                "screen_pristine": is_pristine(), "screen_code_forms": CODE_FORMS}
 
     @app.after_request
     def _no_store(response):

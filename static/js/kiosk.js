@@ -109,19 +109,17 @@
   // on the whole page, whatever has focus (a radio, a button: no field on the kiosk takes text), and
   // decide at Enter whether the keys since the burst began were a scan, by three things together:
   //  - the text's own form: a member card (WS1., waystation/cards.py) or a voucher (WV1./WP1.,
-  //    waystation/vouchers.py). A code of that form cannot be typed by a person at a person's pace.
+  //    waystation/vouchers.py), the very patterns Python checks them with. A code of that form
+  //    cannot be typed by a person at a person's pace.
   //  - the burst as a whole: the median gap between keys (robust to a few stalled keys), not each gap.
   //  - key times from event.timeStamp (when the key arrived), not from when a busy page got to it.
   // A code-shaped burst is a scan with a median gap up to CODE_MEDIAN_GAP_MS and stalls up to
   // CODE_STALL_MS (a loaded kiosk PC delays a scanner's keys); any other text (a foreign QR, so the
   // rider hears "not a member card") must come at scanner speed. The same code again within
   // `data-repeat-seconds` is ignored (a scanner that reads one card twice).
-  const CODE_FORMS = [
-    /^WS1\.[A-Z2-7]{4}\.W[0-9A-HJKMNP-TV-Z]{9}\.[0-9a-z]{1,7}\.[0-9a-z]{1,7}\.[A-Za-z0-9_-]{86}$/,
-    /^WV1\.[A-Z2-7]{4}\.[0-9A-HJKMNP-TV-Z]{10}\.W[0-9A-HJKMNP-TV-Z]{9}\.20[0-9]{2}(0[1-9]|1[0-2])\.[A-Za-z0-9_-]{86}$/,
-    /^WP1\.[0-9A-HJKMNP-TV-Z]{10}\.W[0-9A-HJKMNP-TV-Z]{9}\.20[0-9]{2}(0[1-9]|1[0-2])$/,
-  ];
-  const CODE_PREFIXES = ["WS1.", "WV1.", "WP1."];
+  // The forms come from the server (data-code-forms: waystation.cards.CARD_PATTERN, VOUCHER_PATTERNS).
+  const CODE_FORMS = JSON.parse(body.dataset.codeForms || "[]").map(function (source) { return new RegExp(source); });
+  const CODE_PREFIXES = ["WS1.", "WV1.", "WP1."];  // what every form above begins with
   const BURST_GAP_MS = 300;
   const CODE_STALL_MS = 2000;
   const CODE_MEDIAN_GAP_MS = 80;

@@ -118,3 +118,16 @@ def test_feedback_a_scan_after_choosing_answers_attaches_the_member_and_submits_
     expect(page.get_by_test_id("feedback-thanks")).to_contain_text(MEMBER)
     [sent] = feedback_events()
     assert sent["member_no"] == MEMBER and sent["score"] == 4 and sent["categories"] == ["seats"]
+
+
+def test_the_page_reads_codes_by_the_very_forms_python_checks(kiosk, open_page, card):
+    from waystation.vouchers import provisional_voucher
+
+    station = kiosk()
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/")
+    shaped = "text => JSON.parse(document.body.dataset.codeForms).some(source => new RegExp(source).test(text))"
+    assert page.evaluate(shaped, card)
+    assert page.evaluate(shaped, provisional_voucher("0123456789", MEMBER, "202612"))
+    for other in ("https://shop.example/item?id=12345", card[:-1], "WS2" + card[3:], card + "A"):
+        assert not page.evaluate(shaped, other), other
