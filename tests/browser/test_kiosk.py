@@ -165,7 +165,7 @@ def test_language_switches_to_english_and_back(kiosk, open_page):
 
 
 def test_idle_reset_wipes_the_screen_the_session_and_the_storage(kiosk, open_page):
-    station = kiosk(idle_reset_seconds=2)
+    station = kiosk(idle_reset_seconds=2, idle_warning_seconds=1)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     # An untouched screen is never reset: it stays as it is well past the idle time.

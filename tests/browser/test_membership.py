@@ -88,7 +88,7 @@ def test_a_refused_card_says_why_and_checks_nobody_in(kiosk, open_page, card):
 
 def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, card):
     # Long enough that a busy CI machine shows the welcome before the reset comes.
-    station = kiosk_with_keys(kiosk, idle_reset_seconds=8)
+    station = kiosk_with_keys(kiosk, idle_reset_seconds=8, idle_warning_seconds=2)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     page.keyboard.type(card, delay=4)
@@ -210,3 +210,16 @@ def test_the_camera_reads_a_card_held_up_to_it(kiosk, card, tmp_path, browser):
     finally:
         with_camera.close()
     assert card_checkins(station) == [MEMBER]
+
+
+def test_the_join_screen_points_where_the_qr_is_in_each_orientation(kiosk, open_page):
+    from tests.browser.conftest import LANDSCAPE
+
+    station = kiosk()
+    cases = ((PORTRAIT, "用手机扫描上方二维码", "左侧"), (LANDSCAPE, "用手机扫描左侧二维码", "上方"))
+    for viewport, where, elsewhere in cases:
+        page = open_page(viewport)
+        page.goto(station.url + "/join/")
+        steps = page.locator(".steps")
+        expect(steps).to_contain_text(where)
+        assert elsewhere not in steps.inner_text(), viewport
