@@ -19,20 +19,15 @@ STATION = "xh-xujiahui"
 
 def start_central(running, central_settings, broker_url: str, **sections):
     """A migrated, seeded central app and its running MQTT node (ingest, trust, operations)."""
-    from station_admin import create_app, migrations
-    from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
+    from station_admin import create_app
     from station_admin.node.central import CentralNode
-    from waystation.db import migrate
 
     sections.setdefault("central", {"trust_publish_seconds": 0.5})
     sections.setdefault("operations", {"command_poll_seconds": 0.2, "command_timeout_s": 3.0})
     sections.setdefault("alarms", {"evaluate_seconds": 0.5})
-    settings = central_settings(broker_url, **sections)
+    settings = central_settings(broker_url, template="seeded", **sections)
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     node = running.start(CentralNode(settings, app.extensions["waystation.protector"]))
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     return app, node
@@ -40,15 +35,12 @@ def start_central(running, central_settings, broker_url: str, **sections):
 
 def start_kiosk(running, kiosk_settings, broker_url: str):
     """A migrated kiosk app of STATION with its running node, as `waystation kiosk` wires them."""
-    from kiosk import create_app, models
-    from kiosk.migrations import MIGRATIONS
+    from kiosk import create_app
     from kiosk.node import KioskNode
-    from waystation.db import migrate
 
-    settings = kiosk_settings(broker_url, operations={"command_timeout_s": 5.0})
+    settings = kiosk_settings(broker_url, migrated=True, operations={"command_timeout_s": 5.0})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, MIGRATIONS)
     node = KioskNode(settings)
     app.extensions["waystation.outbox_wake"] = node.publisher.wake
     app.extensions["waystation.broker_connected"] = node.link.connected

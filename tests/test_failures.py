@@ -210,7 +210,7 @@ def ingest_process(processes, tmp_path, broker_url, topic_root, database_url, **
 
 def start_ingest_in_process(running, central_settings, broker_url) -> IngestWorker:
     """An ingest worker in this process, its database migrated; waits until it is connected."""
-    settings = central_settings(broker_url)
+    settings = central_settings(broker_url, template="migrated")
     use_central_db(settings.database.url)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")

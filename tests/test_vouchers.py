@@ -41,18 +41,14 @@ def clock(monkeypatch):
 @pytest.fixture
 def central(shared_mosquitto, running, central_settings):
     """Central's app and MQTT node, publishing trust and voucher policies quickly."""
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.central import CentralNode
-    from waystation.db import migrate
 
-    settings = central_settings(shared_mosquitto.url, central={"trust_publish_seconds": 0.5},
+    settings = central_settings(shared_mosquitto.url, template="seeded", central={"trust_publish_seconds": 0.5},
                                 community={"publish_seconds": 0.5})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     node = running.start(CentralNode(settings, app.extensions["waystation.protector"]))
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     yield app

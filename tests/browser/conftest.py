@@ -208,9 +208,12 @@ class RunningCentral:
 
 
 @contextlib.contextmanager
-def running_central(settings):
+def running_central(settings, seeded: bool = False):
     """A migrated, demo-seeded central app served by waitress, with an ingest worker on `settings.broker`
-    that publishes every station's configuration on connect, as `waystation central` does."""
+    that publishes every station's configuration on connect, as `waystation central` does.
+
+    `seeded`: the database is a seeded copy already (a test's template), so nothing is added to it.
+    """
     from station_admin import create_app, migrations
     from station_admin.core import models
     from station_admin.demo.seed import seed_demo
@@ -218,8 +221,9 @@ def running_central(settings):
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
+    if not seeded:
+        migrate(models.db, migrations.MIGRATIONS)
+        seed_demo(app.extensions["waystation.protector"])
     node = CentralNode(settings, app.extensions["waystation.protector"])
     node.start()
     try:
@@ -282,7 +286,7 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
     def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True, **kiosk_options):
         if publish_state:
             publish_station(shared_mosquitto.port, topic_root)
-        settings = kiosk_settings(broker_url or shared_mosquitto.url, kiosk=kiosk_options)
+        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options)
         running = stack.enter_context(running_kiosk(settings, shared_mosquitto.url if prime else None))
         if broker_url is None and publish_state:
             wait_for_station(running, inside=7, slots=8)
@@ -295,5 +299,5 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
 @pytest.fixture
 def central(shared_mosquitto, central_settings):
     """A served central app with an ingest worker on the shared Mosquitto (this test's topic root)."""
-    with running_central(central_settings(shared_mosquitto.url)) as running:
+    with running_central(central_settings(shared_mosquitto.url, template="seeded"), seeded=True) as running:
         yield running

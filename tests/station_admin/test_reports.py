@@ -42,13 +42,9 @@ RANGE = f"from={FIRST}&to={LAST}"
 def app(central_settings, tmp_path):
     """A migrated central app with the demo organisation, small usage-log pages and its own export folder."""
     from station_admin import create_app
-    from station_admin.demo.seed import seed_demo
-    from waystation.db import migrate
 
-    settings = central_settings(reports={"page_size": 7, "export_dir": str(tmp_path / "exports")})
+    settings = central_settings(template="seeded", reports={"page_size": 7, "export_dir": str(tmp_path / "exports")})
     app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     app.config["TESTING"] = True
     yield app
     models.db.close()
