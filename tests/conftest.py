@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import peewee
 import pytest
@@ -55,6 +61,30 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.05, message: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+@pytest.fixture
+def clock():
+    """The one clock tests move: `clock(moment)` puts the whole process at `moment` (datetime.now,
+    time.time and the rest, in every thread), ticking on from there; `clock(moment, tick=False)` stops it.
+
+    time.monotonic, sleeps and timeouts stay real (time-machine leaves them alone), so paho's
+    keep-alive, queue and event waits and wait_until still measure real seconds. Other processes
+    (Mosquitto, Chromium, subprocesses) keep the real time.
+    """
+    import time_machine
+
+    travellers = []
+
+    def set_to(moment, tick: bool = True):
+        if travellers:
+            travellers[-1].stop()
+        travellers.append(time_machine.travel(moment, tick=tick))
+        travellers[-1].start()
+
+    yield set_to
+    if travellers:
+        travellers[-1].stop()
 
 
 @pytest.fixture(scope="session")
@@ -235,3 +265,95 @@ def running():
     stoppable = Stoppable()
     yield stoppable
     stoppable.stop_all()
+
+
+# --- helpers the top-level tests share --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def waystation_env(**values) -> dict[str, str]:
+    """This environment without any WAYSTATION_ setting of the caller, plus the given WAYSTATION_<KEY>s."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("WAYSTATION_") or k.startswith("WAYSTATION_TEST_")}
+    env.update({f"WAYSTATION_{k.upper()}": str(v) for k, v in values.items()})
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def tail(log: Path | None, lines: int = 40) -> str:
+    """The end of a process log, for a failure message."""
+    if not log or not log.exists():
+        return ""
+    return "\n--- " + str(log) + " ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class WaystationProcess:
+    """`python -m waystation.cli COMMAND` as a real child process, which a test may SIGKILL and start again."""
+
+    def __init__(self, command: str, env: dict[str, str], log: Path):
+        self.command = command
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> WaystationProcess:
+        self.starts += 1
+        with open(self.log, "a") as out:
+            out.write(f"\n===== start {self.starts} =====\n")
+            out.flush()
+            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command], cwd=ROOT,
+                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean disconnect, no Last Will cancelled, nothing flushed."""
+        assert self.alive(), f"{self.command} died before the test killed it{tail(self.log)}"
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def kiosk_for(station: str, kiosk_settings, broker_url: str):
+    """A migrated kiosk app for a station (the kiosk database is per process: one kiosk at a time)."""
+    from kiosk import create_app
+
+    settings = kiosk_settings(broker_url, migrated=True, kiosk={"station_id": station})
+    app = create_app(settings.as_dict())
+    app.config["TESTING"] = True
+    return app, settings
+
+
+def start_node(running, app, settings):
+    """Start a KioskNode beside a kiosk app, wired as `waystation kiosk` wires them; stopped at the end."""
+    from kiosk.node import KioskNode
+
+    node = KioskNode(settings)
+    app.extensions["waystation.outbox_wake"] = node.publisher.wake
+    app.extensions["waystation.broker_connected"] = node.link.connected
+    return running.start(node)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def care_moment() -> datetime:
+    """Noon (local) of the next 20th: the default care day, in the cards' validity."""
+    now = datetime.now(SHANGHAI)
+    year, month = (now.year, now.month) if now.day <= 20 else (now.year + now.month // 12, now.month % 12 + 1)
+    return datetime(year, month, 20, 12, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))

@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from devices.protocol import utcnow
-from kiosk.node import KioskNode
-from tests.conftest import csrf_of, wait_until
+from tests.conftest import csrf_of, kiosk_for, start_node, wait_until  # noqa: F401 - also imported from here
 
 pytestmark = pytest.mark.timeout(120)
 CARD_PATH = re.compile(r"/m/card/([A-Za-z0-9_-]+)$")
@@ -38,23 +37,6 @@ def central(shared_mosquitto, running, central_settings):
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     yield app
     models.db.close()
-
-
-def kiosk_for(station: str, kiosk_settings, broker_url: str):
-    """A migrated kiosk app for a station (the kiosk database is per process: one kiosk at a time)."""
-    from kiosk import create_app
-
-    settings = kiosk_settings(broker_url, migrated=True, kiosk={"station_id": station})
-    app = create_app(settings.as_dict())
-    app.config["TESTING"] = True
-    return app, settings
-
-
-def start_node(running, app, settings) -> KioskNode:
-    node = KioskNode(settings)
-    app.extensions["waystation.outbox_wake"] = node.publisher.wake
-    app.extensions["waystation.broker_connected"] = node.link.connected
-    return running.start(node)
 
 
 def kiosk_has_keys(app, count: int = 1):

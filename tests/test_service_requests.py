@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.node import KioskNode
 from tests.conftest import csrf_of, wait_until
-from tests.station_admin.test_auth import login
+from tests.station_admin.conftest import login
 
 pytestmark = pytest.mark.timeout(120)
 

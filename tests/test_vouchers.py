@@ -10,18 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import csrf_of, wait_until
-from tests.test_membership import kiosk_for, start_node
+from tests.conftest import care_moment, csrf_of, kiosk_for, start_node, wait_until  # noqa: F401 - care_moment is also imported from here
 
 pytestmark = pytest.mark.timeout(120)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def care_moment() -> datetime:
-    """Noon (local) of the next 20th: the default care day, in the cards' validity."""
-    now = datetime.now(SHANGHAI)
-    year, month = (now.year, now.month) if now.day <= 20 else (now.year + now.month // 12, now.month % 12 + 1)
-    return datetime(year, month, 20, 12, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))
 
 
 @pytest.fixture

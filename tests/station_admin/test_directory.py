@@ -51,10 +51,10 @@ def test_intervals_parse():
     assert parse_interval("20:00–02:00") == ("20:00", "02:00") and parse_interval("08:00-24:00") == ("08:00", "24:00")
 
 
-def test_directory_page_and_csv(central_app, monkeypatch):
+def test_directory_page_and_csv(central_app, clock):
     from station_admin.core.models import ChargerSlotState, DeviceState, Station, StationLive, db
 
-    monkeypatch.setattr("station_admin.mobile.directory.utcnow", lambda: at(2, 15).astimezone(ZoneInfo("UTC")))
+    clock(at(2, 15).astimezone(ZoneInfo("UTC")), tick=False)
     now = utcnow()
     with db.connection_context():
         StationLive.create(station_code="xh-xujiahui", people_inside=5, occupancy_at=now)

@@ -47,8 +47,8 @@ FORM = {"title_zh": "法律夜诊", "title_en": "Legal night clinic", "kind": "l
 
 
 @pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr("station_admin.community.schedule.utcnow", lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
+def today(clock):
+    clock(datetime(2026, 11, 18, 2, 0, tzinfo=UTC), tick=False)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -119,7 +119,7 @@ def test_kiosk_receives_the_weeks_events_and_keeps_them_offline(shared_mosquitto
     from station_admin.core import models
     from station_admin.core.models import Station, db
     from station_admin.node.central import CentralNode
-    from tests.test_membership import kiosk_for, start_node
+    from tests.conftest import kiosk_for, start_node
 
     settings = central_settings(shared_mosquitto.url, template="demo", community={"publish_seconds": 0.5})
     create_app(settings.as_dict())
