@@ -6,12 +6,7 @@ import pytest
 
 from station_admin.core.models import StaffUser
 from tests.conftest import csrf_of
-
-
-def login(client, username, password, next_url=None):
-    client.get("/auth/login")
-    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_of(client)})
+from tests.station_admin.conftest import login  # noqa: F401 - also imported from here
 
 
 def test_dashboard_needs_a_login(central_app):

@@ -12,16 +12,8 @@ from station_admin.members.models import Member
 from station_admin.requests.models import CentreMember, FollowUp, LegalAidCentre, ServiceRequest, StatusChange
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page, element, normalise
+from tests.station_admin.conftest import login, signed_in  # noqa: F401 - signed_in is also imported from here
 from tests.station_admin.requests_helpers import SHANGHAI, file, local
-from tests.station_admin.test_auth import login
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    if username:
-        login(client, username, f"{username}-demo")
-    client.get("/auth/login")  # a page gives the (new) session its anti-forgery token
-    return client
 
 
 def add_minhang_caseworker(app):

@@ -38,8 +38,15 @@ def api(url, token):
 
 
 @pytest.fixture
-def demo(tmp_path):
+def demo_dir(tmp_path):
+    """The demo's folder for this test: never the checkout's var/demo/."""
+    return tmp_path / "demo"
+
+
+@pytest.fixture
+def demo(demo_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
+    env["WAYSTATION_DEMO_DIR"] = str(demo_dir)
     proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", "demo"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield proc
@@ -48,8 +55,9 @@ def demo(tmp_path):
         proc.wait(10)
 
 
-def test_demo_runs_the_whole_system(demo):
+def test_demo_runs_the_whole_system(demo, demo_dir):
     output = read_until_ready(demo)
+    assert f"Logs:               {demo_dir}/" in output and (demo_dir / "central.db").exists()
     central = re.search(r"Central dashboard:\s+(http://\S+)/", output).group(1)
     kiosk = re.search(r"Kiosk 徐家汇爱心驿站 \(Xujiahui Rest Station\):\s+(http://\S+)/", output).group(1)
     token = re.search(r"Bearer (\S+)'", output).group(1)
@@ -84,3 +92,25 @@ def test_demo_runs_the_whole_system(demo):
     for pid in children:
         wait_until(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or
                    open(f"/proc/{pid}/stat").read().split()[2] == "Z", timeout=15, message=f"child {pid} gone")
+
+
+def test_a_new_run_removes_only_what_the_demo_made_in_its_folder(tmp_path):
+    from waystation.demo import fresh_demo_dir
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    for name in ("central.db", "central.db-wal", "kiosk-xh-longhua.db", "central.log", "notes.txt"):
+        (folder / name).write_text("x")
+    fresh_demo_dir(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    fresh_demo_dir(tmp_path / "new" / "demo")
+    assert (tmp_path / "new" / "demo").is_dir()
+
+
+def test_the_demo_folder_is_a_setting(monkeypatch, tmp_path):
+    from waystation.demo import DEFAULT_DEMO_DIR, demo_dir
+
+    monkeypatch.delenv("WAYSTATION_DEMO_DIR", raising=False)
+    assert demo_dir() == DEFAULT_DEMO_DIR
+    monkeypatch.setenv("WAYSTATION_DEMO_DIR", str(tmp_path / "elsewhere"))
+    assert demo_dir() == tmp_path / "elsewhere"
