@@ -104,6 +104,16 @@ def step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
+def demo_care_day(config: str | None) -> int:
+    """Today's day of the month where the stations are: the demo's care day, so vouchers can be tried at once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from waystation.settings import load_settings
+
+    return datetime.now(ZoneInfo(load_settings(config).central.timezone)).day
+
+
 def run_demo(config: str | None, central_port: int = 0) -> int:
     """Start everything, print the URLs and logins and `ready`, run until Ctrl-C."""
     from station_admin.demo.seed import DEMO_USERS
@@ -117,6 +127,8 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
                 or f"sqlite:///{directory / 'central.db'}"})
     if config:
         env["WAYSTATION_CONFIG"] = str(Path(config).resolve())
+    # The care day is today, so the voucher screen works whatever the date (set it to try another day).
+    env.setdefault("WAYSTATION_COMMUNITY_CARE_DAY", str(demo_care_day(config)))
     procs = Processes(env, directory)
     total = 6
     try:
@@ -177,6 +189,8 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))
         print(f"API token:          curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
               f"http://127.0.0.1:{central_port}/api/v1/stations")
+        print(f"Care day:           day {env['WAYSTATION_COMMUNITY_CARE_DAY']} of the month "
+              "(WAYSTATION_COMMUNITY_CARE_DAY=N to choose another)")
         print(f"Logs:               {directory}/")
         print("Press Ctrl-C to stop.")
         print("ready", flush=True)

@@ -85,6 +85,11 @@ def test_demo_runs_the_whole_system(demo, demo_dir):
 
     wait_until(checked_in, timeout=15, interval=0.3, message="the check-in on central")
 
+    # Whatever today's date, the demo's care day is today: the voucher screen offers this month's voucher.
+    assert re.search(r"Care day:\s+day (\d+) of the month", output)
+    wait_until(lambda: "今天是关爱日" in opener.open(f"{kiosk}/voucher/", timeout=5).read().decode(), timeout=20,
+               interval=0.5, message="the voucher screen on the care day")
+
     children = subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 6  # broker, central, three kiosks, devices
     demo.send_signal(signal.SIGTERM)
