@@ -104,6 +104,9 @@ def step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
+DEMO_HISTORY_DAYS = 30
+
+
 def demo_care_day(config: str | None) -> int:
     """Today's day of the month where the stations are: the demo's care day, so vouchers can be tried at once."""
     from datetime import datetime
@@ -148,6 +151,14 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         if seeded.returncode != 0:
             return _fail(procs, f"seeding failed:\n{seeded.stderr}")
         from station_admin.demo.seed import DEMO_STATIONS, DEMO_TOKEN
+
+        # A month of the stations' past (check-ins, charging, feedback, requests worked to their outcomes), so
+        # every report has figures to show from the first minute.
+        history = subprocess.run([sys.executable, "-m", "waystation.cli", "--log-level", "WARNING", "seed",
+                                  "--stations", str(len(DEMO_STATIONS)), "--days", str(DEMO_HISTORY_DAYS),
+                                  "--per-day", "40"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        if history.returncode != 0:
+            return _fail(procs, f"seeding the demo's history failed:\n{history.stderr}")
 
         central_port = central_port or free_port()
         step(3, total, f"starting central (web + ingest) on port {central_port}")
