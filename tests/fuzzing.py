@@ -1,0 +1,166 @@
+"""What the property-based tests share: the Hypothesis profile, hostile payloads, and one valid message per family.
+
+The profile keeps example counts bounded so the suite stays fast (`HYPOTHESIS_PROFILE=thorough` runs
+ten times as many). Example databases stay off: a failure prints its seed and the shrunk example.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from devices.protocol import (
+    availability,
+    charger,
+    commands,
+    events,
+    heartbeat,
+    location,
+    occupancy,
+    receipts,
+    schedule,
+    sessions,
+    station_config,
+    trust,
+    vouchers,
+)
+
+settings.register_profile("waystation", max_examples=150, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("thorough", parent=settings.get_profile("waystation"), max_examples=1500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "waystation"))
+
+TS = datetime(2026, 11, 21, 6, 30, 0, 123000, tzinfo=UTC)
+STATION = "xh-longhua"
+ID = "ab" * 16
+TEXT = {"zh": "龙华", "en": "Longhua"}
+
+# One valid message of every family, each in the form its parser takes: (parser, message).
+VALID = [
+    (events.parse, events.StationEvent(STATION, ID, 5, TS, events.CheckIn())),
+    (events.parse, events.StationEvent(STATION, ID, 6, TS, events.CheckIn("card", "M12345678"))),
+    (events.parse, events.StationEvent(STATION, ID, 7, TS, events.ServiceRequest(
+        "legal_aid", "ABCDEFGH", (("matter", "wages"),), "morning", "xuhui", None, "sealed" * 10, "1234"))),
+    (events.parse, events.StationEvent(STATION, ID, 8, TS, events.VoucherClaim("0123456789", "M12345678", True))),
+    (events.parse, events.StationEvent(STATION, ID, 9, TS, events.Feedback(4, ("toilet", "water"), "M12345678"))),
+    (availability.parse, availability.Availability(STATION, "kiosk", availability.DeviceKind.KIOSK, True)),
+    (occupancy.parse, occupancy.Occupancy(STATION, 7, 41, 34, TS)),
+    (charger.parse, charger.ChargerSlotState(STATION, 4, charger.SlotStatus.FAULTED, 0, 0, TS, "overcurrent")),
+    (sessions.parse, sessions.ChargeSession(STATION, 2, ID, sessions.Phase.END, TS, TS, 120, 0, 3600, "M12345678",
+                                            sessions.EndReason.FULL)),
+    (heartbeat.parse, heartbeat.Heartbeat(STATION, "kiosk", TS, 12)),
+    (commands.parse, commands.Command(STATION, "kiosk", ID, "announce", TS,
+                                      {"text": TEXT, "until": "2026-11-22T00:00:00.000Z"})),
+    (commands.parse, commands.Command(STATION, "charger", ID, "slot_start", TS,
+                                      {"slot": 2, "member_no": "M12345678", "limit_s": 600})),
+    (commands.parse_reply, commands.CommandReply(STATION, "charger", ID, False, TS, "slot_busy")),
+    (location.parse, location.Location(STATION, 31.2, 121.4, TS, "徐家汇")),
+    (receipts.parse, receipts.Receipt(STATION, (ID, "cd" * 16), TS)),
+    (schedule.parse, schedule.Schedule(STATION, (schedule.Occurrence(
+        3, "legal_clinic", TEXT, TS, TS.replace(hour=8)),), TS)),
+    (station_config.parse, station_config.StationConfig(
+        STATION, TEXT, TEXT, 12, 4, "https://c.example/m/join", "k" * 20, "https://c.example", "xuhui",
+        (("xuhui", "徐汇", "Xuhui"),))),
+    (trust.parse_trust, trust.TrustAnchors((("ABCD", "a" * 43),), "b" * 43, TS)),
+    (trust.parse_revocations, trust.Revocations("2", (("W23456789A", None), ("W2345678AB", TS)), TS)),
+    (vouchers.parse_policy, vouchers.VoucherPolicy(STATION, 20, 300, TS)),
+    (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "confirmed", TS, None, "WV1.x")),
+    (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "refused", TS, "quota")),
+]
+PARSERS = sorted({parse for parse, _ in VALID}, key=lambda p: f"{p.__module__}.{p.__name__}")
+
+
+def parser_id(parse) -> str:
+    """A readable test id for a parser: `events.parse`."""
+    return f"{parse.__module__.rsplit('.', 1)[-1]}.{parse.__name__}"
+
+
+# Any JSON value, nested a few levels.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def deep_nesting(draw) -> bytes:
+    """Brackets nested hundreds to thousands deep, alone or as a field of an otherwise plausible payload."""
+    depth = draw(st.integers(min_value=500, max_value=6000))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+    nested = opener * depth + "0" + closer * depth
+    field = draw(st.sampled_from(["data", "ts", "inside", "items", "args", "entries", "name"]))
+    if draw(st.booleans()):
+        return nested.encode()
+    return f'{{"v":1,"ts":"2026-11-21T06:30:00.000Z","{field}":{nested}}}'.encode()
+
+
+@st.composite
+def huge_numbers(draw) -> bytes:
+    """Integers past Python's 4,300-digit conversion limit, huge floats, NaN and Infinity."""
+    number = draw(st.sampled_from(["9" * 4301, "-" + "9" * 5000, "1e400", "-1e400", "NaN", "Infinity",
+                                   "-Infinity", "1" + "0" * 400, "-1" + "0" * 19]))
+    field = draw(st.sampled_from(["v", "inside", "seq", "slot", "lat", "care_day", "id", "ts"]))
+    return f'{{"v":1,"ts":"2026-11-21T06:30:00.000Z","{field}":{number}}}'.encode()
+
+
+def valid_object(message) -> dict:
+    """The JSON object of a valid message's payload."""
+    return json.loads(message.to_payload())
+
+
+@st.composite
+def mutated(draw, message) -> bytes:
+    """A valid message with one field (at any depth) replaced, removed, or one unknown field added."""
+    obj = valid_object(message)
+    paths = list(_paths(obj))
+    path = draw(st.sampled_from(paths))
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    action = draw(st.sampled_from(["replace", "remove", "add"]))
+    if action == "replace":
+        target[path[-1]] = draw(json_values)
+    elif action == "remove" and isinstance(target, dict):
+        del target[path[-1]]
+    elif isinstance(target, dict):
+        target[draw(st.text(max_size=8))] = draw(json_values)
+    else:
+        target.append(draw(json_values))
+    return json.dumps(obj, ensure_ascii=draw(st.booleans())).encode()
+
+
+def _paths(value, prefix=()):
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, inner in items:
+        yield (*prefix, key)
+        yield from _paths(inner, (*prefix, key))
+
+
+# Every kind of garbage a payload may be; `hostile_payloads(message)` adds mutations of a valid one.
+garbage = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.dictionaries(st.text(max_size=8), json_values, max_size=6).map(lambda d: json.dumps({"v": 1, **d}).encode()),
+    deep_nesting(),
+    huge_numbers(),
+    st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass")),
+)
+
+
+def hostile_payloads(message):
+    """Garbage, or this valid message with one field mutated."""
+    return st.one_of(garbage, mutated(message))
+
+
+# Topics: random text, and every family's real pattern with random parts.
+topic_parts = st.one_of(st.sampled_from(["xh-longhua", "kiosk", "1", "64", "0", "65", "01", "²", "١", "a\n", "",
+                                         "+", "#", "A", "x" * 41]), st.text(max_size=12))
