@@ -149,19 +149,22 @@ class StationEvent(BaseModel):
     station_code = peewee.CharField(index=True)
     seq = peewee.BigIntegerField()
     kind = peewee.CharField()
-    occurred_at = UTCDateTimeField()
+    occurred_at = UTCDateTimeField()  # the kiosk's time, or central's receive time when that was implausible
     received_at = UTCDateTimeField()
     data = peewee.TextField()
+    # Set only when the kiosk's time was out of bounds: "future" or "past", and the time as it was reported.
+    ts_flag = peewee.CharField(null=True)
+    device_ts = UTCDateTimeField(null=True)
 
 
 class CheckIn(BaseModel):
     """A check-in at a station (anonymous, or by member card).
 
     Written only for events StationEvent's unique index has just taken as new, in the same
-    transaction, so each event has at most one check-in without an index of its own to say so.
+    transaction; its own unique index on event_id (migration 11) makes a second row impossible too.
     """
 
-    event_id = peewee.CharField(max_length=32)
+    event_id = peewee.CharField(max_length=32, unique=True)
     station_code = peewee.CharField()
     occurred_at = UTCDateTimeField()
     method = peewee.CharField()
@@ -208,7 +211,8 @@ class StationLive(BaseModel):
     station_code = peewee.CharField(primary_key=True)
     people_inside = peewee.IntegerField()
     entered_today = peewee.IntegerField(default=0)
-    occupancy_at = UTCDateTimeField()
+    occupancy_at = UTCDateTimeField()  # the counter's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders readings
 
 
 class DeviceState(BaseModel):
@@ -219,8 +223,10 @@ class DeviceState(BaseModel):
     kind = peewee.CharField()
     online = peewee.BooleanField()
     changed_at = UTCDateTimeField()
-    heartbeat_at = UTCDateTimeField(null=True)
+    heartbeat_at = UTCDateTimeField(null=True)  # central's receive time of the last heartbeat: liveness
     outbox_pending = peewee.IntegerField(default=0)
+    reported_at = UTCDateTimeField(null=True)  # the last heartbeat's own `ts`, as the device reported it
+    clock_offset_s = peewee.DoubleField(null=True)  # device clock minus central's, at the last heartbeat
 
     class Meta:
         indexes = ((("station_code", "device"), True),)
@@ -235,7 +241,8 @@ class ChargerSlotState(BaseModel):
     power_w = peewee.IntegerField(default=0)
     energy_wh = peewee.IntegerField(default=0)
     fault = peewee.CharField(null=True)
-    reported_at = UTCDateTimeField()
+    reported_at = UTCDateTimeField()  # the controller's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders reports
 
     class Meta:
         indexes = ((("station_code", "slot"), True),)

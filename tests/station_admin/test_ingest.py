@@ -54,19 +54,25 @@ def test_two_workers_share_the_load_and_store_each_event_once(shared_mosquitto, 
     assert all(w.stored_batches > 0 for w in workers), "one worker got nothing: the subscription is not shared"
 
 
-def test_state_never_goes_back_in_time(central_settings):
+def test_live_state_follows_central_receive_time_and_keeps_the_device_time(central_settings):
+    """A reading received earlier never overwrites one received later, whatever the devices' clocks say."""
     settings = central_settings()
     migrated(settings)
     now = utcnow()
     with models.db.connection_context():
-        on_occupancy(occupancy.Occupancy("s1", 9, 9, 0, now))
-        on_occupancy(occupancy.Occupancy("s1", 2, 2, 0, now - timedelta(seconds=5)))
-        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.CHARGING, 300, 50, now))
-        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.AVAILABLE, 0, 0, now - timedelta(seconds=5)))
+        on_occupancy(occupancy.Occupancy("s1", 9, 9, 0, now), now)
+        on_occupancy(occupancy.Occupancy("s1", 2, 2, 0, now + timedelta(seconds=5)), now - timedelta(seconds=1))
+        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.CHARGING, 300, 50, now), now)
+        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.AVAILABLE, 0, 0, now),
+                   now - timedelta(seconds=1))
         assert models.StationLive.get().people_inside == 9
         assert models.ChargerSlotState.get().status == "charging"
-        on_occupancy(occupancy.Occupancy("s1", 4, 9, 5, now + timedelta(seconds=1)))
-        assert models.StationLive.get().people_inside == 4
+        # A counter whose clock is behind: received later, so it is the newer reading; its own time is kept.
+        behind = now - timedelta(minutes=10)
+        on_occupancy(occupancy.Occupancy("s1", 4, 9, 5, behind), now + timedelta(seconds=1))
+        live = models.StationLive.get()
+        assert live.people_inside == 4 and live.occupancy_at == behind
+        assert live.received_at == now + timedelta(seconds=1)
 
 
 def test_redelivered_events_across_batches_have_one_effect(central_settings):
