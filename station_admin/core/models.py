@@ -18,6 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from devices.protocol.charger import OFFLINE, SlotStatus
 from waystation.db import UTCDateTimeField
 
+# A slot no report has named yet: central knows nothing about it (shown as unknown, not offline).
+UNKNOWN = "unknown"
+
 db = peewee.DatabaseProxy()
 
 
@@ -278,7 +281,7 @@ class LiveStation:
         return max(self.station.capacity - self.people_inside, 0)
 
     def slot_counts(self) -> dict[str, int]:
-        counts = {status: 0 for status in [*SlotStatus, OFFLINE]}
+        counts = {status: 0 for status in [*SlotStatus, OFFLINE, UNKNOWN]}
         for status in self.slots:
             counts[status] += 1
         return counts
@@ -301,9 +304,12 @@ def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStati
     for station in stations:
         occ = live.get(station.code)
         devs = devices.get(station.code, {})
-        charger_online = any(d.online for d in devs.values() if d.kind == "charger_controller")
+        controllers = [d for d in devs.values() if d.kind == "charger_controller"]
+        # Offline only when the controller says so (its availability, or Last Will); a slot nobody has
+        # reported yet is unknown, not offline (docs/mqtt.md).
+        charger_offline = bool(controllers) and not any(d.online for d in controllers)
         reported = slots.get(station.code, {})
-        slot_states = [reported.get(n, OFFLINE) if charger_online else OFFLINE
+        slot_states = [OFFLINE if charger_offline else reported.get(n, UNKNOWN)
                        for n in range(1, station.charger_slots + 1)]
         result.append(LiveStation(station, occ.people_inside if occ else None, occ.occupancy_at if occ else None,
                                   devs, slot_states, today.get(station.code, 0)))

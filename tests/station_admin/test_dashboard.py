@@ -44,7 +44,7 @@ def test_api_with_bearer_token_and_without(central_app):
     body = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).get_json()
     assert [s["code"] for s in body["stations"]] == ["xh-caohejing", "xh-longhua", "xh-xujiahui"]
     first = body["stations"][0]
-    assert first["online"] is False and first["charger_slots"] == ["offline"] * 8 and first["people_inside"] is None
+    assert first["online"] is False and first["charger_slots"] == ["unknown"] * 8 and first["people_inside"] is None
     assert client.get("/api/v1/stations").status_code == 401
     assert client.get("/api/v1/stations", headers={"Authorization": "Bearer wst_wrong"}).status_code == 401
     login(client, "manager", "manager-demo")
