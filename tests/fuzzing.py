@@ -164,3 +164,53 @@ def hostile_payloads(message):
 # Topics: random text, and every family's real pattern with random parts.
 topic_parts = st.one_of(st.sampled_from(["xh-longhua", "kiosk", "1", "64", "0", "65", "01", "²", "١", "a\n", "",
                                          "+", "#", "A", "x" * 41]), st.text(max_size=12))
+
+
+# Messages as the ingest worker sees them from a station: the station-to-central families only.
+FROM_STATIONS = [(parse, m) for parse, m in VALID if parse in (
+    events.parse, availability.parse, occupancy.parse, charger.parse, sessions.parse, heartbeat.parse,
+    commands.parse_reply, location.parse)]
+
+
+def mqtt_message(topic: str, payload: bytes, qos: int = 1):
+    """A paho MQTTMessage as paho's network thread hands it over (topic bytes, payload, QoS)."""
+    import paho.mqtt.client as mqtt
+
+    message = mqtt.MQTTMessage(mid=0, topic=topic.encode("utf-8", "surrogatepass"))
+    message.payload = payload
+    message.qos = qos
+    return message
+
+
+def refused(topic: str, payload: bytes) -> bool:
+    """Whether the wire contract refuses this message (so it must change nothing anywhere)."""
+    from devices import protocol
+
+    try:
+        protocol.parse_from_station(topic, payload)
+    except protocol.ProtocolError:
+        return True
+    return False
+
+
+@st.composite
+def station_garbage(draw):
+    """(topic below the root, payload) that the wire contract refuses: on a real family's topic or any topic."""
+    _, message = draw(st.sampled_from(FROM_STATIONS))
+    topic = draw(st.one_of(st.just(message.topic), st.text(max_size=40), st.sampled_from([
+        "station/xh-longhua/event/checkin", "station/xh-longhua/event/nonsense", "station/²/occupancy",
+        "station/xh-longhua/charger/01"])))
+    payload = draw(hostile_payloads(message))
+    from hypothesis import assume
+
+    assume(refused(topic, payload))
+    return topic, payload
+
+
+def table_dump(database) -> dict[str, list]:
+    """Every row of every table, in a stable order: what `nothing changed` is checked against."""
+    dump = {}
+    for table in sorted(database.get_tables()):
+        cursor = database.execute_sql(f'SELECT * FROM "{table}"')
+        dump[table] = sorted((tuple(str(v) for v in row) for row in cursor.fetchall()))
+    return dump

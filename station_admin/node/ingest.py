@@ -72,7 +72,15 @@ class Received:
 
     @property
     def topic(self) -> str:
-        return self.message.topic
+        return topic_of(self.message)
+
+
+def topic_of(message) -> str:
+    """A message's topic as text; paho decodes it on each access, and a broker may let bad UTF-8 through."""
+    try:
+        return message.topic
+    except UnicodeDecodeError:
+        return repr(message._topic)
 
 
 class IngestWorker:
@@ -203,7 +211,10 @@ class IngestWorker:
     def parse(self, message):
         """The protocol message in an MQTT message, or None (logged) when it breaks the contract."""
         try:
-            topic = self.link.relative(message.topic)
+            try:
+                topic = self.link.relative(message.topic)
+            except UnicodeDecodeError:
+                raise protocol.ProtocolError("topic is not UTF-8") from None
             if protocol.from_central(topic):
                 return None
             if len(message.payload) > self.max_payload:
@@ -216,7 +227,7 @@ class IngestWorker:
                     raise protocol.ProtocolError("service request not accepted: " + "; ".join(problems))
             return parsed
         except protocol.ProtocolError as e:
-            log.warning("dropped invalid message on %r: %s", message.topic, e)
+            log.warning("dropped invalid message on %r: %s", topic_of(message), e)
             self.dropped += 1
             return None
 
