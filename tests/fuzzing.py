@@ -212,5 +212,58 @@ def table_dump(database) -> dict[str, list]:
     dump = {}
     for table in sorted(database.get_tables()):
         cursor = database.execute_sql(f'SELECT * FROM "{table}"')
-        dump[table] = sorted((tuple(str(v) for v in row) for row in cursor.fetchall()))
+        dump[table] = sorted(tuple(str(v) for v in row) for row in cursor.fetchall())
     return dump
+
+
+def random_json(rng, depth: int = 0):
+    """A random JSON value from a seeded random.Random (fast enough for thousands of messages)."""
+    kind = rng.randrange(9 if depth < 3 else 6)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.random() < 0.5
+    if kind == 2:
+        return rng.choice([0, 1, -1, 2**53, 2**63, -(2**63), rng.randrange(-10**6, 10**6)])
+    if kind == 3:
+        return rng.choice([0.5, -1e308, 1e-308, rng.uniform(-1e6, 1e6)])
+    if kind in (4, 5):
+        return "".join(rng.choice("az09-_ZÅ驿站\n\"\\\u2028") for _ in range(rng.randrange(0, 12)))
+    if kind in (6, 7):
+        return [random_json(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+    return {random_json(rng, 3) if rng.random() < 0.2 else rng.choice(["v", "ts", "id", "data", "x"]):
+            random_json(rng, depth + 1) for _ in range(rng.randrange(0, 4))}
+
+
+def random_station_message(rng) -> tuple[str, bytes]:
+    """One random (topic below the root, payload) of the kinds the property tests draw, from a seeded rng."""
+    _, message = rng.choice(FROM_STATIONS)
+    topic = message.topic
+    kind = rng.randrange(8)
+    if kind == 0:
+        payload = rng.randbytes(rng.randrange(0, 300))
+    elif kind == 1:
+        payload = json.dumps(random_json(rng)).encode()
+    elif kind == 2:
+        depth = rng.randrange(500, 6000)
+        payload = b'{"v":1,"ts":"2026-11-21T06:30:00.000Z","data":' + b"[" * depth + b"]" * depth + b"}"
+    elif kind == 3:
+        field = rng.choice(["inside", "seq", "v", "lat", "energy_wh"])
+        payload = f'{{"v":1,"{field}":{rng.choice(["9" * 4301, "NaN", "Infinity", "1e400", "-" + "9" * 30])}}}'.encode()
+    else:
+        obj = valid_object(message)
+        paths = list(_paths(obj))
+        path = rng.choice(paths)
+        target = obj
+        for key in path[:-1]:
+            target = target[key]
+        if rng.random() < 0.3 and isinstance(target, dict):
+            del target[path[-1]]
+        else:
+            target[path[-1]] = random_json(rng)
+        payload = json.dumps(obj).encode()
+    if rng.random() < 0.15:
+        parts = topic.split("/")
+        parts[rng.randrange(len(parts))] = rng.choice(["", "²", "01", "65", "A", "x" * 41, "nonsense", "é"])
+        topic = "/".join(parts)
+    return topic, payload
