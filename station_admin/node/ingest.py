@@ -135,13 +135,13 @@ class IngestWorker:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if not batch:
-                    self._rerun_requested()
+                    self.rerun_requested()
                     continue
                 stored = self._store_until_done(batch)
                 if stored is None:
                     return  # stopping: what is not acknowledged is delivered again
                 self._after_commit(batch, stored)
-                self._rerun_requested()
+                self.rerun_requested()
         except BaseException as e:  # noqa: BLE001 - whatever it is, the process must not live on without ingest
             self.died = e
             log.critical("the ingest worker died: %r", e, exc_info=True)
@@ -302,7 +302,6 @@ class IngestWorker:
 
     def _one_by_one(self, items: list[Received]) -> None:
         self._decisions = []
-        failures = []
         for item in items:
             try:
                 with db.atomic():
@@ -310,13 +309,9 @@ class IngestWorker:
             except OUTAGE:
                 raise
             except Exception as e:  # noqa: BLE001 - this message alone breaks a handler
+                if isinstance(e, peewee.PeeweeException):
+                    _database_answers()  # an error from a database that has gone away is an outage, not the message
                 item.failure = _describe(e)
-                failures.append(e)
-        if failures and len(failures) == len(items) and all(isinstance(e, peewee.PeeweeException) for e in failures):
-            # Every message failed with a database error: more likely the database than the messages.
-            for item in items:
-                item.failure = None
-            raise peewee.OperationalError(f"every message of the batch failed in the database: {failures[0]}")
 
     def apply(self, items: list[Received]) -> list:
         """Apply parsed messages in the caller's transaction; central's voucher decisions to send after it."""
@@ -347,9 +342,9 @@ class IngestWorker:
             log.debug("dead letter on %r seen again", item.topic)
         alarms.raise_alarm("ingest_dead_letter", "ingest", None, {"count": deadletters.DeadLetter.open_count()}, now)
 
-    def _rerun_requested(self) -> None:
+    def rerun_requested(self, force: bool = False) -> None:
         """Apply again the dead letters an admin asked to re-run (every few seconds, between batches)."""
-        if time.monotonic() < self._next_rerun_look:
+        if time.monotonic() < self._next_rerun_look and not force:
             return
         self._next_rerun_look = time.monotonic() + self.rerun_poll
         try:
@@ -395,6 +390,11 @@ class _StoredMessage:
     def __init__(self, topic: str, payload: bytes):
         self.topic = topic
         self.payload = payload
+
+
+def _database_answers() -> None:
+    """Raise the outage (OperationalError or InterfaceError) if the database does not answer a trivial query."""
+    db.execute_sql("SELECT 1").fetchall()
 
 
 def _describe(error: BaseException) -> str:
