@@ -88,7 +88,27 @@ def assert_exactly_once(expected_ids, station: str = STATION, timeout: float = 6
     assert set(events_) == set(expected), "central holds events nobody sent"
     assert len(checkins) == len(set(checkins)) == len(expected)
     assert set(checkins) == set(expected)
+    assert_counted_once(len(expected), station)
     return checkins
+
+
+def assert_counted_once(count: int, station: str = STATION) -> None:
+    """The rollups the reports read (hourly, daily, weekly), and the report figures made from them, count
+    each check-in once: a redelivery that slipped past the unique index would show here, not only there."""
+    from station_admin.core.models import db
+    from station_admin.rollups.daily import CheckInDaily
+    from station_admin.rollups.hourly import CheckInHourly
+    from station_admin.rollups.weekly import CheckInWeekly
+
+    forever = (0, 10**6)  # every UTC day (and week) since 1970
+    with db.connection_context():
+        hourly = sum(r.n for r in CheckInHourly.select().where(CheckInHourly.station_code == station))
+        daily = CheckInDaily.total([station], *forever)
+        weekly = sum(r.n for r in CheckInWeekly.select().where(CheckInWeekly.station_code == station))
+        # What the usage report's day table and its busiest-hours heat map add up to (Asia/Shanghai, UTC+8).
+        per_day = sum(CheckInDaily.per_local_day({station: [station]}, *forever, 8).values())
+        heat_map = sum(CheckInWeekly.per_week_hour([station], *forever, 8).values())
+    assert (hourly, daily, weekly, per_day, heat_map) == (count,) * 5, "a rollup or report counts a check-in twice"
 
 
 # --- processes --------------------------------------------------------------------------------------
