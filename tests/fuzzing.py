@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, settings
@@ -179,6 +180,7 @@ def mqtt_message(topic: str, payload: bytes, qos: int = 1):
     message = mqtt.MQTTMessage(mid=0, topic=topic.encode("utf-8", "surrogatepass"))
     message.payload = payload
     message.qos = qos
+    message.timestamp = time.monotonic()  # as paho stamps a message off the network
     return message
 
 

@@ -233,8 +233,10 @@ class IngestWorker:
 
     def receive(self, message) -> Received:
         """Parse one MQTT message and bound its time; a parser that breaks its contract makes it a dead letter."""
-        # paho stamps each message with time.monotonic() as it arrives: the receive time, not the batch's.
-        waited = max(time.monotonic() - getattr(message, "timestamp", time.monotonic()), 0.0)
+        # paho stamps each message with time.monotonic() as it arrives: the receive time, not the batch's
+        # (0 for a message that did not come off the network, such as a dead letter re-run).
+        stamped = getattr(message, "timestamp", 0.0) or 0.0
+        waited = max(time.monotonic() - stamped, 0.0) if stamped else 0.0
         item = Received(message, utcnow() - timedelta(seconds=waited))
         try:
             parsed = self.parse(message)

@@ -49,6 +49,9 @@ def test_garbage_among_valid_events_changes_nothing_and_valid_events_are_stored_
         rows = [r.event_id for r in models.StationEvent.select().where(models.StationEvent.event_id.in_(ids))]
         checkins = [r.event_id for r in models.CheckIn.select().where(models.CheckIn.event_id.in_(ids))]
         assert sorted(rows) == sorted(checkins) == sorted(ids)
+        times = {r.event_id: (r.occurred_at, r.ts_flag) for r in models.StationEvent.select().where(
+            models.StationEvent.event_id.in_(ids))}
+        assert times == {e.event_id: (e.ts, None) for e in valid}, "a valid event's own time was not kept"
         assert worker.dead_letters == 0
     finally:
         models.db.close()
