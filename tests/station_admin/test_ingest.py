@@ -83,3 +83,24 @@ def test_redelivered_events_across_batches_have_one_effect(central_settings):
         assert on_events(batch) == 3
         assert on_events(batch[1:] + batch[:1] + batch) == 0
         assert models.CheckIn.select().count() == 3 and models.StationEvent.select().count() == 3
+
+
+def test_a_heartbeat_before_availability_is_logged_once_and_ignored(central_settings, caplog):
+    """docs/mqtt.md: a heartbeat is not availability; one from a device central has none for is logged, once."""
+    from devices.protocol import availability, heartbeat
+    from station_admin.node.ingest import on_availability, on_heartbeat
+
+    settings = central_settings()
+    migrated(settings)
+    caplog.set_level("WARNING")
+    with models.db.connection_context():
+        for _ in range(3):
+            on_heartbeat(heartbeat.Heartbeat("s9", "counter", utcnow()))
+        assert not models.DeviceState.select().exists()
+        assert sum("has not sent its availability" in r.getMessage() for r in caplog.records) == 1
+        on_availability(availability.Availability("s9", "counter", availability.DeviceKind.PEOPLE_COUNTER, True))
+        received = utcnow()
+        on_heartbeat(heartbeat.Heartbeat("s9", "counter", received - timedelta(minutes=10)), received)
+        state = models.DeviceState.get()
+        assert state.heartbeat_at == received and state.clock_offset_s == -600.0
+        assert state.reported_at == received - timedelta(minutes=10)
