@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, render_template, request, session
+from flask import Blueprint, abort, render_template, request, session
 
 from devices.protocol.charger import SlotStatus
+from kiosk.context import station_operations
 from kiosk.models import ChargerSlot, StationInfo
 from kiosk.operations import ChargeStart, StationSession
 from kiosk.trust import check_card
-from waystation.web import htmx, page_or_fragment
+from waystation.web import current_settings, htmx, page_or_fragment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("charging", __name__, url_prefix="/charging")
@@ -25,7 +26,7 @@ REFUSED_BY_STATUS = {SlotStatus.CHARGING: "slot_busy", SlotStatus.FINISHED: "slo
 
 
 def _settings():
-    return current_app.extensions["waystation.settings"]
+    return current_settings()
 
 
 def slot_rows() -> list[tuple[int, str]]:
@@ -88,7 +89,7 @@ def start():
     status = known[slot_no]
     if status in REFUSED_BY_STATUS:
         return _refusal("kiosk.charging.reason." + REFUSED_BY_STATUS[status], slot=slot_no)
-    operations = current_app.extensions.get("waystation.operations")
+    operations = station_operations()
     if operations is None or not operations.connected:
         return _refusal("kiosk.charging.offline")
     row = operations.request_start(slot_no, member_no)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from kiosk.context import wake_outbox
 from kiosk.home import live_state
 from kiosk.models import CheckIn, db, recent_card_checkin, record_checkin
 from kiosk.trust import check_card
-from waystation.web import htmx, page_or_fragment
+from waystation.web import current_settings, htmx, page_or_fragment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
 
 def _wake_outbox() -> None:
-    wake = current_app.extensions.get("waystation.outbox_wake")
-    if wake:
-        wake()
+    wake_outbox()
 
 
 @bp.post("/")
@@ -41,7 +40,7 @@ def card():
         log.info("card refused at check-in: %s", result.status)
         # htmx swaps only 2xx answers; anything else asking gets the refusal as an error status.
         return render_template("kiosk/checkin/_card_refused.html", status=result.status.value), 200 if htmx else 422
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     member_no = result.card.member_no
     with db.atomic():
         checkin = recent_card_checkin(member_no, settings.kiosk.repeat_scan_seconds) or record_checkin(

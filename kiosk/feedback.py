@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from devices.protocol import events, utcnow
+from kiosk.context import wake_outbox
 from kiosk.models import OutboxEvent, db
 from kiosk.trust import check_card
 from waystation.pain_points import load_pain_points
@@ -65,9 +66,7 @@ def create():
                      translate(error), 400)
     with db.atomic():
         event = OutboxEvent.add(body, utcnow())
-    wake = current_app.extensions.get("waystation.outbox_wake")
-    if wake:
-        wake()
+    wake_outbox()
     session.pop(MEMBER, None)
     session[SENT] = event.event_id
     log.info("feedback %s queued (%s)", event.event_id, "member" if body.member_no else "anonymous")

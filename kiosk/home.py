@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from devices.protocol import utcnow
+from kiosk.context import broker_online
 from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo
 from kiosk.operations import Announcement
-from waystation.web import page_or_fragment
+from waystation.web import current_settings, page_or_fragment
 
 # At most this many events of today and of the coming week on the home screen (it must not scroll).
 AGENDA_ITEMS = 2
@@ -20,11 +21,10 @@ bp = Blueprint("home", __name__)
 
 def live_state() -> dict:
     """What the live part of the screen shows, read from the kiosk's own database."""
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     info = StationInfo.for_station(settings.kiosk.station_id)
-    connected = current_app.extensions.get("waystation.broker_connected")
     return {
-        "online": connected is not None and connected.is_set(),
+        "online": broker_online(),
         "station": info,
         "slots": ChargerSlot.counts(info.charger_slots),
         "pending": OutboxEvent.pending_count(),

@@ -6,20 +6,20 @@ only shows a fresh, signed, short-lived link.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from devices.protocol import utcnow
 from kiosk.models import StationInfo
 from waystation.cards import join_link_query
 from waystation.qr import qr_svg
-from waystation.web import page_or_fragment, translate
+from waystation.web import current_settings, page_or_fragment, translate
 
 bp = Blueprint("join", __name__, url_prefix="/join")
 
 
 def join_qr() -> dict:
     """The join link of this moment and its QR, or nothing until central has configured the station."""
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     info = StationInfo.for_station(settings.kiosk.station_id)
     context = {"station": info, "refresh_seconds": settings.kiosk.join_qr_refresh_seconds,
                "join_url": None, "qr": None}

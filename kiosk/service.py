@@ -16,17 +16,18 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_htmx import make_response
 
 from devices.protocol import events, utcnow
+from kiosk.context import wake_outbox
 from kiosk.models import OutboxEvent, StationInfo, db
 from kiosk.trust import check_card, sealing_key
 from waystation.phones import is_mobile, normalise_mobile
 from waystation.qr import qr_svg
 from waystation.sealing import seal
 from waystation.services import load_services
-from waystation.web import htmx, translate
+from waystation.web import current_settings, htmx, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("service", __name__, url_prefix="/service")
@@ -35,11 +36,11 @@ STATE = "service_request"
 
 def catalogue():
     """The service catalogue this kiosk offers (the file central uses too)."""
-    return load_services(current_app.extensions["waystation.settings"].requests.services_file or None)
+    return load_services(current_settings().requests.services_file or None)
 
 
 def station() -> StationInfo:
-    return StationInfo.for_station(current_app.extensions["waystation.settings"].kiosk.station_id)
+    return StationInfo.for_station(current_settings().kiosk.station_id)
 
 
 def state() -> dict:
@@ -184,9 +185,7 @@ def confirm():
             contact_sealed=current.get("sealed"), phone_last4=current.get("last4"))
         with db.atomic():
             event = OutboxEvent.add(body, utcnow())
-        wake = current_app.extensions.get("waystation.outbox_wake")
-        if wake:
-            wake()
+            wake_outbox()
         session.pop(STATE, None)
         session["receipt"] = event.event_id
         log.info("%s request %s queued", service.code, body.tracking_code)

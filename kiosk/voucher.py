@@ -12,26 +12,26 @@ import logging
 import time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from devices.protocol import events, utcnow
+from kiosk.context import broker_online, wake_outbox
 from kiosk.models import CarePolicy, OutboxEvent, VoucherClaim, db
 from kiosk.trust import check_card
 from waystation.qr import qr_svg
 from waystation.vouchers import new_voucher_no, provisional_voucher
-from waystation.web import htmx, translate
+from waystation.web import current_settings, htmx, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voucher", __name__, url_prefix="/voucher")
 
 
 def _settings():
-    return current_app.extensions["waystation.settings"]
+    return current_settings()
 
 
 def _online() -> bool:
-    connected = current_app.extensions.get("waystation.broker_connected")
-    return connected is not None and connected.is_set()
+    return broker_online()
 
 
 def care_today() -> dict:
@@ -100,9 +100,7 @@ def claim():
         return _refused("quota")
     online = _online()
     made = _start_claim(member_no, month, online)
-    wake = current_app.extensions.get("waystation.outbox_wake")
-    if wake:
-        wake()
+    wake_outbox()
     if online:
         made = _wait_for_decision(made, settings.community.voucher_wait_seconds)
     log.info("voucher %s for %s: %s", made.voucher_no, member_no, made.status)

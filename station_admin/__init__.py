@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from station_admin import reports
 from station_admin.community import schedule, vouchers
-from station_admin.core import auth, errors, models
+from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
 from station_admin.live import alarms, api, commands, dashboard, deadletters
 from station_admin.members import views as member_views
@@ -21,8 +21,8 @@ def create_app(test_config: dict | None = None):
     settings = load_settings(overrides=test_config)
     app = new_flask_app(__name__, settings, settings.secret("central.secret_key"),
                         timezone=settings.central.timezone)
-    app.extensions["waystation.protector"] = DataProtector(settings.secret("central.data_key"))
-    app.extensions["waystation.services"] = load_services(settings.requests.services_file or None)
+    context.install(app, DataProtector(settings.secret("central.data_key")),
+                    load_services(settings.requests.services_file or None))
     init_db(app, settings)
     auth.init_app(app)
     errors.init_app(app)

@@ -9,10 +9,12 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, g, redirect, render_template, request, session
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session
 from flask_htmx import HTMX
 
 from waystation.paths import STATIC_DIR, TEMPLATES_DIR
+
+SETTINGS = "waystation.settings"
 
 htmx = HTMX()
 LANGUAGES = ("zh", "en")
@@ -42,6 +44,11 @@ def translate(key: str, lang: str | None = None, **values) -> str:
     return text.format(**values) if values else text
 
 
+def current_settings():
+    """The settings the app was built with (waystation.settings.Settings)."""
+    return current_app.extensions[SETTINGS]
+
+
 def current_language() -> str:
     """The language of this request: the one chosen in the session, else the app's default."""
     lang = getattr(g, "lang", None)
@@ -57,7 +64,7 @@ def new_flask_app(import_name: str, settings, secret: str, *, default_language: 
     app = Flask(import_name, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       MAX_CONTENT_LENGTH=64 * 1024)
-    app.extensions["waystation.settings"] = settings
+    app.extensions[SETTINGS] = settings
     htmx.init_app(app)
 
     @app.before_request

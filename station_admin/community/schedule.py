@@ -7,14 +7,14 @@ import logging
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from devices.protocol import utcnow
 from station_admin.community.agenda import KINDS, ScheduledEvent, create_event, parse_hhmm, peak_warning
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
 from station_admin.core.models import Station, db
-from waystation.web import translate
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -24,7 +24,7 @@ MAX_REPEAT_DAYS = 366
 
 
 def _today() -> date:
-    return utcnow().astimezone(ZoneInfo(current_app.extensions["waystation.settings"].central.timezone)).date()
+    return utcnow().astimezone(ZoneInfo(current_settings().central.timezone)).date()
 
 
 def validate_event(form, stations: dict[str, Station], today: date) -> tuple[dict, list[str]]:
@@ -99,7 +99,7 @@ def create():
     if errors:
         return _form_page(values, errors, status=400)
     weekdays = {cleaned["first_date"].weekday()}  # a weekly event repeats on its first date's weekday
-    timezone = current_app.extensions["waystation.settings"].central.timezone
+    timezone = current_settings().central.timezone
     warning = peak_warning([s.code for s in cleaned["stations"]], weekdays, cleaned["starts"], cleaned["ends"],
                            today, timezone)
     if warning and request.form.get("peak_ok") != "yes":

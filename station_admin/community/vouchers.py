@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from devices.protocol import utcnow, vouchers
 from station_admin.community.careday import Voucher, VoucherPolicy, local_month, set_policy, station_quotas
 from station_admin.core.auth import login_required
 from station_admin.core.models import District, Station, db
-from waystation.web import translate
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("vouchers", __name__, url_prefix="/vouchers")
@@ -27,7 +27,7 @@ def _districts():
 
 
 def _page(status: int = 200, **extra):
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     month = local_month(utcnow(), settings.central.timezone)
     stations = list(Station.visible_to(g.user))
     quotas: dict[str, int] = {}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, g
 
 from devices.protocol import utcnow
 from station_admin.core.auth import login_required
 from station_admin.core.models import Station, live_stations
-from station_admin.live.alarms import Alarm
-from waystation.web import htmx, page_or_fragment
+from station_admin.live.alarms import strip_context
+from waystation.web import current_settings, htmx, page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
 
@@ -24,7 +24,7 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
 
 def visible_live_stations():
     """The signed-in user's stations with their live state."""
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     now = utcnow()
     return live_stations(list(Station.visible_to(g.user)), local_midnight(now, settings.central.timezone)), now
 
@@ -40,12 +40,8 @@ def index():
 @login_required("admin", "federation", "manager")
 def stations():
     """The station cards: the fragment the page polls, or the whole page."""
-    settings = current_app.extensions["waystation.settings"]
+    settings = current_settings()
     rows, now = visible_live_stations()
-    alarms = {}
-    if not htmx:  # the page includes the alarms fragment, which then polls on its own
-        opened, cleared = Alarm.board(g.user, now)
-        alarms = {"open_alarms": opened, "cleared_alarms": cleared, "alarm_poll_seconds": settings.alarms.poll_seconds,
-                  "may_handle": g.user.role in ("admin", "manager")}
+    alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
     return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
                             stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)

@@ -9,20 +9,16 @@
   and its clock's offset from central's.
 
 Frozen once released: the SQL below is never edited; a schema change is a new numbered migration.
-Statements that add a column or an index are skipped when it is there already, so the migration
-also applies over a migration 1 that created today's models (before the migrations were frozen).
 """
 
 from __future__ import annotations
 
-import logging
-
 import peewee
 
-log = logging.getLogger(__name__)
+from waystation.db import run_sql
 
 SQLITE = """
-CREATE TABLE IF NOT EXISTS "dead_letter" (
+CREATE TABLE "dead_letter" (
     "id" INTEGER NOT NULL PRIMARY KEY,
     "digest" VARCHAR(64) NOT NULL,
     "topic" TEXT NOT NULL,
@@ -35,10 +31,10 @@ CREATE TABLE IF NOT EXISTS "dead_letter" (
     "status" VARCHAR(255) NOT NULL,
     "resolved_at" DATETIME
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "deadletter_digest" ON "dead_letter" ("digest");
-CREATE INDEX IF NOT EXISTS "deadletter_status" ON "dead_letter" ("status");
+CREATE UNIQUE INDEX "deadletter_digest" ON "dead_letter" ("digest");
+CREATE INDEX "deadletter_status" ON "dead_letter" ("status");
 DELETE FROM "checkin" WHERE "id" NOT IN (SELECT MIN("id") FROM "checkin" GROUP BY "event_id");
-CREATE UNIQUE INDEX IF NOT EXISTS "checkin_event_id" ON "checkin" ("event_id");
+CREATE UNIQUE INDEX "checkin_event_id" ON "checkin" ("event_id");
 ALTER TABLE "stationevent" ADD COLUMN "ts_flag" VARCHAR(255);
 ALTER TABLE "stationevent" ADD COLUMN "device_ts" DATETIME;
 ALTER TABLE "stationlive" ADD COLUMN "received_at" DATETIME;
@@ -48,7 +44,7 @@ ALTER TABLE "devicestate" ADD COLUMN "clock_offset_s" REAL;
 """
 
 POSTGRESQL = """
-CREATE TABLE IF NOT EXISTS "dead_letter" (
+CREATE TABLE "dead_letter" (
     "id" SERIAL NOT NULL PRIMARY KEY,
     "digest" VARCHAR(64) NOT NULL,
     "topic" TEXT NOT NULL,
@@ -61,36 +57,22 @@ CREATE TABLE IF NOT EXISTS "dead_letter" (
     "status" VARCHAR(255) NOT NULL,
     "resolved_at" TIMESTAMP
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "deadletter_digest" ON "dead_letter" ("digest");
-CREATE INDEX IF NOT EXISTS "deadletter_status" ON "dead_letter" ("status");
+CREATE UNIQUE INDEX "deadletter_digest" ON "dead_letter" ("digest");
+CREATE INDEX "deadletter_status" ON "dead_letter" ("status");
 DELETE FROM "checkin" WHERE "id" NOT IN (SELECT MIN("id") FROM "checkin" GROUP BY "event_id");
-CREATE UNIQUE INDEX IF NOT EXISTS "checkin_event_id" ON "checkin" ("event_id");
-ALTER TABLE "stationevent" ADD COLUMN IF NOT EXISTS "ts_flag" VARCHAR(255);
-ALTER TABLE "stationevent" ADD COLUMN IF NOT EXISTS "device_ts" TIMESTAMP;
-ALTER TABLE "stationlive" ADD COLUMN IF NOT EXISTS "received_at" TIMESTAMP;
-ALTER TABLE "chargerslotstate" ADD COLUMN IF NOT EXISTS "received_at" TIMESTAMP;
-ALTER TABLE "devicestate" ADD COLUMN IF NOT EXISTS "reported_at" TIMESTAMP;
-ALTER TABLE "devicestate" ADD COLUMN IF NOT EXISTS "clock_offset_s" DOUBLE PRECISION;
+CREATE UNIQUE INDEX "checkin_event_id" ON "checkin" ("event_id");
+ALTER TABLE "stationevent" ADD COLUMN "ts_flag" VARCHAR(255);
+ALTER TABLE "stationevent" ADD COLUMN "device_ts" TIMESTAMP;
+ALTER TABLE "stationlive" ADD COLUMN "received_at" TIMESTAMP;
+ALTER TABLE "chargerslotstate" ADD COLUMN "received_at" TIMESTAMP;
+ALTER TABLE "devicestate" ADD COLUMN "reported_at" TIMESTAMP;
+ALTER TABLE "devicestate" ADD COLUMN "clock_offset_s" DOUBLE PRECISION;
 """
-
-
-def _column_there(database: peewee.Database, statement: str) -> bool:
-    """Whether an SQLite `ALTER TABLE "t" ADD COLUMN "c" ...` would add a column the table already has."""
-    words = statement.split('"')
-    table, column = words[1], words[3]
-    return any(c.name == column for c in database.get_columns(table))
 
 
 def up(database: peewee.Database) -> None:
     """Apply this migration (SQLite or PostgreSQL) inside the runner transaction."""
-    sqlite = isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
-    for statement in (SQLITE if sqlite else POSTGRESQL).split(";\n"):
-        statement = statement.strip()
-        if not statement:
-            continue
-        if sqlite and statement.startswith("ALTER TABLE") and _column_there(database, statement):
-            continue  # SQLite has no ADD COLUMN IF NOT EXISTS
-        database.execute_sql(statement)
+    run_sql(database, SQLITE, POSTGRESQL)
 
 
 MIGRATION = (11, "ingest_robustness", up)

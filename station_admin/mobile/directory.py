@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.community.opening import (
@@ -23,7 +23,7 @@ from station_admin.community.opening import (
 )
 from station_admin.core.models import District, LiveStation, Station, live_stations
 from waystation.geo import wgs84_to_gcj02
-from waystation.web import translate
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("directory", __name__, url_prefix="/m")
@@ -80,7 +80,7 @@ def directory(local: datetime, sort: str) -> list[DirectoryEntry]:
 
 
 def _local_now() -> datetime:
-    return utcnow().astimezone(ZoneInfo(current_app.extensions["waystation.settings"].central.timezone))
+    return utcnow().astimezone(ZoneInfo(current_settings().central.timezone))
 
 
 @bp.get("/stations/")

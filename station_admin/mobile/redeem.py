@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.community.careday import redeem
 from station_admin.core.auth import login_required
 from station_admin.core.models import db
-from waystation.web import translate
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("redeem", __name__, url_prefix="/m/redeem")
@@ -37,7 +37,7 @@ def submit():
     if not code:
         return render_template("station_admin/mobile/redeem/index.html", result=None,
                                error=translate("redeem.error_empty"), code=""), 400
-    timezone = current_app.extensions["waystation.settings"].central.timezone
+    timezone = current_settings().central.timezone
     with db.atomic():
         result = redeem(code, g.user, utcnow(), timezone)
     log.info("voucher redemption by %s: %s", g.user.username, result.key)

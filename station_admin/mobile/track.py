@@ -11,14 +11,15 @@ import logging
 import re
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request, session
+from flask import Blueprint, request, session
 
 from devices.protocol import utcnow
 from devices.protocol.events import TRACKING_CODE_RE
+from station_admin.core.context import current_catalogue
 from station_admin.core.models import db
 from station_admin.requests import casework
 from station_admin.requests.models import STATUSES, ServiceRequest, TrackingFailure, TransitionError
-from waystation.web import page_or_fragment, translate
+from waystation.web import current_settings, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("track", __name__, url_prefix="/m/track")
@@ -31,14 +32,14 @@ def render(status: int = 200, **context):
     context.setdefault("req", None)
     context.setdefault("error", None)
     context.setdefault("code", "")
-    context.setdefault("services", current_app.extensions["waystation.services"])
+    context.setdefault("services", current_catalogue())
     return page_or_fragment("station_admin/mobile/track/index.html", "station_admin/mobile/track/_track.html",
                             **context), status
 
 
 def limited(code: str, now) -> bool:
     """Whether this address or this code has failed too often lately."""
-    settings = current_app.extensions["waystation.settings"].requests
+    settings = current_settings().requests
     since = now - timedelta(minutes=settings.track_window_minutes)
     return (TrackingFailure.recent("ip", request.remote_addr or "?", since) >= settings.track_max_failures
             or TrackingFailure.recent("code", code, since) >= settings.track_max_failures)
@@ -62,7 +63,7 @@ def lookup():
     if limited(code, now):
         log.warning("tracking look-ups limited for %s / %s", request.remote_addr, code)
         return render(429, code=code, error=translate(
-            "track.error.limited", minutes=current_app.extensions["waystation.settings"].requests.track_window_minutes))
+            "track.error.limited", minutes=current_settings().requests.track_window_minutes))
     req = ServiceRequest.find_for_tracking(code, last4)
     if req is None:
         with db.atomic():

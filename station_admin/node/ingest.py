@@ -54,9 +54,12 @@ from waystation.db import insert_rows
 
 log = logging.getLogger(__name__)
 
-# What a database outage looks like: the batch stays unacknowledged and is tried again. Every other
-# error (IntegrityError, DataError, any Python exception) is about the messages, and is isolated.
-OUTAGE = (peewee.OperationalError, peewee.InterfaceError)
+# What a database outage looks like: the batch stays unacknowledged and is tried again. That is the
+# database gone (OperationalError, InterfaceError) or not in shape (ProgrammingError: a missing table
+# or column; InternalError; NotSupportedError): no message is to blame, and none may be dead-lettered
+# for it. What a message can cause (IntegrityError, DataError, any Python exception) is isolated.
+OUTAGE = (peewee.OperationalError, peewee.InterfaceError, peewee.ProgrammingError, peewee.InternalError,
+          peewee.NotSupportedError)
 
 
 @dataclasses.dataclass
@@ -292,9 +295,15 @@ class IngestWorker:
             self.stored_batches += 1
         dead = [i for i in items if i.failure is not None]
         if dead:
-            with db.atomic():
-                for item in dead:
-                    self._dead_letter(item)
+            try:
+                with db.atomic():
+                    for item in dead:
+                        self._dead_letter(item)
+            except OUTAGE:
+                raise
+            except Exception as e:  # noqa: BLE001 - keeping it failed too: retry the batch, never drop it
+                log.exception("could not keep %d dead letters", len(dead))
+                raise peewee.OperationalError(f"could not keep dead letters: {_describe(e)}") from e
         stored: dict[str, list[str]] = {}
         # Dead-lettered events are receipted too: central holds them, so the kiosk need not send them again.
         for item in items:
@@ -436,7 +445,7 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
     if requests and intake is None:
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))
     elif requests:
-        file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone)
+        file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone, intake.counting)
     return len(new)
 
 

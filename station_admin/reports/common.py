@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.reports.scope import FilterError, ReportScope, parse_scope
 from station_admin.reports.usage import KINDS
-from waystation.web import htmx, translate
+from waystation.web import current_settings, htmx, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -23,21 +23,16 @@ ROLES = ("admin", "federation", "manager")
 REPORTS = ("daily", "heatmap", "usage", "chargers", "requests", "deadlines", "outcomes", "feedback")
 
 
-def settings():
-    """The central app's settings."""
-    return current_app.extensions["waystation.settings"]
-
-
 def current_scope(kinds: tuple[str, ...] = ("checkin",)) -> ReportScope:
     """The report scope the request's filters ask for, within the signed-in user's stations."""
-    central, reports = settings().central, settings().reports
+    central, reports = current_settings().central, current_settings().reports
     today = utcnow().astimezone(zone()).date()
     return parse_scope(request.args, g.user, central.timezone, today, reports.default_days, reports.max_days, kinds)
 
 
 def zone() -> ZoneInfo:
     """The zone reports count days and hours in."""
-    return ZoneInfo(settings().central.timezone)
+    return ZoneInfo(current_settings().central.timezone)
 
 
 @bp.errorhandler(FilterError)

@@ -11,10 +11,12 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from devices.protocol import utcnow
+from station_admin.core.context import current_catalogue
 from station_admin.requests.models import CLOSED_STATUSES, OPEN_STATUSES, LegalAidCentre, ServiceRequest, station_names
+from waystation.web import current_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -32,12 +34,12 @@ def error(status: int, description: str):
 
 
 def catalogue():
-    return current_app.extensions["waystation.services"]
+    return current_catalogue()
 
 
 def local(moment: datetime | None) -> str | None:
     """A time as ISO 8601 with the stations' offset (2026-02-13T10:00:00+08:00)."""
-    zone = ZoneInfo(current_app.extensions["waystation.settings"].central.timezone)
+    zone = ZoneInfo(current_settings().central.timezone)
     return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
 
 
@@ -104,7 +106,7 @@ def parse_date(text: str | None, name: str) -> datetime | None:
     except ValueError:
         raise FilterError(f"{name} is not an ISO 8601 date-time: {text[:40]!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(current_app.extensions["waystation.settings"].central.timezone))
+        moment = moment.replace(tzinfo=ZoneInfo(current_settings().central.timezone))
     return moment
 
 

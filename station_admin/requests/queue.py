@@ -11,11 +11,12 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from devices.protocol import utcnow
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
+from station_admin.core.context import current_catalogue, current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import mask_mobile
 from station_admin.requests import casework
@@ -32,20 +33,19 @@ from station_admin.requests.models import (
     station_names,
 )
 from station_admin.requests.workdays import WorkdayCalendar
-from waystation.web import current_language, htmx, page_or_fragment, translate
+from waystation.web import current_language, current_settings, htmx, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__, url_prefix="/requests")
-ACTIONS = ("attempt", "contact", "accept", "refer", "close", "reopen", "withdraw")
 
 
 def services():
     """The service catalogue the app was started with."""
-    return current_app.extensions["waystation.services"]
+    return current_catalogue()
 
 
 def timezone() -> str:
-    return current_app.extensions["waystation.settings"].central.timezone
+    return current_settings().central.timezone
 
 
 def own_centre_ids() -> list[int] | None:
@@ -106,7 +106,7 @@ def render_case(req: ServiceRequest, error: str | None = None, status: int = 200
         answers=service.labelled_answers(req.answer_map, current_language()) if service else [],
         best_time=services().best_time(req.best_time), station=Station.get_or_none(Station.code == req.station_code),
         centres=list(LegalAidCentre.select(LegalAidCentre, District).join(District).order_by(District.code)),
-        masked=mask_mobile(current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted))
+        masked=mask_mobile(current_protector().decrypt(req.phone_encrypted))
         if req.phone_encrypted else None,
         allowed=STATUSES[req.status].next, referrals=REFERRALS, outcomes=ContactAttempt.OUTCOMES,
         missing_years=missing_calendar_years())
@@ -133,8 +133,22 @@ def phone(rid: int):
         abort(404)
     with db.atomic():
         audit("request.phone", "request", req.id)
-    number = current_app.extensions["waystation.protector"].decrypt(req.phone_encrypted)
+    number = current_protector().decrypt(req.phone_encrypted)
     return render_template("station_admin/requests/queue/_phone.html", req=req, number=number)
+
+
+# What each case action does with the posted form: (request, form, staff user, now).
+ACTIONS = {
+    "attempt": lambda req, form, user, now: casework.log_attempt(req, form.get("outcome", ""), user, now),
+    "contact": lambda req, form, user, now: casework.record_contact(req, user, now),
+    "accept": lambda req, form, user, now: casework.accept(req, services().get(req.service), user, now, timezone()),
+    "refer": lambda req, form, user, now: casework.refer(req, form.get("referred_to", ""), user, now),
+    "close": lambda req, form, user, now: casework.close(req, form.get("resolved") == "yes",
+                                                         form.get("mediated") == "yes", form.get("amount", ""),
+                                                         user, now),
+    "reopen": lambda req, form, user, now: casework.reopen(req, user, now, note=form.get("note", "")[:250]),
+    "withdraw": lambda req, form, user, now: casework.move(req, "withdrawn", user, now),
+}
 
 
 @bp.post("/<int:rid>/act/<action>")
@@ -144,24 +158,9 @@ def act(rid: int, action: str):
     if action not in ACTIONS:
         abort(404)
     req = case_or_403(rid)
-    now, form = utcnow(), request.form
     try:
         with db.atomic():
-            if action == "attempt":
-                casework.log_attempt(req, form.get("outcome", ""), g.user, now)
-            elif action == "contact":
-                casework.record_contact(req, g.user, now)
-            elif action == "accept":
-                casework.accept(req, services().get(req.service), g.user, now, timezone())
-            elif action == "refer":
-                casework.refer(req, form.get("referred_to", ""), g.user, now)
-            elif action == "close":
-                casework.close(req, form.get("resolved") == "yes", form.get("mediated") == "yes",
-                               form.get("amount", ""), g.user, now)
-            elif action == "reopen":
-                casework.reopen(req, g.user, now, note=form.get("note", "")[:250])
-            else:
-                casework.move(req, "withdrawn", g.user, now)
+            ACTIONS[action](req, request.form, g.user, utcnow())
     except TransitionError as e:
         log.info("refused %s on request %s: %s", action, req.id, e)
         return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
@@ -180,7 +179,8 @@ def route(rid: int):
         return render_case(req, translate("queue.error.centre"), 400)
     try:
         with db.atomic():
-            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone())
+            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone(),
+                             current_settings().requests.deadline_counting)
     except TransitionError as e:
         return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
     if not casework.may_work_on(g.user, req):  # a case worker who sent it away no longer sees it
@@ -216,7 +216,8 @@ def summary():
     return render_template(
         "station_admin/requests/queue/summary.html", services=services(), statuses=STATUSES, centres=centres,
         by_service=ServiceRequest.counts_by_service_and_status(district_ids),
-        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()))
+        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()),
+        missing_years=missing_calendar_years())
 
 
 @bp.get("/follow-ups")

@@ -1,8 +1,8 @@
 """Nothing one message or one clock can do stops ingest: issue 11's "What must be shown", 1 to 3, on a real Mosquitto.
 
 Handlers are made to fail for one message each by the database itself (a trigger that aborts the
-write for a marked value, SQLite and PostgreSQL alike): a real fault confined to one message, with
-no mock of our code.
+write for a marked value as a constraint violation, SQLite and PostgreSQL alike): a real fault
+confined to one message, with no mock of our code.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def install_poison(database) -> None:
     sqlite = isinstance(database.obj, peewee.SqliteDatabase)
     if not sqlite:
         database.execute_sql("CREATE FUNCTION poison_by_test() RETURNS trigger AS $$ BEGIN "
-                             "RAISE EXCEPTION 'poisoned by the test'; END $$ LANGUAGE plpgsql")
+                             "RAISE EXCEPTION 'poisoned by the test' USING ERRCODE = 'check_violation'; "
+                             "END $$ LANGUAGE plpgsql")
     for n, (table, operation, condition) in enumerate(POISON):
         if sqlite:
             database.execute_sql(f'CREATE TRIGGER poison_{n} BEFORE {operation} ON "{table}" FOR EACH ROW '
