@@ -76,7 +76,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     card = page.locator('article[data-station="xh-longhua"]')
     expect(card.get_by_test_id("people")).to_have_text("— / 12")
     expect(card.locator(".slot")).to_have_count(4)
-    expect(card.locator(".slot.s-offline")).to_have_count(4)
+    expect(card.locator(".slot.s-unknown")).to_have_count(4)  # nothing reported yet: unknown, not offline
     page.evaluate("window.__sameDocument = true")
     history_before = page.evaluate("history.length")
 
