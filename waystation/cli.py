@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -152,6 +153,30 @@ def cmd_kiosk(args) -> int:
     return 0
 
 
+# Exit status when the ingest worker died: a supervisor (systemd Restart=on-failure) starts the process again.
+INGEST_DIED = 70
+
+
+def end_process_when_ingest_dies(node, stop: threading.Event) -> list:
+    """Make the death of the ingest thread end the process: `stop` is set, then exit INGEST_DIED.
+
+    Returns the list the cause is put in, for the serve command's exit status. If the clean shutdown
+    hangs, the process is ended anyway after 20 s.
+    """
+    died: list = []
+
+    def on_death(error: BaseException) -> None:
+        died.append(error)
+        log.critical("ingest died (%r): ending the process so that its supervisor starts it again", error)
+        stop.set()
+        timer = threading.Timer(20, os._exit, (INGEST_DIED,))
+        timer.daemon = True
+        timer.start()
+
+    node.ingest.on_death = on_death
+    return died
+
+
 def _central_link(settings, protector=None):
     """Central's MQTT side: ingest, station configurations and card trust."""
     from station_admin.node.central import CentralNode
@@ -202,6 +227,7 @@ def cmd_central(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
     try:
@@ -209,7 +235,7 @@ def cmd_central(args) -> int:
     finally:
         if worker:
             worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_ingest(args) -> int:
@@ -217,10 +243,11 @@ def cmd_ingest(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = _central_link(settings)
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop)
     worker.start()
     stop.wait()
     worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_simulate(args) -> int:
