@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from waystation.accounts import add_commands as add_account_commands
 from waystation.settings import ConfigError, load_settings
 
 log = logging.getLogger("waystation")
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-day", type=float, default=120.0, help="mean check-ins per station per day (default 120)")
     p.add_argument("--seed", type=int, default=0, help="random seed for a repeatable history (default: a new one)")
     p.set_defaults(run=cmd_seed)
+
+    add_account_commands(commands, _migrate_central, settings_for)
 
     p = commands.add_parser("demo", help="run the whole system on this machine: broker, central, 3 kiosks, devices")
     p.add_argument("--port", type=int, default=0, help="central web port (default: a free one)")

@@ -7,6 +7,7 @@ import logging
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
+from devices.protocol import utcnow
 from station_admin.core.models import ApiToken, StaffUser
 from waystation.web import local_target, switch_language, translate
 
@@ -22,7 +23,7 @@ def init_app(app) -> None:
         g.user = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            g.user = ApiToken.user_for(header[len("Bearer "):].strip())
+            g.user = ApiToken.user_for(header[len("Bearer "):].strip(), utcnow())
             g.via_token = True
         elif session.get("user_id"):
             g.user = StaffUser.get_or_none(StaffUser.id == session["user_id"], StaffUser.active == True)  # noqa: E712

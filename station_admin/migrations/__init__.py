@@ -16,6 +16,7 @@ from station_admin.migrations import (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0012_administration,
 )
 
 MIGRATIONS = [m.MIGRATION for m in (
@@ -29,4 +30,5 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0012_administration,
 )]

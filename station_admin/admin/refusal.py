@@ -1,0 +1,22 @@
+"""Why an administrative change is refused: message keys in the user's language, nothing changed."""
+
+from __future__ import annotations
+
+from waystation.web import translate
+
+
+class Refused(ValueError):
+    """An administrative change that is not made; carries every problem as a locale key and its values."""
+
+    def __init__(self, problems: list[tuple[str, dict]]):
+        super().__init__("; ".join(key for key, _ in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, key: str, **values) -> Refused:
+        """A refusal with a single problem."""
+        return cls([(key, values)])
+
+    def messages(self, lang: str | None = None) -> list[str]:
+        """Every problem as a sentence in `lang` (default: the request's language)."""
+        return [translate(key, lang, **values) for key, values in self.problems]
