@@ -237,9 +237,10 @@ def cmd_migrate(args) -> int:
 
 def cmd_seed_demo(args) -> int:
     from station_admin.core.protect import DataProtector
-    from station_admin.demo.seed import seed_demo
+    from station_admin.demo.seed import require_demo_mode, seed_demo
 
     settings = settings_for(args)
+    require_demo_mode(settings)
     _migrate_central(settings)
     seeded = seed_demo(DataProtector(settings.secret("central.data_key")))
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
@@ -275,13 +276,14 @@ def cmd_seed(args) -> int:
 
     from station_admin.core.models import db
     from station_admin.demo.history import ensure_stations, seed_history
-    from station_admin.demo.seed import seed_demo
+    from station_admin.demo.seed import require_demo_mode, seed_demo
     from station_admin.rollups.hourly import utc_offset_hours
 
     if args.stations < 1 or args.days < 1 or args.per_day <= 0:
         print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)
         return 2
     settings = settings_for(args)
+    require_demo_mode(settings)
     _migrate_central(settings)
     seed_demo()
     timezone = settings.central.timezone

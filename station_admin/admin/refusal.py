@@ -19,4 +19,11 @@ class Refused(ValueError):
 
     def messages(self, lang: str | None = None) -> list[str]:
         """Every problem as a sentence in `lang` (default: the request's language)."""
-        return [translate(key, lang, **values) for key, values in self.problems]
+        return [translate(key, lang, **_named(values, lang)) for key, values in self.problems]
+
+
+def _named(values: dict, lang: str | None) -> dict:
+    """Values as words: a `weekday` number (Monday = 0) becomes the weekday's name."""
+    if "weekday" in values:
+        values = {**values, "weekday": translate(f"manage.weekday_{values['weekday']}", lang)}
+    return values
