@@ -17,7 +17,8 @@ from devices.protocol._base import ID_RE
 from station_admin.admin.refusal import Refused
 from station_admin.community.opening import SERVICES, OpeningInterval, parse_interval, set_hours
 from station_admin.core.audit import audit
-from station_admin.core.models import District, StaffUser, Station, UnknownStation, db
+from station_admin.core.models import District, StaffUser, Station, db
+from station_admin.core.unknown import UnknownStation
 from waystation.geo import out_of_china, valid_wgs84
 
 log = logging.getLogger(__name__)

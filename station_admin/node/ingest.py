@@ -33,6 +33,7 @@ from devices.protocol import (
 )
 from station_admin.community import careday, feedback, opening
 from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
+from station_admin.core.unknown import UnknownStation
 from station_admin.live import charging
 from station_admin.live import commands as staff_commands
 from station_admin.requests.casework import Intake, file_requests
@@ -163,6 +164,7 @@ class IngestWorker:
         self._decisions = []
         if parsed:
             with db.atomic():
+                UnknownStation.note(parsed, utcnow())  # stored as usual below; admins see the code is unknown
                 on_events(station_events, self.intake)
                 claims = list({e.event_id: e for e in station_events
                                if isinstance(e.body, events.VoucherClaim)}.values())
