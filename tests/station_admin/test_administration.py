@@ -329,3 +329,30 @@ def test_an_api_token_is_shown_once_stored_as_a_hash_and_refused_once_revoked(ce
     with central_app.app_context(), db.connection_context():
         assert [e.action for e in AuditEntry.select().where(AuditEntry.subject_kind == "api_token")
                 .order_by(AuditEntry.id)][-2:] == ["token.add", "token.revoke"]
+
+
+def test_a_central_database_before_administration_upgrades_in_place(central_db_url):
+    from station_admin import migrations
+    from station_admin.core import models as central_models
+    from waystation.db import migrate, open_database
+
+    central = open_database(central_db_url)
+    central_models.db.initialize(central)
+    before = [m for m in migrations.MIGRATIONS if m[0] < 12]
+    migrate(central, before)
+    with central.connection_context():
+        for table, column in (("station", "closed_at"), ("apitoken", "last_used_at"), ("apitoken", "revoked_at")):
+            # as a database made before migration 12 has it (while migration 1 still creates today's models)
+            if column in {c.name for c in central.get_columns(table)}:
+                central.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        assert not central.table_exists("unknown_station") and not central.table_exists("centre_district")
+    assert migrate(central, migrations.MIGRATIONS) == [12]
+    with central.connection_context():
+        assert {"closed_at"} <= {c.name for c in central.get_columns("station")}
+        assert {"last_used_at", "revoked_at"} <= {c.name for c in central.get_columns("apitoken")}
+        assert central.table_exists("unknown_station") and central.table_exists("centre_district")
+        now = utcnow()
+        central.execute_sql("INSERT INTO federation (code, name_zh, name_en, members_need_approval) "
+                            "VALUES ('sh', '上海', 'Shanghai', false)")
+        assert UnknownStation.note([occupancy.Occupancy("hw-x", 1, 1, 0, now)], now) == 1
+    central.close()
