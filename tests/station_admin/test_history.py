@@ -13,6 +13,7 @@ from waystation.cli import main
 
 def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, monkeypatch, capsys):
     monkeypatch.setenv("WAYSTATION_DATABASE_URL", central_db_url)
+    monkeypatch.setenv("WAYSTATION_DEMO", "true")  # the seed adds the demo's published logins: demo mode only
     assert main(["--log-level", "WARNING", "seed", "--stations", "6", "--days", "8", "--per-day", "60",
                  "--seed", "5"]) == 0
     out, err = capsys.readouterr()
