@@ -77,9 +77,11 @@ def _scope_rows(role: str, scope: Scope) -> tuple[dict, list[Station], LegalAidC
     if role not in ROLES:
         return {}, [], None, [("staff.error.role", {"roles": ", ".join(ROLES)})]
     if role == "federation":
-        federation = Federation.get_or_none(Federation.code == (scope.federation or ""))
-        if federation is None:
-            problems.append(("staff.error.federation", {"code": scope.federation or ""}))
+        federation = Federation.get_or_none(Federation.code == scope.federation) if scope.federation else None
+        if not scope.federation:
+            problems.append(("staff.error.federation_needed", {}))
+        elif federation is None:
+            problems.append(("staff.error.federation", {"code": scope.federation}))
     elif scope.federation:
         problems.append(("staff.error.scope_role", {"what": "federation", "role": role}))
     if role == "manager":
@@ -94,8 +96,10 @@ def _scope_rows(role: str, scope: Scope) -> tuple[dict, list[Station], LegalAidC
         problems.append(("staff.error.scope_role", {"what": "stations", "role": role}))
     if role == "caseworker":
         centre = LegalAidCentre.get_or_none(LegalAidCentre.id == scope.centre) if scope.centre else None
-        if centre is None:
-            problems.append(("staff.error.centre", {"centre": scope.centre or ""}))
+        if not scope.centre:
+            problems.append(("staff.error.centre_needed", {}))
+        elif centre is None:
+            problems.append(("staff.error.centre", {"centre": scope.centre}))
     elif scope.centre:
         problems.append(("staff.error.scope_role", {"what": "centre", "role": role}))
     return {"federation": federation}, stations, centre, problems
