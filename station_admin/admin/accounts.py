@@ -23,6 +23,7 @@ from station_admin.admin.staff import (
     revoke_token,
     set_active,
     set_password,
+    sign_out_everywhere,
     staff_users,
 )
 from station_admin.core.auth import login_required
@@ -126,6 +127,15 @@ def user_active(username: str):
     except Refused as refused:
         return _user_page(target, refused.messages(), 400)
     return redirect(url_for("accounts.user", username=target.username, saved="active"), 303)
+
+
+@bp.post("/staff/<username>/sign-out")
+@login_required("admin")
+def user_sign_out(username: str):
+    """End every open session of a staff user at once."""
+    target = _user_or_404(username)
+    sign_out_everywhere(target, actor=g.user)
+    return redirect(url_for("accounts.user", username=target.username, saved="sign-out"), 303)
 
 
 # API tokens

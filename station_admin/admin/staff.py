@@ -207,6 +207,14 @@ def set_active(user: StaffUser, active: bool, actor: StaffUser | None = None) ->
               username=user.username, before={"active": before}, after={"active": active})
 
 
+def sign_out_everywhere(user: StaffUser, actor: StaffUser | None = None) -> None:
+    """End every open session of a user at once (their next request asks them to sign in again)."""
+    with db.atomic():
+        StaffUser.update(session_epoch=StaffUser.session_epoch + 1).where(StaffUser.id == user.id).execute()
+        audit("staff.sign_out", "staff_user", user.id, actor=actor, username=user.username)
+    log.info("staff user %s signed out everywhere", user.username)
+
+
 def staff_users() -> list[StaffUser]:
     """Every staff user and token account, by name."""
     return list(StaffUser.select().order_by(StaffUser.username))

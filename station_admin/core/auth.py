@@ -27,6 +27,9 @@ def init_app(app) -> None:
             g.via_token = True
         elif session.get("user_id"):
             g.user = StaffUser.get_or_none(StaffUser.id == session["user_id"], StaffUser.active == True)  # noqa: E712
+            if g.user is not None and session.get("epoch", 0) != g.user.session_epoch:
+                g.user = None  # signed out everywhere since this session began
+                session.clear()
 
 
 def login_required(*roles: str):
@@ -63,6 +66,7 @@ def login():
         if user:
             session.clear()
             session["user_id"] = user.id
+            session["epoch"] = user.session_epoch
             log.info("staff user %s signed in", user.username)
             return redirect(local_target(request.args.get("next", ""), url_for(home_endpoint(user))), 303)
         error = translate("admin.login_failed")

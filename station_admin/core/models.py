@@ -97,6 +97,9 @@ class StaffUser(BaseModel):
     federation = peewee.ForeignKeyField(Federation, null=True)
     district = peewee.ForeignKeyField(District, null=True)
     active = peewee.BooleanField(default=True)
+    # Raised to end every open session of this user at once ("sign out everywhere"); a session
+    # remembers the value it signed in with.
+    session_epoch = peewee.IntegerField(default=0)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

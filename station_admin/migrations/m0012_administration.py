@@ -1,16 +1,18 @@
 """Migration 0012: administration in the product.
 
-Frozen DDL, written out for SQLite and PostgreSQL (never today's models): a station's closing time,
-an API token's last use and revocation, the districts a legal-aid centre serves, and the station
-codes that send data although central does not know them.
+Frozen DDL, written out for SQLite and PostgreSQL (never today's models): a staff user's session
+epoch (sign out everywhere), a station's closing time, an API token's last use and revocation, the
+districts a legal-aid centre serves, and the station codes that send data although central does
+not know them.
 """
 
 from __future__ import annotations
 
 import peewee
 
-# (table, column, SQLite type, PostgreSQL type): all nullable, so existing rows need no value.
+# (table, column, SQLite type, PostgreSQL type): nullable or with a default, so existing rows need no value.
 COLUMNS = [
+    ("staffuser", "session_epoch", "INTEGER NOT NULL DEFAULT 0", "INTEGER NOT NULL DEFAULT 0"),
     ("station", "closed_at", "DATETIME", "TIMESTAMP"),
     ("apitoken", "last_used_at", "DATETIME", "TIMESTAMP"),
     ("apitoken", "revoked_at", "DATETIME", "TIMESTAMP"),

@@ -341,7 +341,8 @@ def test_a_central_database_before_administration_upgrades_in_place(central_db_u
     before = [m for m in migrations.MIGRATIONS if m[0] < 12]
     migrate(central, before)
     with central.connection_context():
-        for table, column in (("station", "closed_at"), ("apitoken", "last_used_at"), ("apitoken", "revoked_at")):
+        for table, column in (("station", "closed_at"), ("apitoken", "last_used_at"), ("apitoken", "revoked_at"),
+                              ("staffuser", "session_epoch")):
             # as a database made before migration 12 has it (while migration 1 still creates today's models)
             if column in {c.name for c in central.get_columns(table)}:
                 central.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
@@ -349,10 +350,27 @@ def test_a_central_database_before_administration_upgrades_in_place(central_db_u
     assert migrate(central, migrations.MIGRATIONS) == [12]
     with central.connection_context():
         assert {"closed_at"} <= {c.name for c in central.get_columns("station")}
+        assert {"session_epoch"} <= {c.name for c in central.get_columns("staffuser")}
         assert {"last_used_at", "revoked_at"} <= {c.name for c in central.get_columns("apitoken")}
         assert central.table_exists("unknown_station") and central.table_exists("centre_district")
         now = utcnow()
+        central.execute_sql("INSERT INTO staffuser (username, display_name, password_hash, role, active) "
+                            "VALUES ('old', 'Old', 'x', 'admin', true)")
+        assert StaffUser.get(StaffUser.username == "old").session_epoch == 0
         central.execute_sql("INSERT INTO federation (code, name_zh, name_en, members_need_approval) "
                             "VALUES ('sh', '上海', 'Shanghai', false)")
         assert UnknownStation.note([occupancy.Occupancy("hw-x", 1, 1, 0, now)], now) == 1
     central.close()
+
+
+def test_sign_out_everywhere_ends_every_open_session_at_once(central_app):
+    phone, desk = signed_in(central_app, "manager"), signed_in(central_app, "manager")
+    assert phone.get("/").status_code == 200 and desk.get("/").status_code == 200
+    admin = signed_in(central_app)
+    assert post(admin, "/admin/staff/manager/sign-out").status_code == 303
+    assert phone.get("/").status_code == 302 and desk.get("/").status_code == 302
+    assert admin.get("/").status_code == 200
+    again = signed_in(central_app, "manager")  # signing in again works, with the new epoch
+    assert again.get("/").status_code == 200
+    with central_app.app_context(), db.connection_context():
+        assert AuditEntry.select().where(AuditEntry.action == "staff.sign_out").count() == 1
