@@ -103,3 +103,44 @@ def test_the_demo_seed_refuses_outside_demo_mode(central_db_url):
         actions = {e.action for e in AuditEntry.select()}
         assert {"federation.add", "district.add", "centre.add", "station.add", "staff.add", "token.add"} <= actions
     db.close()
+
+
+def _at_a_terminal(db_url: str, answers: list[str], *args: str) -> tuple[int, str]:
+    """Run the command on a pseudo-terminal (so it prompts), typing each answer after a prompt."""
+    import pty
+    import select
+    import time
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_") and k not in ("LC_ALL", "LANG")}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty, as at a real prompt
+        os.chdir(PROJECT_ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "waystation.cli", "--log-level", "WARNING", *args],
+                  {**clean, "WAYSTATION_DATABASE_URL": db_url, "LANG": "en_GB.UTF-8"})
+    seen, pending, deadline = b"", list(answers), time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if pending and seen.rstrip().endswith(b":"):
+                os.write(fd, pending.pop(0).encode() + b"\n")
+                seen += b"<typed>"
+        elif os.waitpid(pid, os.WNOHANG)[0]:
+            break
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def test_at_a_terminal_the_password_is_prompted_twice_and_must_match(central_db_url):
+    assert waystation(central_db_url, "migrate", "central").returncode == 0
+    code, screen = _at_a_terminal(central_db_url, [GOOD, "something-else-1"], "users", "add", "root", "--role", "admin")
+    assert code == 1 and "Password:" in screen and "Password (again):" in screen
+    assert "The two passwords are not the same." in screen and GOOD not in screen  # nothing echoed
+    code, screen = _at_a_terminal(central_db_url, [GOOD, GOOD], "users", "add", "root", "--role", "admin")
+    assert code == 0 and "Staff user root (admin) created." in screen and GOOD not in screen
