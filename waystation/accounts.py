@@ -66,7 +66,8 @@ def _scope_options(parser) -> None:
     parser.add_argument("--centre", type=int, metavar="ID", help="scope of a case worker: the legal-aid centre's id")
 
 
-def _language() -> str:
+def terminal_language() -> str:
+    """The terminal's language for messages: zh when LANG (or LC_ALL, LC_MESSAGES) says Chinese, else en."""
     lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
     return "zh" if lang.lower().startswith("zh") else "en"
 
@@ -75,7 +76,7 @@ def _run(work, args) -> int:
     from station_admin.admin.refusal import Refused
     from station_admin.core.models import db
 
-    lang = _language()
+    lang = terminal_language()
     try:
         with db.connection_context():
             return work(args, lang) or 0

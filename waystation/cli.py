@@ -62,6 +62,17 @@ def main(argv: list[str] | None = None) -> int:
 
     add_account_commands(commands, _migrate_central, settings_for)
 
+    p = commands.add_parser("stations", help="import stations from CSV or .xlsx (docs/stations-import.md), or export")
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    v = verbs.add_parser("import", help="create and change stations from a file, matched by code")
+    v.add_argument("file", help="a .csv (UTF-8) or .xlsx file in the documented columns")
+    v.add_argument("--dry-run", action="store_true",
+                   help="show what would be created, changed and refused; write nothing")
+    v.set_defaults(run=cmd_stations_import)
+    v = verbs.add_parser("export", help="write every station to a .csv or .xlsx file in the import format")
+    v.add_argument("file")
+    v.set_defaults(run=cmd_stations_export)
+
     p = commands.add_parser("demo", help="run the whole system on this machine: broker, central, 3 kiosks, devices")
     p.add_argument("--port", type=int, default=0, help="central web port (default: a free one)")
     p.set_defaults(run=cmd_demo)
@@ -267,6 +278,62 @@ class ProgressBar:
     def finish(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def cmd_stations_import(args) -> int:
+    from pathlib import Path
+
+    from station_admin.admin import imports
+    from station_admin.admin.refusal import Refused
+    from station_admin.core.models import db
+    from waystation.accounts import terminal_language
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings = settings_for(args)
+    _migrate_central(settings)
+    path = Path(args.file)
+    try:
+        rows = imports.read_rows(path.name, path.read_bytes())
+    except OSError as e:
+        print(f"waystation stations import: {e}", file=sys.stderr)
+        return 1
+    except Refused as refused:
+        for message in refused.messages(lang):
+            print(f"waystation stations import: {message}", file=sys.stderr)
+        return 1
+    with db.connection_context():
+        bar = ProgressBar(sys.stderr, translate("imports.checking", lang))
+        plans = imports.plan(rows, bar)
+        bar.finish()
+        for row in plans:
+            if row.action == "error":
+                for message in row.messages(lang):
+                    print(translate("imports.row_error", lang, line=row.line, code=row.code or "—", message=message),
+                          file=sys.stderr)
+            elif row.action != "unchanged":
+                print(translate(f"imports.row_{row.action}", lang, line=row.line, code=row.code))
+        counts = {a: sum(1 for p in plans if p.action == a) for a in ("create", "change", "unchanged", "error")}
+        if not args.dry_run and (counts["create"] or counts["change"]):
+            bar = ProgressBar(sys.stderr, translate("imports.writing", lang))
+            imports.apply(plans, progress=bar)
+            bar.finish()
+    print(translate("imports.summary_dry" if args.dry_run else "imports.summary", lang, **counts))
+    return 0
+
+
+def cmd_stations_export(args) -> int:
+    from pathlib import Path
+
+    from station_admin.admin.imports import write_export
+    from station_admin.core.models import db
+
+    settings = settings_for(args)
+    _migrate_central(settings)
+    with db.connection_context():
+        count = write_export(Path(args.file))
+    print(f"{count} stations written to {args.file}")
+    return 0
 
 
 def cmd_seed(args) -> int:
