@@ -149,3 +149,17 @@ def test_the_import_command_previews_then_writes(central_db_url, tmp_path):
     assert missing.returncode == 1
     export = run("export", str(tmp_path / "out.xlsx"))
     assert export.returncode == 0 and "23 stations" in export.stdout  # 3 demo stations and the 20
+
+
+def test_the_documented_sample_file_imports(central_app):
+    sample = (PROJECT_ROOT / "docs" / "stations-sample.csv").read_bytes()
+    with central_app.app_context(), db.connection_context():
+        plans = imports.plan(imports.read_rows("stations-sample.csv", sample))
+        assert [(p.code, p.action, p.messages("en")) for p in plans] == [
+            ("xh-tianlin", "create", []), ("xh-bus-1", "create", []), ("xh-hospital", "create", [])]
+        imports.apply(plans)
+        assert Station.get(Station.code == "xh-bus-1").mobile is True
+        assert Station.get(Station.code == "xh-hospital").always_open is True
+    documented = (PROJECT_ROOT / "docs" / "stations-import.md").read_text(encoding="utf-8")
+    named = {c for c in imports.COLUMNS if f"`{c}`" in documented}
+    assert set(imports.COLUMNS) - named <= set(imports.WEEKDAY_COLUMNS[1:-1])  # "`hours_mon` … `hours_sun`"
