@@ -8,10 +8,13 @@ Admins only. A refused change shows every problem in the user's language and wri
 from __future__ import annotations
 
 import logging
+import secrets
+from pathlib import Path
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from devices.protocol import utcnow
+from station_admin.admin import imports
 from station_admin.admin.organisation import save_centre, save_district, save_federation, tree
 from station_admin.admin.refusal import Refused
 from station_admin.admin.stations import (
@@ -28,9 +31,18 @@ from station_admin.core.auth import login_required
 from station_admin.core.models import District, Federation, Station
 from station_admin.core.unknown import UnknownStation
 from station_admin.requests.models import LegalAidCentre
+from waystation.web import current_settings, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("network", __name__, url_prefix="/admin")
+IMPORT_SUFFIXES = (".csv", ".xlsx")
+
+
+@bp.url_value_preprocessor
+def _import_size(endpoint, values):
+    # Runs before the app's anti-forgery check parses the form: only the import upload may be large.
+    if endpoint == "network.import_preview":
+        request.max_content_length = current_settings().central.import_max_bytes
 
 
 def _hours_text(facts: StationFacts) -> dict[int, str]:
@@ -50,8 +62,11 @@ def _station_form(facts: StationFacts, station: Station | None, errors: list[str
 def stations():
     """Every station, open and closed, and the unknown station codes sending data."""
     rows = list(Station.select(Station, District).join(District).order_by(District.code, Station.code))
+    imported = request.args.get("imported", "").split(",")
     return render_template("station_admin/admin/network/stations.html", stations=rows, unknown=unknown_stations(),
-                           saved=request.args.get("saved"))
+                           saved=request.args.get("saved"),
+                           imported=dict(zip(("create", "change", "unchanged", "error"), imported, strict=True))
+                           if len(imported) == 4 and all(n.isdigit() for n in imported) else None)
 
 
 @bp.route("/stations/new", methods=["GET", "POST"])
@@ -180,3 +195,61 @@ def save_centre_view(centre_id: int | None):
     except Refused as refused:
         return _tree_page(refused.messages(), 400, f"centre-{centre_id or 'new'}", form)
     return _saved("centre")
+
+
+# Bulk import: upload, preview (nothing written), confirm
+
+def _import_path(token: str, suffix: str) -> Path:
+    return Path(current_settings().central.import_dir) / f"{token}{suffix}"
+
+
+@bp.get("/stations/import")
+@login_required("admin")
+def import_form():
+    """The upload form for a CSV or .xlsx file of stations (docs/stations-import.md)."""
+    return render_template("station_admin/admin/network/import.html", plans=None, errors=[], columns=imports.COLUMNS)
+
+
+@bp.post("/stations/import")
+@login_required("admin")
+def import_preview():
+    """Every row of the uploaded file as it would be imported; nothing is written until confirmed."""
+    upload = request.files.get("file")
+    name = (upload.filename or "") if upload else ""
+    suffix = Path(name).suffix.lower()
+    try:
+        if not upload or suffix not in IMPORT_SUFFIXES:
+            raise Refused.one("imports.error.kind")
+        data = upload.read()
+        plans = imports.plan(imports.read_rows(name, data))
+    except Refused as refused:
+        return render_template("station_admin/admin/network/import.html", plans=None, errors=refused.messages(),
+                               columns=imports.COLUMNS), 400
+    token = secrets.token_urlsafe(16)
+    path = _import_path(token, suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    session["station_import"] = token + suffix
+    return render_template("station_admin/admin/network/import.html", plans=plans, errors=[], token=token + suffix,
+                           name=name, columns=imports.COLUMNS,
+                           counts={a: sum(1 for p in plans if p.action == a)
+                                   for a in ("create", "change", "unchanged", "error")})
+
+
+@bp.post("/stations/import/confirm")
+@login_required("admin")
+def import_confirm():
+    """Write the previewed file's good rows (checked again against the database as it is now)."""
+    token = request.form.get("token", "")
+    if not token or token != session.get("station_import"):
+        return render_template("station_admin/admin/network/import.html", plans=None, columns=imports.COLUMNS,
+                               errors=[translate("imports.error.expired")]), 400
+    path = _import_path(Path(token).stem, Path(token).suffix)
+    if not path.is_file():
+        return render_template("station_admin/admin/network/import.html", plans=None, columns=imports.COLUMNS,
+                               errors=[translate("imports.error.expired")]), 400
+    counts = imports.apply(imports.plan(imports.read_rows(path.name, path.read_bytes())), actor=g.user)
+    path.unlink()
+    session.pop("station_import", None)
+    return redirect(url_for("network.stations", imported="{create},{change},{unchanged},{error}".format(**counts)),
+                    303)

@@ -163,3 +163,46 @@ def test_the_documented_sample_file_imports(central_app):
     documented = (PROJECT_ROOT / "docs" / "stations-import.md").read_text(encoding="utf-8")
     named = {c for c in imports.COLUMNS if f"`{c}`" in documented}
     assert set(imports.COLUMNS) - named <= set(imports.WEEKDAY_COLUMNS[1:-1])  # "`hours_mon` … `hours_sun`"
+
+
+def _upload(client, name: str, data: bytes):
+    from tests.conftest import csrf_of
+
+    return client.post("/admin/stations/import", data={"csrf_token": csrf_of(client), "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_the_import_page_previews_every_bad_row_then_writes_on_confirmation(central_app):
+    from tests.conftest import csrf_of
+    from tests.station_admin.test_administration import signed_in
+
+    admin = signed_in(central_app)
+    rows = network_rows(1000)
+    preview = _upload(admin, "stations.csv", as_csv(rows))
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "试运行，未写入：将新建 997 个，修改 0 个，0 个无变化，3 行被拒绝。" in page
+    for line, message in [(103, "没有代码为“nowhere”的区。"), (504, "坐标必须是中国境内的 WGS84 度数"),
+                          (905, "星期二的开放时间格式不对")]:
+        assert message in page.split(f'data-testid="row-{line}"')[1].split("</tr>")[0]
+    with central_app.app_context(), db.connection_context():
+        assert not Station.select().where(Station.code.startswith("xh-n")).exists()
+    token = page.split('name="token" value="')[1].split('"')[0]
+    done = admin.post("/admin/stations/import/confirm", data={"csrf_token": csrf_of(admin), "token": token})
+    assert done.status_code == 303
+    listing = admin.get(done.headers["Location"]).get_data(as_text=True)
+    assert "新建 997 个，修改 0 个，0 个无变化，3 行被拒绝。" in listing
+    with central_app.app_context(), db.connection_context():
+        assert Station.select().where(Station.code.startswith("xh-n")).count() == 997
+    replay = admin.post("/admin/stations/import/confirm", data={"csrf_token": csrf_of(admin), "token": token})
+    assert replay.status_code == 400 and "这次预览已失效" in replay.get_data(as_text=True)
+
+    again = _upload(admin, "stations.xlsx", as_xlsx(rows)).get_data(as_text=True)
+    assert "将新建 0 个，修改 0 个，997 个无变化，3 行被拒绝。" in again and 'data-testid="confirm"' not in again
+    wrong = _upload(admin, "stations.txt", b"code\n")
+    assert wrong.status_code == 400 and "请选择 .csv 或 .xlsx 文件" in wrong.get_data(as_text=True)
+    huge = _upload(admin, "stations.csv", b"x" * (9 * 1024 * 1024))
+    assert huge.status_code == 413
+    other = signed_in(central_app, "federation")
+    assert other.get("/admin/stations/import").status_code == 403
+    assert _upload(other, "stations.csv", as_csv(rows)).status_code == 403
