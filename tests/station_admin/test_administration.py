@@ -15,11 +15,12 @@ from station_admin.node.ingest import on_events, on_occupancy
 from station_admin.requests.models import CentreDistrict, LegalAidCentre
 from tests.conftest import csrf_of
 
-PAGES = ["/admin/stations", "/admin/stations/new", "/admin/stations/xh-xujiahui", "/admin/organisation",
-         "/admin/staff", "/admin/staff/manager", "/admin/tokens"]
-POSTS = ["/admin/stations/new", "/admin/stations/xh-xujiahui", "/admin/stations/xh-xujiahui/close",
-         "/admin/federations", "/admin/districts", "/admin/centres", "/admin/staff", "/admin/staff/manager/password",
-         "/admin/staff/manager/active", "/admin/tokens", "/admin/tokens/demo-api/revoke"]
+PAGES = ["/admin/stations", "/admin/stations/new", "/admin/stations/import", "/admin/stations/xh-xujiahui",
+         "/admin/organisation", "/admin/staff", "/admin/staff/manager", "/admin/tokens"]
+POSTS = ["/admin/stations/new", "/admin/stations/import", "/admin/stations/import/confirm",
+         "/admin/stations/xh-xujiahui", "/admin/stations/xh-xujiahui/close", "/admin/federations", "/admin/districts",
+         "/admin/centres", "/admin/staff", "/admin/staff/manager/password", "/admin/staff/manager/active",
+         "/admin/staff/manager/sign-out", "/admin/tokens", "/admin/tokens/demo-api/revoke"]
 DEMO_PASSWORDS = {"admin": "admin-demo", "federation": "federation-demo", "manager": "manager-demo",
                   "caseworker": "caseworker-demo", "shop": "shop-demo"}
 
