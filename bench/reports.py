@@ -36,9 +36,8 @@ from station_admin import create_app, migrations
 from station_admin.core import models
 from station_admin.demo.history import ensure_stations, seed_history  # noqa: E402
 from station_admin.demo.seed import seed_demo  # noqa: E402
-from station_admin.rollups.daily import CheckInDaily  # noqa: E402
 from station_admin.rollups.hourly import CheckInHourly, checkin_per_week_hour, local_day_hours, utc_offset_hours  # noqa: E402
-from station_admin.rollups.weekly import CheckInWeekly  # noqa: E402
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly  # noqa: E402
 from waystation.db import migrate  # noqa: E402
 
 TIMEZONE = "Asia/Shanghai"

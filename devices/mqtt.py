@@ -6,7 +6,9 @@ an app factory, so tests and command-line tools do not connect by accident.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,36 +27,91 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 
 
+class BrokerConfigError(ValueError):
+    """The broker settings cannot be used as they are; the message names the setting and the fix."""
+
+
 @dataclass(frozen=True)
 class BrokerAddress:
-    """Where the broker is and how to log in."""
+    """Where the broker is, how to log in, and whether the connection is TLS."""
 
     host: str
     port: int
     username: str | None = None
     password: str | None = None
+    tls: bool = False
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the broker is on this machine (plain MQTT never leaves it)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def display(self) -> str:
+        """The address without credentials, for logs and messages."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """mqtt://[user:password@]host[:port] as a BrokerAddress; ValueError names what is wrong."""
+    """mqtt[s]://[user:password@]host[:port] as a BrokerAddress; ValueError names what is wrong."""
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"broker.url must look like mqtt://host:port, got {url!r}")
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise BrokerConfigError(f"broker.url must look like mqtts://host:port or mqtt://host:port, got {url!r}")
+    tls = parts.scheme == "mqtts"
     try:
-        port = parts.port or 1883
+        port = parts.port or (8883 if tls else 1883)
     except ValueError:
-        raise ValueError(f"broker.url has a bad port: {url!r}") from None
+        raise BrokerConfigError(f"broker.url has a bad port: {url!r}") from None
     return BrokerAddress(parts.hostname, port, unquote(parts.username) if parts.username else None,
-                         unquote(parts.password) if parts.password else None)
+                         unquote(parts.password) if parts.password else None, tls)
+
+
+def broker_address(broker_settings, *, url: str | None = None, username: str | None = None,
+                   password: str | None = None) -> BrokerAddress:
+    """The address to connect to, refusing plain MQTT beyond this machine unless explicitly allowed.
+
+    `username`/`password` (a device's own broker account) replace the ones in the URL.
+    """
+    address = parse_broker_url(url or broker_settings.url)
+    if username is not None:
+        address = BrokerAddress(address.host, address.port, username, password, address.tls)
+    if not address.tls and not address.loopback and not broker_settings.get("allow_plain_remote", False):
+        raise BrokerConfigError(
+            f"broker.url: plain {address.display()} would send passwords, member numbers and riders' answers "
+            "unencrypted over the network; use mqtts:// (TLS, docs/operations.md) or, on a network you trust, "
+            "set broker.allow_plain_remote = true")
+    return address
+
+
+def tls_context(broker_settings) -> ssl.SSLContext:
+    """TLS that verifies the broker's certificate and host name against the system store or broker.ca_file."""
+    ca_file = broker_settings.get("ca_file", "")
+    try:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file or None)
+    except (FileNotFoundError, ssl.SSLError) as e:
+        raise BrokerConfigError(f"broker.ca_file: cannot read a CA certificate from {ca_file!r}: {e}") from None
+    cert, key = broker_settings.get("client_cert", ""), broker_settings.get("client_key", "")
+    if cert or key:
+        try:
+            context.load_cert_chain(cert, key or None)
+        except (FileNotFoundError, ssl.SSLError) as e:
+            raise BrokerConfigError(f"broker.client_cert / broker.client_key: cannot load {cert!r}: {e}") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 class MqttLink:
     """An MQTT client that keeps itself connected and announces itself with retained availability."""
 
     def __init__(self, broker_settings, client_id: str, *, online=None, offline=None,
-                 persistent_session: bool = False, manual_ack: bool = False, receive_window: int = 0):
+                 persistent_session: bool = False, manual_ack: bool = False, receive_window: int = 0,
+                 username: str | None = None, password: str | None = None):
         self.root = broker_settings.topic_root
-        self.address = parse_broker_url(broker_settings.url)
+        self.address = broker_address(broker_settings, username=username, password=password)
         self.connected = threading.Event()
         # Set once the broker has granted every subscription of the current connection.
         self.subscribed = threading.Event()
@@ -73,6 +130,8 @@ class MqttLink:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, manual_ack=manual_ack, **kwargs)
         if self.address.username:
             self.client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self.client.tls_set_context(tls_context(broker_settings))
         if offline is not None:
             self.client.will_set(self.full(offline.topic), offline.to_payload(), offline.QOS, offline.RETAIN)
         self.client.reconnect_delay_set(broker_settings.reconnect_min_s, broker_settings.reconnect_max_s)
@@ -137,7 +196,7 @@ class MqttLink:
             if self._receive_window:
                 props.ReceiveMaximum = self._receive_window
             kwargs = {"clean_start": not self._persistent, "properties": props}
-        log.info("connecting to mqtt://%s:%s as %s", self.address.host, self.address.port, self.client._client_id)
+        log.info("connecting to %s as %s", self.address.display(), self.client._client_id)
         self.client.connect_async(self.address.host, self.address.port, self._keepalive, **kwargs)
         self.client.loop_start()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
+from devices.protocol.permissions import account_name
 from kiosk.community import CommunityListener
 from kiosk.live import StationListener
 from kiosk.operations import StationOperations
@@ -17,8 +18,9 @@ class KioskNode:
     def __init__(self, settings):
         k = settings.kiosk
         self.station_id = k.station_id
+        # The client id is the kiosk's broker account name (station.device), to which the broker binds it.
         self.link = MqttLink(
-            settings.broker, f"kiosk-{k.station_id}-{k.device_id}",
+            settings.broker, account_name(k.station_id, k.device_id),
             online=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, True),
             offline=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, False),
         )

@@ -132,7 +132,9 @@ class OutboxPublisher:
         cutoff = utcnow() - timedelta(seconds=self.confirm_timeout_s)
         rows = list(OutboxEvent.unconfirmed_since(cutoff, self.window))
         if rows:
-            log.warning("central has not confirmed %d events sent before %s; sending them again", len(rows), cutoff)
+            oldest = rows[0]
+            log.warning("central has not confirmed %d events sent before %s; sending them again (the oldest, "
+                        "%s, has been sent %d times)", len(rows), cutoff, oldest.event_id, oldest.attempts)
             self._next_resend_check = time.monotonic() + self._resend_wait
             self._resend_wait = min(self._resend_wait * 2, MAX_RESEND_WAIT_S)
         else:

@@ -159,7 +159,7 @@ def test_a_killed_controller_closes_its_sessions_as_controller_lost(shared_mosqu
         if s.session_id in open_then:
             assert s.end_reason == "controller_lost" and s.ended_at == s.reported_at
     alarm = wait_until(lambda: open_alarms().get(("device_offline", f"{STATION}/charger")), message="offline alarm")
-    assert alarm.detail["why"] == "last_will" and alarm.severity == "critical"
+    assert alarm.details["why"] == "last_will" and alarm.severity == "critical"
 
     run_simulate(proc, STATION)  # back: the alarm clears, the lost sessions stay as they are
     wait_until(lambda: ("device_offline", f"{STATION}/charger") not in open_alarms(), timeout=20,
@@ -178,7 +178,7 @@ def test_a_silent_controller_raises_an_alarm_and_its_session_is_closed_once(shar
     try:
         alarm = wait_until(lambda: open_alarms().get(("device_offline", f"{STATION}/charger")), timeout=15,
                            message="the no-heartbeat alarm")
-        assert alarm.detail["why"] == "no_heartbeat"
+        assert alarm.details["why"] == "no_heartbeat"
         wait_until(lambda: all(s.ended_at for s in sessions_at()), timeout=10, message="sessions closed")
         lost = {s.session_id: s.energy_wh for s in sessions_at() if s.end_reason == "controller_lost"}
         assert lost

@@ -25,14 +25,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from devices.protocol.identifiers import KID_RE, MEMBER_ALPHABET, MEMBER_NO_RE  # noqa: F401  (part of this module's API)
 from waystation.sealing import b64, unb64
 
 VERSION = "WS1"
 MAX_LENGTH = 130
-KID_RE = re.compile(r"^[A-Z2-7]{4}$")
-# Crockford's base 32 without I, L, O, U: nothing a rider can misread when telling staff their number.
-MEMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-MEMBER_NO_RE = re.compile(r"^W[0-9A-HJKMNP-TV-Z]{9}$")
 _CARD_RE = re.compile(r"^WS1\.([A-Z2-7]{4})\.(W[0-9A-HJKMNP-TV-Z]{9})\."
                       r"([0-9a-z]{1,7})\.([0-9a-z]{1,7})\.([A-Za-z0-9_-]{86})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -45,6 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=1883)
     p.set_defaults(run=cmd_broker)
 
+    p = commands.add_parser("broker-acl", help="print the static Mosquitto ACL file (brokers without Dynamic Security)")
+    p.add_argument("--station", action="append", default=[], metavar="CODE",
+                   help="a station whose devices get users (repeat for more)")
+    p.add_argument("--central-user", default="central", help="central's broker user name (default: central)")
+    p.set_defaults(run=cmd_broker_acl)
+
+    p = commands.add_parser("broker-account", help="make or revoke broker accounts (via broker.admin_url)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("central", help="central's own account and role (client id bound to ingest.client_id)")
+    a.add_argument("--user", default="central", help="user name (default: central)")
+    a = actions.add_parser("device", help="a station device's account: a fresh password, replacing any old one")
+    a.add_argument("station", help="station code")
+    a.add_argument("kind", choices=["kiosk", "people_counter", "charger_controller"])
+    a.add_argument("--device", help="device id (default: kiosk, counter or charger)")
+    a = actions.add_parser("revoke", help="delete a device's account: it is disconnected at once")
+    a.add_argument("station", help="station code")
+    a.add_argument("device", help="device id (kiosk, counter, charger...)")
+    p.set_defaults(run=cmd_broker_account)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -79,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
+    from devices.mqtt import BrokerConfigError
+
     try:
         return args.run(args) or 0
-    except ConfigError as e:
+    except (ConfigError, BrokerConfigError) as e:
         print(f"waystation: configuration error: {e}", file=sys.stderr)
         return 2
 
@@ -121,6 +142,7 @@ def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> Non
 
 
 def cmd_kiosk(args) -> int:
+    from devices.mqtt import broker_address
     from kiosk import create_app, models
     from kiosk.context import attach_node
     from kiosk.migrations import MIGRATIONS
@@ -129,6 +151,7 @@ def cmd_kiosk(args) -> int:
 
     settings = settings_for(args, kiosk={"station_id": args.station, "port": args.port})
     settings.require("kiosk.station_id")
+    broker_address(settings.broker)  # refuse plain MQTT beyond this machine before touching anything
     app = create_app(settings.as_dict())
     with app.app_context():
         migrate(models.db, MIGRATIONS)
@@ -152,7 +175,11 @@ def _central_link(settings, protector=None):
 
 
 def _migrate_central(settings, signing_key: bool = False) -> None:
-    """Open the central database and upgrade it; with `signing_key`, make sure a card signing key exists."""
+    """Open the central database and upgrade it.
+
+    With `signing_key` (the serve commands), also make sure a card signing key exists and that open
+    deadlines are counted by the configured requests.deadline_counting.
+    """
     from station_admin import migrations
     from station_admin.core import models
     from waystation.db import migrate, open_database
@@ -166,6 +193,18 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
 
         with models.db.connection_context():
             ensure_signing_key(DataProtector(settings.secret("central.data_key")), utcnow())
+        _apply_deadline_counting(settings)
+
+
+def _apply_deadline_counting(settings) -> None:
+    """Count open requests' deadlines again if requests.deadline_counting changed since they were counted."""
+    from station_admin.core import models
+    from station_admin.requests.workdays import DeadlineRule, apply_counting_setting
+    from waystation.services import load_services
+
+    rule = DeadlineRule.of(settings, load_services(settings.requests.services_file or None))
+    with models.db.connection_context():
+        apply_counting_setting(rule)  # logs and audits what it moved
 
 
 def cmd_central(args) -> int:
@@ -199,9 +238,11 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from devices.mqtt import broker_address
     from devices.simulators.run import SimulatedStation, Simulation
 
     settings = settings_for(args)
+    broker_address(settings.broker)
     sim = settings.simulator
     try:
         stations = [SimulatedStation.parse(text, sim.charger_slots) for text in args.station]
@@ -228,6 +269,45 @@ def cmd_broker(args) -> int:
     broker.start()
     stop.wait()
     broker.stop()
+    return 0
+
+
+def cmd_broker_acl(args) -> int:
+    from devices.protocol.permissions import static_acl
+
+    settings = settings_for(args)
+    try:
+        text = static_acl(settings.broker.topic_root, args.station, args.central_user)
+    except ValueError as e:
+        print(f"waystation broker-acl: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_broker_account(args) -> int:
+    import secrets
+
+    from station_admin.core.broker_accounts import BrokerAccountError, BrokerAccounts
+
+    settings = settings_for(args)
+    try:
+        with BrokerAccounts(settings.broker) as accounts:
+            accounts.set_default_access()
+            if args.action == "central":
+                password = secrets.token_urlsafe(24)
+                accounts.ensure_central(args.user, password, client_id=settings.ingest.client_id)
+                print(f"central account: user {args.user}, client id {settings.ingest.client_id}, password {password}")
+            elif args.action == "device":
+                credential = accounts.provision_device(args.station, args.kind, args.device)
+                print(f"{credential.kind} account at {credential.station}: user {credential.username}, "
+                      f"client id {credential.client_id}, password {credential.password}")
+            else:
+                accounts.revoke_device(args.station, args.device)
+                print(f"revoked {args.station}.{args.device}")
+    except (BrokerAccountError, ValueError) as e:
+        print(f"waystation broker-account: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -358,8 +438,9 @@ def cmd_seed(args) -> int:
     bar = ProgressBar(sys.stderr, "seeding check-ins")
     with db.connection_context():
         stations = ensure_stations(args.stations, rng)
-        today = datetime.now(ZoneInfo(timezone)).date()
-        rows = seed_history(stations, args.days, args.per_day, today, utc_offset_hours(timezone), rng, bar)
+        now = datetime.now(ZoneInfo(timezone))
+        rows = seed_history(stations, args.days, args.per_day, now.date(), utc_offset_hours(timezone), rng, bar,
+                            until=now)
     bar.finish()
     print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -68,6 +69,16 @@ class UTCDateTimeField(peewee.DateTimeField):
         return value
 
 
+class JSONField(peewee.TextField):
+    """A JSON value (object, list, number...) stored as text on SQLite and PostgreSQL alike, read back as Python."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
 def insert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], new_key: str | None = None):
     """Insert rows in one statement; with `new_key`, skip rows whose key is stored and return the new keys.
 
@@ -102,6 +113,24 @@ class SchemaVersion(peewee.Model):
 
     class Meta:
         table_name = "schema_version"
+
+
+def is_sqlite(database: peewee.Database) -> bool:
+    """Whether a database (or the database behind a proxy) is SQLite: frozen migrations hold SQL per backend."""
+    return isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
+
+
+def run_sql(database: peewee.Database, sqlite: str, postgresql: str | None = None) -> None:
+    """Run a frozen migration's script for this backend, one statement at a time, in the caller's transaction.
+
+    Statements end with a semicolon at the end of a line. Not `executescript`, which commits first.
+    """
+    script = sqlite if is_sqlite(database) else postgresql
+    if script is None:
+        raise ValueError("this migration has SQL for SQLite only")
+    for statement in script.split(";\n"):
+        if statement.strip():
+            database.execute_sql(statement)
 
 
 def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:

@@ -24,6 +24,12 @@ ENV_ALIASES = {
     "WAYSTATION_BROKER_URL": ("broker", "url"),
     "WAYSTATION_DATABASE_URL": ("database", "url"),
 }
+# Settings that take one of a few values; anything else stops the process with the key's name.
+CHOICES = {
+    "broker.protocol": ("3.1.1", "5"),
+    # docs/workdays.md: the Civil Code's reading (the default), or the next-working-day one.
+    "requests.deadline_counting": ("civil_code", "next_working_day"),
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -96,7 +102,16 @@ def load_settings(
     _merge(values, schema, _from_env(schema, env), source="environment")
     if overrides:
         _merge(values, schema, overrides, source="overrides")
+    _check_choices(values)
     return Settings(values)
+
+
+def _check_choices(values: dict) -> None:
+    for dotted, allowed in CHOICES.items():
+        section, _, key = dotted.rpartition(".")
+        value = values[section][key]
+        if value not in allowed:
+            raise ConfigError(f"{dotted}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

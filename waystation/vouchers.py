@@ -22,11 +22,10 @@ from enum import StrEnum
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from waystation.cards import MEMBER_ALPHABET, MEMBER_NO_RE
+from devices.protocol.identifiers import MEMBER_ALPHABET, MEMBER_NO_RE, VOUCHER_NO_RE  # noqa: F401
 from waystation.sealing import b64, unb64
 
 MAX_LENGTH = 130
-VOUCHER_NO_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{10}$")
 MONTH_RE = re.compile(r"^20[0-9]{2}(0[1-9]|1[0-2])$")
 _SIGNED_RE = re.compile(r"^WV1\.([A-Z2-7]{4})\.([0-9A-HJKMNP-TV-Z]{10})\.(W[0-9A-HJKMNP-TV-Z]{9})\."
                         r"(20[0-9]{2}(?:0[1-9]|1[0-2]))\.([A-Za-z0-9_-]{86})$")

@@ -19,6 +19,7 @@ from devices.mqtt import MqttLink
 from devices.protocol import ProtocolError, commands, heartbeat, utcnow
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.charger import ChargerSlotState, SlotStatus
+from devices.protocol.permissions import account_name
 from devices.protocol.sessions import ChargeSession, EndReason, Phase, new_session_id
 
 log = logging.getLogger(__name__)
@@ -69,14 +70,16 @@ class ChargerAgent:
     """Publishes slot states and sessions when they change, a heartbeat, and answers slot commands."""
 
     def __init__(self, broker_settings, station: str, hardware: ChargerHardware, device: str = "charger", *,
-                 limit_s: int = 4 * 3600, heartbeat_s: float = 15.0):
+                 limit_s: int = 4 * 3600, heartbeat_s: float = 15.0, username: str | None = None,
+                 password: str | None = None):
         self.station = station
         self.device = device
         self.hardware = hardware
         self.limit_s = limit_s
         self.heartbeat_s = heartbeat_s
         self.clock = utcnow  # tests may move time on
-        self.link = MqttLink(broker_settings, f"{station}-{device}",
+        # The client id is the device's broker account name, to which the broker binds it.
+        self.link = MqttLink(broker_settings, account_name(station, device), username=username, password=password,
                              online=Availability(station, device, DeviceKind.CHARGER_CONTROLLER, True),
                              offline=Availability(station, device, DeviceKind.CHARGER_CONTROLLER, False))
         self._last: dict[int, SlotReading] = {}

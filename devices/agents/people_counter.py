@@ -11,6 +11,7 @@ from devices.protocol import utcnow
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.heartbeat import Heartbeat
 from devices.protocol.occupancy import Occupancy
+from devices.protocol.permissions import account_name
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,13 @@ log = logging.getLogger(__name__)
 class PeopleCounterAgent:
     """Keeps the count of people inside and publishes it whenever someone passes the door."""
 
-    def __init__(self, broker_settings, station: str, device: str = "counter", timezone: str = "Asia/Shanghai"):
+    def __init__(self, broker_settings, station: str, device: str = "counter", timezone: str = "Asia/Shanghai", *,
+                 username: str | None = None, password: str | None = None):
         self.station = station
         self.device = device
         self.zone = ZoneInfo(timezone)
-        self.link = MqttLink(broker_settings, f"{station}-{device}",
+        # The client id is the device's broker account name, to which the broker binds it.
+        self.link = MqttLink(broker_settings, account_name(station, device), username=username, password=password,
                              online=Availability(station, device, DeviceKind.PEOPLE_COUNTER, True),
                              offline=Availability(station, device, DeviceKind.PEOPLE_COUNTER, False))
         self.inside = 0

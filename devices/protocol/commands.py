@@ -23,7 +23,7 @@ from devices.protocol._base import (
     get_text,
     get_time,
 )
-from devices.protocol.events import MEMBER_NO_RE
+from devices.protocol.events import MEMBER_NO_FIELD_RE
 
 PATTERN = TopicPattern("station/{station}/command/{device}")
 # Why a device refuses a command: short codes that screens translate (docs/mqtt.md lists them).
@@ -38,7 +38,7 @@ def _slot_args(obj: dict) -> dict:
 
 def _start_args(obj: dict) -> dict:
     args = {"slot": get_int(obj, "slot", low=1, high=64),
-            "member_no": get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20)}
+            "member_no": get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, max_len=20)}
     if "limit_s" in obj:
         args["limit_s"] = get_int(obj, "limit_s", low=60, high=24 * 3600)
     return args

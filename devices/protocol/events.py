@@ -28,10 +28,11 @@ from devices.protocol._base import (
     get_str,
     get_time,
 )
-from waystation.vouchers import VOUCHER_NO_RE
+from devices.protocol.identifiers import VOUCHER_NO_RE
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
-MEMBER_NO_RE = re.compile(r"^[A-Z0-9]{6,20}$")
+# What a member_no field may hold on the wire (looser than identifiers.MEMBER_NO_RE, the format central issues).
+MEMBER_NO_FIELD_RE = re.compile(r"^[A-Z0-9]{6,20}$")
 # Tracking codes: 8 characters from 32 that cannot be misread (no 0/O, no 1/I): 32**8 = 2**40 codes.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TRACKING_CODE_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{8}}$")
@@ -67,7 +68,7 @@ class CheckIn:
     @classmethod
     def from_fields(cls, obj: dict) -> CheckIn:
         method = get_str(obj, "method", choices={"anonymous", "card"})
-        member_no = get_str(obj, "member_no", pattern=MEMBER_NO_RE, optional=True)
+        member_no = get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, optional=True)
         if (method == "card") != (member_no is not None):
             raise ProtocolError("field member_no is required for a card check-in and only then")
         return cls(method, member_no)
@@ -114,7 +115,7 @@ class ServiceRequest:
         for question, choice in answers.items():
             if not CODE_RE.match(question) or not isinstance(choice, str) or not CODE_RE.match(choice):
                 raise ProtocolError(f"field answers has a malformed entry {question!r}: {choice!r}")
-        member_no = get_str(obj, "member_no", pattern=MEMBER_NO_RE, optional=True)
+        member_no = get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, optional=True)
         sealed = get_str(obj, "contact_sealed", max_len=MAX_SEALED_CHARS, optional=True)
         if (member_no is None) == (sealed is None):
             raise ProtocolError("exactly one of member_no and contact_sealed is required")
@@ -157,7 +158,7 @@ class VoucherClaim:
         if not isinstance(provisional, bool):
             raise ProtocolError(f"field provisional must be true or false, got {provisional!r}")
         return cls(get_str(obj, "voucher_no", pattern=VOUCHER_NO_RE, max_len=10),
-                   get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20), provisional)
+                   get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, max_len=20), provisional)
 
 
 
@@ -194,7 +195,7 @@ class Feedback:
             raise ProtocolError("field categories repeats an id")
         if score is None and not categories:
             raise ProtocolError("a feedback needs a score or at least one category")
-        return cls(score, tuple(categories), get_str(obj, "member_no", pattern=MEMBER_NO_RE, optional=True))
+        return cls(score, tuple(categories), get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, optional=True))
 
 
 

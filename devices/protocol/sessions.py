@@ -26,7 +26,7 @@ from devices.protocol._base import (
     get_time,
 )
 from devices.protocol.charger import MAX_ENERGY_WH, MAX_POWER_W
-from devices.protocol.events import MEMBER_NO_RE
+from devices.protocol.events import MEMBER_NO_FIELD_RE
 
 PATTERN = TopicPattern("station/{station}/charger/{slot:int}/session")
 MAX_LIMIT_S = 24 * 3600
@@ -107,5 +107,5 @@ def parse(topic: str, payload: bytes) -> ChargeSession:
         energy_wh=get_int(obj, "energy_wh", high=MAX_ENERGY_WH),
         power_w=get_int(obj, "power_w", high=MAX_POWER_W, default=0),
         limit_s=get_int(obj, "limit_s", low=60, high=MAX_LIMIT_S),
-        member_no=get_str(obj, "member_no", pattern=MEMBER_NO_RE, max_len=20, optional=True),
+        member_no=get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, max_len=20, optional=True),
         end_reason=EndReason(reason) if reason else None)

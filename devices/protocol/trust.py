@@ -27,7 +27,7 @@ from devices.protocol._base import (
     get_str,
     get_time,
 )
-from waystation.cards import KID_RE, MEMBER_ALPHABET, MEMBER_NO_RE
+from devices.protocol.identifiers import KID_RE, MEMBER_ALPHABET, MEMBER_NO_RE
 
 TRUST_PATTERN = TopicPattern("central/trust")
 REVOCATIONS_PATTERN = TopicPattern("central/revocations/{shard}")

@@ -26,7 +26,7 @@ from devices.protocol._base import (
     get_str,
     get_time,
 )
-from waystation.vouchers import VOUCHER_NO_RE
+from devices.protocol.identifiers import VOUCHER_NO_RE
 
 POLICY_PATTERN = TopicPattern("station/{station}/voucher/policy")
 DECISION_PATTERN = TopicPattern("station/{station}/voucher/decision")

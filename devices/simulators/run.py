@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from devices.agents.charger import ChargerAgent
 from devices.agents.people_counter import PeopleCounterAgent
 from devices.protocol import utcnow
+from devices.protocol.permissions import Party
 from devices.simulators.charger import SimulatedChargerHardware
 from devices.simulators.people_counter import SimulatedDoor
 
@@ -34,22 +35,30 @@ class SimulatedStation:
         return cls(code, capacity, slots)
 
 
+def _login(credentials, station: str, kind: Party) -> dict:
+    found = credentials(station, kind) if credentials else None
+    return {"username": found[0], "password": found[1]} if found else {}
+
+
 class Simulation:
     """Device agents with simulated hardware for several stations, stepped by one thread."""
 
     def __init__(self, broker_settings, stations: list[SimulatedStation], mean_interval_s: float = 3.0,
                  seed: int = 0, timezone: str = "Asia/Shanghai", *, limit_s: int = 4 * 3600,
-                 heartbeat_s: float = 15.0):
+                 heartbeat_s: float = 15.0, credentials=None):
+        """`credentials(station, kind)` gives a device's (user name, password), or None for the broker URL's."""
         self.rng = random.Random(seed or None)
         self.heartbeat_s = heartbeat_s
         self._last_beat = 0.0
         self.mean_interval_s = mean_interval_s
         self.units = []
         for st in stations:
-            counter = PeopleCounterAgent(broker_settings, st.code, timezone=timezone)
+            counter = PeopleCounterAgent(broker_settings, st.code, timezone=timezone,
+                                         **_login(credentials, st.code, Party.PEOPLE_COUNTER))
             door = SimulatedDoor(st.capacity, random.Random(self.rng.random()))
             hardware = SimulatedChargerHardware(st.charger_slots, random.Random(self.rng.random()))
-            charger = (ChargerAgent(broker_settings, st.code, hardware, limit_s=limit_s, heartbeat_s=heartbeat_s)
+            charger = (ChargerAgent(broker_settings, st.code, hardware, limit_s=limit_s, heartbeat_s=heartbeat_s,
+                                    **_login(credentials, st.code, Party.CHARGER_CONTROLLER))
                        if st.charger_slots else None)
             self.units.append((counter, door, charger, hardware))
         self._stop = threading.Event()

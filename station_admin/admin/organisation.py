@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from devices.protocol._base import ID_RE
+from devices.protocol import ID_RE
 from station_admin.admin.refusal import Refused
 from station_admin.core.audit import audit
 from station_admin.core.models import District, Federation, StaffUser, db

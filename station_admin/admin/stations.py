@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from devices.protocol._base import ID_RE
+from devices.protocol import ID_RE
 from station_admin.admin.refusal import Refused
 from station_admin.community.opening import SERVICES, OpeningInterval, parse_interval, set_hours
 from station_admin.core.audit import audit

@@ -113,6 +113,11 @@ class Voucher(BaseModel):
         return counts
 
 
+# One confirmed voucher per member per month across all stations: the database refuses a second.
+Voucher.add_index(peewee.ModelIndex(Voucher, (Voucher.member_no, Voucher.month), unique=True,
+                                    name="voucher_one_per_member_month", where=Voucher.status == "confirmed"))
+
+
 def local_month(moment: datetime, timezone: str) -> str:
     """The YYYYMM of a moment in local time."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y%m")
@@ -226,10 +231,3 @@ def set_policy(district: District, care_day: int, district_quota: int, now: date
                           VoucherPolicy.updated_at: now})
      .execute())
     audit("voucher.policy", "district", district.code, care_day=care_day, quota=district_quota)
-
-
-def create_tables(database: peewee.Database) -> None:
-    """The voucher tables and the index that allows one confirmed voucher per member per month."""
-    database.create_tables([VoucherPolicy, Voucher])
-    database.execute_sql("CREATE UNIQUE INDEX voucher_one_per_member_month ON voucher (member_no, month) "
-                         "WHERE status = 'confirmed'")

@@ -6,7 +6,6 @@ one row in the same transaction as the change. Rows are never updated or deleted
 
 from __future__ import annotations
 
-import json
 import logging
 
 import peewee
@@ -14,7 +13,7 @@ from flask import g, has_request_context, request
 
 from devices.protocol import utcnow
 from station_admin.core.models import BaseModel, StaffUser
-from waystation.db import UTCDateTimeField
+from waystation.db import JSONField, UTCDateTimeField
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ class AuditEntry(BaseModel):
     action = peewee.CharField()  # dotted verb: member.approve, request.view, request.status
     subject_kind = peewee.CharField()  # member, request, calendar...
     subject_id = peewee.CharField()
-    detail = peewee.TextField(default="{}")  # JSON
+    details = JSONField(default=dict, column_name="detail")  # what changed: before/after, ids, reasons
     remote_addr = peewee.CharField(null=True)
 
     class Meta:
@@ -40,19 +39,15 @@ class AuditEntry(BaseModel):
         """A subject's history, oldest first."""
         return cls.select().where(cls.subject_kind == kind, cls.subject_id == str(subject_id)).order_by(cls.at, cls.id)
 
-    @property
-    def details(self) -> dict:
-        return json.loads(self.detail)
 
-
-def audit(action: str, subject_kind: str, subject_id, actor: StaffUser | None = None, **detail) -> AuditEntry:
+def audit(action: str, subject_kind: str, subject_id, actor: StaffUser | None = None, **details) -> AuditEntry:
     """Record an action; the actor defaults to the signed-in staff user of the request."""
     if actor is None and has_request_context():
         actor = getattr(g, "user", None)
     entry = AuditEntry.create(
         at=utcnow(), actor=actor, actor_name=actor.username if actor else "system", action=action,
         subject_kind=subject_kind, subject_id=str(subject_id),
-        detail=json.dumps(detail, ensure_ascii=False, default=str),
+        details=details,
         remote_addr=request.remote_addr if has_request_context() else None)
     log.info("audit %s %s/%s by %s", action, subject_kind, subject_id, entry.actor_name)
     return entry

@@ -195,7 +195,8 @@ class CheckIn(BaseModel):
     member_no = peewee.CharField(null=True)
 
     class Meta:
-        indexes = ((("station_code", "occurred_at"), False),)
+        # The usage log pages newest first across stations: (occurred_at, id) is its keyset order.
+        indexes = ((("station_code", "occurred_at"), False), (("occurred_at", "id"), False))
 
     @classmethod
     def counts_since(cls, codes: list[str], since: datetime) -> dict[str, int]:

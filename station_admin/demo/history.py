@@ -23,9 +23,8 @@ import peewee
 from station_admin.admin.organisation import save_district, save_federation
 from station_admin.admin.stations import StationFacts, save_station
 from station_admin.core.models import CheckIn, District, Federation, Station, db
-from station_admin.rollups.daily import CheckInDaily
 from station_admin.rollups.hourly import CheckInHourly, upsert
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +79,12 @@ def ensure_stations(count: int, rng: random.Random) -> list[SeedStation]:
 
 
 def seed_history(stations: list[SeedStation], days: int, per_station_day: float, last_day: date, offset: int,
-                 rng: random.Random, progress: Callable[[int, int], None] | None = None) -> int:
-    """Insert `days` local days of check-ins ending on `last_day`; returns the rows inserted."""
+                 rng: random.Random, progress: Callable[[int, int], None] | None = None,
+                 until: datetime | None = None) -> int:
+    """Insert `days` local days of check-ins ending on `last_day`, none at or after `until`; returns the rows.
+
+    History is the past: with `until` (the CLI passes now) the rest of today stays empty, as it is.
+    """
     expected = int(len(stations) * days * per_station_day)
     sqlite = isinstance(db.obj, peewee.SqliteDatabase)
     if sqlite:
@@ -101,6 +104,8 @@ def seed_history(stations: list[SeedStation], days: int, per_station_day: float,
                 mean = per_station_day * station.scale * weekdays[day.weekday()] * season
                 for hour in rng.choices(range(24), weights=hours, k=max(0, round(rng.gauss(mean, mean * 0.2)))):
                     moment = midnight + timedelta(hours=hour, seconds=rng.random() * 3600)
+                    if until is not None and moment >= until:
+                        continue
                     done += 1
                     card = rng.random() < 0.3
                     rows.append((f"{prefix}{done:020x}", station.code, moment.isoformat(" ", "microseconds")[:26],

@@ -7,12 +7,11 @@ The evaluator runs in central's MQTT node; alarms are rows, so they outlive any 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 import peewee
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, render_template
 
 from devices.protocol import utcnow
 from station_admin.core.audit import audit
@@ -21,7 +20,7 @@ from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, 
 from station_admin.live.charging import close_lost_sessions
 from station_admin.requests.casework import unrouted_requests
 from station_admin.requests.models import OPEN_STATUSES, ServiceRequest
-from waystation.db import UTCDateTimeField
+from waystation.db import JSONField, UTCDateTimeField
 from waystation.web import current_settings, page_or_fragment
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ class Alarm(BaseModel):
     station_code = peewee.CharField(null=True, index=True)
     severity = peewee.CharField()
     raised_at = UTCDateTimeField(index=True)
-    details = peewee.TextField(default="{}")  # JSON
+    details = JSONField(default=dict)  # what the condition saw: why, values, counts
     open_key = peewee.CharField(null=True, unique=True)
     acknowledged_at = UTCDateTimeField(null=True)
     acknowledged_by = peewee.ForeignKeyField(StaffUser, null=True, on_delete="SET NULL", backref="+")
@@ -52,10 +51,6 @@ class Alarm(BaseModel):
 
     class Meta:
         table_name = "alarm"
-
-    @property
-    def detail(self) -> dict:
-        return json.loads(self.details)
 
     @property
     def is_open(self) -> bool:
@@ -90,7 +85,7 @@ def raise_alarm(kind: str, source: str, station: str | None, details: dict, now:
     if Alarm.select().where(Alarm.open_key == f"{kind}|{source}").exists():
         return False
     (Alarm.insert(kind=kind, source=source, station_code=station, severity=SEVERITY[kind], raised_at=now,
-                  details=json.dumps(details, ensure_ascii=False, default=str), open_key=f"{kind}|{source}")
+                  details=details, open_key=f"{kind}|{source}")
      .on_conflict_ignore().execute())
     log.warning("alarm raised: %s %s %s", kind, source, details)
     return True
@@ -164,6 +159,26 @@ def _board(**extra):
     return page_or_fragment("station_admin/live/alarms/index.html", "station_admin/live/alarms/_alarms.html",
                             open_alarms=opened, cleared_alarms=cleared, alarm_poll_seconds=settings.alarms.poll_seconds,
                             may_handle=g.user.role in ("admin", "manager"), **extra)
+
+
+STRIP_LIMIT = 8  # open alarms listed in the dashboard's strip; the rest are on the alarms page
+
+
+def strip_context(user: StaffUser, now: datetime) -> dict:
+    """What the dashboard's alarm strip shows: the open alarms, most severe first, and their counts by severity."""
+    opened, _ = Alarm.board(user, now)
+    counts = {severity: 0 for severity in SEVERITY_ORDER}
+    for alarm in opened:
+        counts[alarm.severity] = counts.get(alarm.severity, 0) + 1
+    return {"open_alarms": opened, "counts": counts, "strip_limit": STRIP_LIMIT,
+            "alarm_poll_seconds": current_settings().alarms.poll_seconds}
+
+
+@bp.get("/strip")
+@login_required("admin", "federation", "manager")
+def strip():
+    """The dashboard's alarm strip (the fragment it polls)."""
+    return render_template("station_admin/live/alarms/_strip.html", **strip_context(g.user, utcnow()))
 
 
 @bp.get("/")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import peewee
 from flask import Blueprint, abort, g, render_template, request
+from flask_htmx import make_response
 
 from devices.protocol import commands as wire
 from devices.protocol import format_time, utcnow
@@ -22,7 +23,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, live_stations
 from station_admin.live.charging import ChargeSession
 from waystation.db import UTCDateTimeField
-from waystation.web import current_settings, htmx, page_or_fragment, translate
+from waystation.web import catalog, current_language, current_settings, htmx, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("commands", __name__, url_prefix="/commands")
@@ -166,13 +167,47 @@ def _poll_seconds() -> int:
 def station(code: str):
     """A station's slots, its sessions and the commands staff may send it."""
     row = _station_or_404(code)
+    return render_template("station_admin/live/commands/station.html", **_slots_context(row),
+                           sessions=list(ChargeSession.recent([code])), commands=list(Command.recent(code)),
+                           poll_seconds=_poll_seconds())
+
+
+@bp.get("/station/<code>/slots")
+@login_required("admin", "federation", "manager")
+def slots(code: str):
+    """The station's slot table (the fragment the page polls and refreshes when a command settles)."""
+    return render_template("station_admin/live/commands/_slots.html", **_slots_context(_station_or_404(code)))
+
+
+# What staff may do with a slot in each state: stop only what charges, enable only what is out of service.
+SLOT_ACTIONS = {
+    "available": ("slot_disable",),
+    "charging": ("slot_stop", "slot_disable"),
+    "finished": ("slot_disable",),
+    "faulted": ("slot_disable",),
+    "unavailable": ("slot_enable",),
+    "offline": ("slot_disable", "slot_enable"),  # the controller is silent: what it last was is unknown
+}
+
+
+def slot_actions(status: str) -> tuple[str, ...]:
+    """The commands that apply to a slot in this state, in the order they are offered."""
+    return SLOT_ACTIONS.get(status, ())
+
+
+def fault_label(code: str) -> str:
+    """A controller's fault code in the user's language; a code the catalogue does not know is shown as sent."""
+    key = f"ops.fault.{code}"
+    return translate(key) if key in catalog(current_language()) else translate("ops.fault_code", code=code)
+
+
+def _slots_context(row: Station) -> dict:
     now = utcnow()
     live = live_stations([row], now)[0]
-    slots = {s.slot: s for s in ChargerSlotState.select().where(ChargerSlotState.station_code == code)}
-    return render_template("station_admin/live/commands/station.html", station=row, live=live, slot_rows=slots,
-                           sessions=list(ChargeSession.recent([code])), commands=list(Command.recent(code)),
-                           may_command=g.user.role in ("admin", "manager"), now=now,
-                           poll_seconds=_poll_seconds())
+    slots = {s.slot: s for s in ChargerSlotState.select().where(ChargerSlotState.station_code == row.code)}
+    return {"station": row, "live": live, "slot_rows": slots, "now": now, "slot_actions": slot_actions,
+            "fault_label": fault_label, "may_command": g.user.role in ("admin", "manager"),
+            "slot_poll_seconds": current_settings().central.poll_seconds}
 
 
 @bp.post("/station/<code>")
@@ -185,8 +220,10 @@ def create(code: str):
         name, args = parse_form(row, request.form, now)
     except CommandError as e:
         log.info("command refused for %s: %s", code, e.key)
-        return (render_template("station_admin/live/commands/_error.html", message=translate(e.key, **e.values)),
-                200 if htmx else 422)
+        error = render_template("station_admin/live/commands/_error.html", message=translate(e.key, **e.values))
+        if htmx:  # the error goes where the user looks for the answer, not into the list of commands
+            return make_response(error, retarget="#command-result", reswap="innerHTML")
+        return error, 422
     command = request_command(row, name, args, g.user, now)
     return render_template("station_admin/live/commands/_command.html", command=command, poll_seconds=_poll_seconds())
 
@@ -199,5 +236,8 @@ def show(command_id: str):
     if command is None:
         abort(404)
     _station_or_404(command.station_code)
-    return page_or_fragment("station_admin/live/commands/show.html", "station_admin/live/commands/_command.html",
+    body = page_or_fragment("station_admin/live/commands/show.html", "station_admin/live/commands/_command.html",
                             command=command, poll_seconds=_poll_seconds())
+    if htmx and not command.pending:  # settled: the slot table shows what the command changed
+        return make_response(body, trigger="commandSettled")
+    return body

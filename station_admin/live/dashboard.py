@@ -11,7 +11,7 @@ from devices.protocol import utcnow
 from station_admin.core.auth import login_required
 from station_admin.core.models import Station, live_stations
 from station_admin.core.unknown import UnknownStation
-from station_admin.live.alarms import Alarm
+from station_admin.live.alarms import strip_context
 from waystation.web import current_settings, htmx, page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
@@ -44,11 +44,8 @@ def stations():
     """The station cards: the fragment the page polls, or the whole page."""
     settings = current_settings()
     rows, now = visible_live_stations()
-    alarms = {}
-    if not htmx:  # the page includes the alarms fragment, which then polls on its own
-        opened, cleared = Alarm.board(g.user, now)
-        alarms = {"open_alarms": opened, "cleared_alarms": cleared, "alarm_poll_seconds": settings.alarms.poll_seconds,
-                  "may_handle": g.user.role in ("admin", "manager"),
-                  "unknown_stations": UnknownStation.select().count() if g.user.role == "admin" else 0}
+    alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
+    if not htmx and g.user.role == "admin":
+        alarms["unknown_stations"] = UnknownStation.select().count()
     return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
                             stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)

@@ -25,9 +25,6 @@ bp = Blueprint("members", __name__, url_prefix="/members")
 PAGE_SIZE = 50
 
 
-def _protector():
-    return current_protector()
-
 
 def _card_days() -> int:
     return current_settings().members.card_valid_days
@@ -50,13 +47,13 @@ def index():
     text = request.args.get("q", "")[:40]
     status = request.args.get("status", "")
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    query = Member.search(Member.visible_to(g.user), _protector(), text)
+    query = Member.search(Member.visible_to(g.user), current_protector(), text)
     if status in membership.STATUSES:
         query = query.where(Member.status == status)
     rows = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     return page_or_fragment("station_admin/members/index.html", "station_admin/members/_list.html",
                             members=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page_no=page, q=text, status=status,
-                            statuses=membership.STATUSES, protector=_protector())
+                            statuses=membership.STATUSES, protector=current_protector())
 
 
 @bp.get("/<member_no>")
@@ -73,7 +70,7 @@ def _detail(member: Member, message: str | None = None, new_link: str | None = N
     link_qr = qr_svg(new_link, translate("members.new_link")) if new_link else None
     return page_or_fragment("station_admin/members/show.html", "station_admin/members/_member.html",
                             member=member, history=history, message=message, new_link=new_link, link_qr=link_qr,
-                            phone=member.masked_phone(_protector()))
+                            phone=member.masked_phone(current_protector()))
 
 
 @bp.post("/<member_no>/<action>")
@@ -87,14 +84,14 @@ def act(member_no: str, action: str):
     try:
         with db.atomic():
             if action == "approve":
-                membership.activate(_protector(), member, now, _card_days())
+                membership.activate(current_protector(), member, now, _card_days())
             elif action == "revoke":
                 reason = " ".join(request.form.get("reason", "").split())[:200]
                 if not reason:
                     raise MembershipError("reason_missing")
                 membership.revoke(member, now, reason)
             else:
-                token = membership.reissue(_protector(), member, now, _card_days())
+                token = membership.reissue(current_protector(), member, now, _card_days())
                 public = current_settings().central.public_url.rstrip("/")
                 new_link = f"{public or request.host_url.rstrip('/')}/m/card/{token}"
     except MembershipError as e:
@@ -122,7 +119,7 @@ def key_action(action: str):
     now, message = utcnow(), None
     with db.atomic():
         if action == "rotate":
-            key = CardKey.rotate(_protector(), now)
+            key = CardKey.rotate(current_protector(), now)
             audit("cardkey.rotate", "cardkey", key.kid)
             message = translate("members.key_rotated", kid=key.kid)
         elif action == "retire":

@@ -1,6 +1,10 @@
 """Every numbered schema migration of the central database, one file each, in order.
 
 An existing database upgrades in place with `waystation migrate central` (the serve commands run it too).
+Each file holds its SQL as text, for SQLite and for PostgreSQL, frozen once released: it never reads
+today's models, so migration 1 means the same thing in every version. A schema change is a new file
+appended here; tests/station_admin/test_migrations.py checks that migrating from 1 gives the schema of
+today's models.
 """
 
 from __future__ import annotations

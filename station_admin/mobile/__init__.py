@@ -1,1 +1,8 @@
-"""mobile"""
+"""The pages on a rider's or a partner shop's own phone (/m/...), in the phone frame and the user's language.
+
+- `join`: joining from a kiosk's QR and the member card page.
+- `track`: following a request with its tracking code.
+- `directory`: the public station directory.
+- `redeem`: redeeming a care-day voucher at a shop.
+- `language`: the language switch every phone page shares.
+"""

@@ -30,12 +30,6 @@ NAME_MAX = 20
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ ·.\-][^\W\d_]+)*$")
 
 
-def _protector():
-    return current_protector()
-
-
-def _settings():
-    return current_settings()
 
 
 def _no_store(response: Response) -> Response:
@@ -50,7 +44,7 @@ def _link_station(max_minutes: int) -> Station | None:
     station = Station.get_or_none(Station.code == args.get("s", "")[:40])
     if station is None:
         return None
-    ok = check_join_link(_protector().join_key(station.code), station.code, args.get("t", ""), args.get("h", ""),
+    ok = check_join_link(current_protector().join_key(station.code), station.code, args.get("t", ""), args.get("h", ""),
                          utcnow(), timedelta(minutes=max_minutes))
     return station if ok else None
 
@@ -84,7 +78,7 @@ def validate_join(form, districts: dict[str, District]) -> tuple[dict, dict[str,
 @bp.route("/join", methods=["GET", "POST"])
 def form():
     """The join form (GET from the kiosk's QR), and joining (POST)."""
-    settings = _settings()
+    settings = current_settings()
     minutes = settings.members.join_link_minutes if request.method == "GET" else settings.members.join_form_minutes
     station = _link_station(minutes)
     if station is None:
@@ -100,7 +94,7 @@ def form():
             try:
                 with db.atomic():
                     member, token = membership.join(
-                        _protector(), name=cleaned["name"], phone=cleaned["phone"], platform=cleaned["platform"],
+                        current_protector(), name=cleaned["name"], phone=cleaned["phone"], platform=cleaned["platform"],
                         district=cleaned["district"], station_code=station.code, now=utcnow(),
                         card_days=settings.members.card_valid_days)
             except membership.MembershipError as e:
@@ -120,8 +114,8 @@ def card(token: str):
     member = membership.Member.by_page_token(token[:64])
     if member is None:
         abort(404)
-    text = member.card_text(_protector())
-    month = local_month(utcnow(), _settings().central.timezone)
+    text = member.card_text(current_protector())
+    month = local_month(utcnow(), current_settings().central.timezone)
     claims = list(Voucher.of_member(member.member_no, month))
     voucher = next((v for v in claims if v.status == "confirmed"), claims[0] if claims else None)
     voucher_text = voucher.text if voucher is not None and voucher.status == "confirmed" else None
@@ -136,7 +130,7 @@ def card(token: str):
 def card_png(token: str):
     """The card's QR as a picture to save on the phone."""
     member = membership.Member.by_page_token(token[:64])
-    text = member.card_text(_protector()) if member else None
+    text = member.card_text(current_protector()) if member else None
     if text is None:
         abort(404)
     response = Response(qr_png(text), mimetype="image/png")

@@ -208,7 +208,7 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None) ->
     if requests and intake is None:
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))
     elif requests:
-        file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone)
+        file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone, intake.counting)
     return len(new)
 
 

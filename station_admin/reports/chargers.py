@@ -72,11 +72,13 @@ def charger_figures(scope: ReportScope, now: datetime) -> ChargerFigures:
     last = len(END_REASONS)
     energy_shown, use_shown = [], []
     for j in range(len(places) + 1):
-        if table.hidden[last][j] or not table.grid[last][j]:
-            energy_shown.append(HIDDEN if table.hidden[last][j] else "0")
-            use_shown.append(HIDDEN if table.hidden[last][j] else ("0.0" if slot_s[j] else "—"))
+        if table.hidden[last][j]:  # derived figures hide with the count they come from
+            energy_shown.append(HIDDEN)
+            use_shown.append(HIDDEN)
             continue
-        energy_shown.append(f"{energy[j] / 1000:.1f}")
+        energy_shown.append(f"{energy[j] / 1000:.1f}" if table.grid[last][j] else "0")
+        # Utilisation is slot time spent charging, whenever the session began: slots charging all through the
+        # range on sessions begun before it are in use although no session starts in it. "—": no charger slots.
         use_shown.append(f"{100 * charging_s[j] / slot_s[j]:.1f}" if slot_s[j] else "—")
     return ChargerFigures(places, table, energy_shown, use_shown, faults)
 
@@ -88,7 +90,7 @@ def _figures(scope: ReportScope) -> dict:
     reasons = [translate(f"admin.chargers.reason_{r}") for r in END_REASONS]
     last = len(END_REASONS)
     return {"found": found, "place_names": names, "reasons": reasons,
-            "chart": charts.bar_chart(names, [found.sessions.shown(last, j) for j in range(len(names))])}
+            "chart": charts.category_chart(names, [found.sessions.shown(last, j) for j in range(len(names))])}
 
 
 @bp.get("/chargers")

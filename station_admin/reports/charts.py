@@ -64,6 +64,56 @@ def bar_chart(labels: list[str], shown: list[int | str], width: int = 900, heigh
 
 
 @dataclass
+class CategoryBar:
+    """One category's bar, drawn left to right: its row, length, the label as drawn and in full, the value."""
+
+    y: float
+    length: float
+    label: str  # as drawn: cut to fit, with "…"
+    full_label: str  # the whole name, shown on hover
+    shown: int | str
+    hidden: bool
+
+
+@dataclass
+class CategoryChart:
+    width: int
+    height: int
+    left: int  # where the bars start: the label column's width
+    row: int
+    bars: list[CategoryBar]
+    ticks: list[tuple[float, int]]  # (x, value) for the value axis along the top
+
+
+def short_label(label: str, room: int) -> str:
+    """The label in at most `room` display columns (a Chinese character and the "…" of a cut label count two)."""
+    widths = [2 if ord(ch) > 0x2E80 else 1 for ch in label]
+    if sum(widths) <= room:
+        return label
+    used, cut = 0, 0
+    while cut < len(label) and used + widths[cut] + 2 <= room:
+        used += widths[cut]
+        cut += 1
+    return label[:cut].rstrip() + "…"
+
+
+def category_chart(labels: list[str], shown: list[int | str], width: int = 900, row: int = 24,
+                   label_columns: int = 24) -> CategoryChart:
+    """Horizontal bars, one row per category, so 16 or 200 names stay legible: labels cut to fit, in full on
+    hover; the chart grows with the categories (the page scrolls it). Hidden values are hatched stubs."""
+    left, top_pad, right_pad = 8 * label_columns // 2 + 16, 24, 48
+    values = [v if isinstance(v, int) else MIN_CELL - 1 for v in shown]
+    step = nice_step(max(values, default=0) or 1)
+    top = step * max(1, -(-max(values, default=0) // step))
+    plot_w = width - left - right_pad
+    bars = [CategoryBar(top_pad + i * row, plot_w * value / top, short_label(label, label_columns), label, raw,
+                        raw == HIDDEN)
+            for i, (label, value, raw) in enumerate(zip(labels, values, shown, strict=True))]
+    ticks = [(left + plot_w * v / top, v) for v in range(0, top + 1, step)]
+    return CategoryChart(width, top_pad + row * max(len(labels), 1) + 8, left, row, bars, ticks)
+
+
+@dataclass
 class HeatCell:
     x: int
     y: int

@@ -23,21 +23,16 @@ ROLES = ("admin", "federation", "manager")
 REPORTS = ("daily", "heatmap", "usage", "chargers", "requests", "deadlines", "outcomes", "feedback")
 
 
-def settings():
-    """The central app's settings."""
-    return current_settings()
-
-
 def current_scope(kinds: tuple[str, ...] = ("checkin",)) -> ReportScope:
     """The report scope the request's filters ask for, within the signed-in user's stations."""
-    central, reports = settings().central, settings().reports
+    central, reports = current_settings().central, current_settings().reports
     today = utcnow().astimezone(zone()).date()
     return parse_scope(request.args, g.user, central.timezone, today, reports.default_days, reports.max_days, kinds)
 
 
 def zone() -> ZoneInfo:
     """The zone reports count days and hours in."""
-    return ZoneInfo(settings().central.timezone)
+    return ZoneInfo(current_settings().central.timezone)
 
 
 @bp.errorhandler(FilterError)

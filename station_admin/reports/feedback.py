@@ -30,7 +30,7 @@ def _figures(scope) -> dict:
     labels = [points.label(k, lang) for k in keys]
     return {"pain_labels": labels, "pains": pains, "groups": cols, "group_names": [c.name(lang) for c in cols],
             "scores": scores, "averages": averages,
-            "chart": charts.bar_chart(labels, [pains.row_total(r) for r in range(len(keys))])}
+            "chart": charts.category_chart(labels, [pains.row_total(r) for r in range(len(keys))])}
 
 
 @bp.get("/feedback")

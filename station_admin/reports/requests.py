@@ -28,22 +28,19 @@ DEADLINE_ROLES = (*ROLES, "caseworker")
 EXPORTS = ("types", "satisfaction", "deadline_centre", "deadline_station", "deadline_month", "outcomes")
 
 
-def _catalogue():
-    return current_catalogue()
-
 
 def _service_name(code: str, lang: str) -> str:
-    service = _catalogue().get(code)
+    service = current_catalogue().get(code)
     return service.name[lang] if service else code
 
 
 def _types_context(scope) -> dict:
     rs = request_figures.request_scope(scope, g.user)
-    keys, table, _ = request_figures.type_tables(rs, _catalogue())
+    keys, table, _ = request_figures.type_tables(rs, current_catalogue())
     lang = current_language()
     names = [_service_name(k, lang) for k in keys]
     ratings, averages = request_figures.satisfaction_table(rs, keys)
-    chart = charts.bar_chart(names, [table.row_total(r) for r in range(len(keys))])
+    chart = charts.category_chart(names, [table.row_total(r) for r in range(len(keys))])
     return {"keys": keys, "names": names, "table": table, "ratings": ratings, "averages": averages, "chart": chart,
             "outcome_labels": [translate(f"admin.reports.outcome_{o}") for o in request_figures.OUTCOMES]}
 
@@ -78,7 +75,7 @@ def outcomes():
     """The outcome summary in the form federations publish, with the change against the previous period."""
     scope = current_scope()
     rs = request_figures.request_scope(scope, g.user)
-    lines, keys, by_period = request_figures.outcome_summary(rs, _catalogue())
+    lines, keys, by_period = request_figures.outcome_summary(rs, current_catalogue())
     lang = current_language()
     return page_or_fragment("station_admin/reports/outcomes.html", "station_admin/reports/_outcomes.html",
                             lines=lines, keys=keys, names=[_service_name(k, lang) for k in keys],
@@ -100,17 +97,17 @@ def export_requests():
     total = translate("admin.reports.total")
     service = translate("admin.reports.service")
     if report == "types":
-        keys, table, _ = request_figures.type_tables(rs, _catalogue())
+        keys, table, _ = request_figures.type_tables(rs, current_catalogue())
         text = table_csv(table, service, [_service_name(k, lang) for k in keys],
                          [translate(f"admin.reports.outcome_{o}") for o in request_figures.OUTCOMES], total)
     elif report == "satisfaction":
-        keys, _, _ = request_figures.type_tables(rs, _catalogue())
+        keys, _, _ = request_figures.type_tables(rs, current_catalogue())
         table, averages = request_figures.satisfaction_table(rs, keys)
         rows = [[_service_name(k, lang), table.shown(r, 0), averages[k]] for r, k in enumerate(table.rows)]
         rows.append([total, table.grand_total, averages[""]])
         text = csv_text([service, translate("admin.reports.ratings"), translate("admin.reports.average")], rows)
     elif report == "outcomes":
-        lines, _, _ = request_figures.outcome_summary(rs, _catalogue())
+        lines, _, _ = request_figures.outcome_summary(rs, current_catalogue())
         text = csv_text([translate("admin.reports.figure"), translate("admin.reports.this_period"),
                          translate("admin.reports.previous_period"), translate("admin.reports.change")],
                         [[translate(f"admin.reports.sum_{line.key}"), line.current, line.previous, line.change]

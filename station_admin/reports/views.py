@@ -14,11 +14,11 @@ from flask import Response, abort, g, redirect, request, send_file, url_for
 
 from station_admin.core.auth import login_required
 from station_admin.reports import charts, figures
-from station_admin.reports.common import ROLES, bp, current_scope, lang_name, page_context, settings
+from station_admin.reports.common import ROLES, bp, current_scope, lang_name, page_context
 from station_admin.reports.exports import ExportJob, start_usage_export, table_csv
 from station_admin.reports.scope import FilterError
 from station_admin.reports.usage import KINDS, decode_cursor, usage_page
-from waystation.web import current_language, htmx, page_or_fragment, translate
+from waystation.web import current_language, current_settings, htmx, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def usage():
     scope = current_scope(tuple(KINDS))
     before_text = request.args.get("before", "")
     before = decode_cursor(before_text) if before_text else None
-    rows, more = usage_page(scope, before, settings().reports.page_size)
+    rows, more = usage_page(scope, before, current_settings().reports.page_size)
     stations = {s.code: s for s in scope.stations}
     return page_or_fragment("station_admin/reports/usage.html", "station_admin/reports/_usage.html",
                             rows=rows, more=more, stations=stations, first_page=before is None,
@@ -92,7 +92,7 @@ def export_usage():
     """Start a background export of the usage log; the progress fragment (htmx) or its page follows."""
     scope = current_scope(tuple(KINDS))
     names = {s.code: (lang_name(s, "zh"), lang_name(s, "en"), s.district.code) for s in scope.stations}
-    job = start_usage_export(g.user, scope, settings().reports.export_dir, names)
+    job = start_usage_export(g.user, scope, current_settings().reports.export_dir, names)
     if htmx:
         return _job_response(job)
     return redirect(url_for("reports.export_job", job_id=job.id), 303)
@@ -110,7 +110,7 @@ def export_job(job_id: int):
 
 def _job_response(job: ExportJob):
     return page_or_fragment("station_admin/reports/export_job.html", "station_admin/reports/_export_job.html",
-                            job=job, poll_seconds=settings().reports.export_poll_seconds,
+                            job=job, poll_seconds=current_settings().reports.export_poll_seconds,
                             report="usage", scope=None)
 
 

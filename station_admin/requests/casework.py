@@ -30,7 +30,7 @@ from station_admin.requests.models import (
     StatusChange,
     TransitionError,
 )
-from station_admin.requests.workdays import WorkdayCalendar
+from station_admin.requests.workdays import COUNTINGS, WorkdayCalendar
 from waystation.sealing import SealError
 from waystation.services import Catalogue, Service, load_services
 
@@ -43,17 +43,19 @@ FOLLOW_UP_MONTHS = (3, 6, 9, 12)
 
 @dataclass(frozen=True)
 class Intake:
-    """What filing a request needs: the service catalogue, the data protector, the local time zone."""
+    """What filing a request needs: the service catalogue, the data protector, the local time zone, the counting."""
 
     catalogue: Catalogue
     protector: DataProtector
     timezone: str
+    counting: str = COUNTINGS[0]  # requests.deadline_counting
 
     @classmethod
     def from_settings(cls, settings, protector: DataProtector | None = None) -> Intake:
         """The intake for these settings; pass the web app's protector when both run in one process."""
         return cls(load_services(settings.requests.services_file or None),
-                   protector or DataProtector(settings.secret("central.data_key")), settings.central.timezone)
+                   protector or DataProtector(settings.secret("central.data_key")), settings.central.timezone,
+                   settings.requests.deadline_counting)
 
     def problems(self, body: events.ServiceRequest) -> list[str]:
         """Why a service request event cannot be filed (empty when it can)."""
@@ -84,7 +86,7 @@ def route(service: Service, district: District | None, station: Station | None) 
 
 
 def file_requests(batch: list[events.StationEvent], catalogue: Catalogue, protector, now: datetime,
-                  timezone: str) -> list[ServiceRequest]:
+                  timezone: str, counting: str = COUNTINGS[0]) -> list[ServiceRequest]:
     """Create, route and date a request for each new service_request event (the caller's transaction)."""
     if not batch:
         return []
@@ -101,7 +103,7 @@ def file_requests(batch: list[events.StationEvent], catalogue: Catalogue, protec
         district_code = body.district or (station.district.code if station else None)
         district = District.get_or_none(District.code == district_code) if district_code else None
         centre = route(service, district, station)
-        deadline = workdays.add_working_days(event.ts, service.first_contact_working_days, timezone)
+        deadline = workdays.add_working_days(event.ts, service.first_contact_working_days, timezone, counting)
         phone, last4 = None, body.phone_last4
         if body.contact_sealed is not None:
             phone = protector.unseal(body.contact_sealed)
@@ -239,12 +241,13 @@ def reopen(request: ServiceRequest, actor: StaffUser | None, now: datetime, note
 
 
 def reroute(request: ServiceRequest, centre: LegalAidCentre, service: Service, actor: StaffUser, now: datetime,
-            timezone: str) -> None:
+            timezone: str, counting: str = COUNTINGS[0]) -> None:
     """Send a request to another centre; the deadline is counted again from the original filing time."""
     if not request.is_open:
         raise TransitionError("a closed request cannot be re-routed", key="queue.error.closed")
     before = request.centre_id
-    deadline = WorkdayCalendar.load().add_working_days(request.filed_at, service.first_contact_working_days, timezone)
+    deadline = WorkdayCalendar.load().add_working_days(request.filed_at, service.first_contact_working_days, timezone,
+                                                       counting)
     note = f"centre {before} -> {centre.id}"
     if request.status == "unrouted":
         move(request, "assigned", actor, now, note=note)

@@ -37,7 +37,6 @@ from waystation.web import current_language, current_settings, htmx, page_or_fra
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__, url_prefix="/requests")
-ACTIONS = ("attempt", "contact", "accept", "refer", "close", "reopen", "withdraw")
 
 
 def services():
@@ -138,6 +137,20 @@ def phone(rid: int):
     return render_template("station_admin/requests/queue/_phone.html", req=req, number=number)
 
 
+# What each case action does with the posted form: (request, form, staff user, now).
+ACTIONS = {
+    "attempt": lambda req, form, user, now: casework.log_attempt(req, form.get("outcome", ""), user, now),
+    "contact": lambda req, form, user, now: casework.record_contact(req, user, now),
+    "accept": lambda req, form, user, now: casework.accept(req, services().get(req.service), user, now, timezone()),
+    "refer": lambda req, form, user, now: casework.refer(req, form.get("referred_to", ""), user, now),
+    "close": lambda req, form, user, now: casework.close(req, form.get("resolved") == "yes",
+                                                         form.get("mediated") == "yes", form.get("amount", ""),
+                                                         user, now),
+    "reopen": lambda req, form, user, now: casework.reopen(req, user, now, note=form.get("note", "")[:250]),
+    "withdraw": lambda req, form, user, now: casework.move(req, "withdrawn", user, now),
+}
+
+
 @bp.post("/<int:rid>/act/<action>")
 @login_required("admin", "caseworker")
 def act(rid: int, action: str):
@@ -145,24 +158,9 @@ def act(rid: int, action: str):
     if action not in ACTIONS:
         abort(404)
     req = case_or_403(rid)
-    now, form = utcnow(), request.form
     try:
         with db.atomic():
-            if action == "attempt":
-                casework.log_attempt(req, form.get("outcome", ""), g.user, now)
-            elif action == "contact":
-                casework.record_contact(req, g.user, now)
-            elif action == "accept":
-                casework.accept(req, services().get(req.service), g.user, now, timezone())
-            elif action == "refer":
-                casework.refer(req, form.get("referred_to", ""), g.user, now)
-            elif action == "close":
-                casework.close(req, form.get("resolved") == "yes", form.get("mediated") == "yes",
-                               form.get("amount", ""), g.user, now)
-            elif action == "reopen":
-                casework.reopen(req, g.user, now, note=form.get("note", "")[:250])
-            else:
-                casework.move(req, "withdrawn", g.user, now)
+            ACTIONS[action](req, request.form, g.user, utcnow())
     except TransitionError as e:
         log.info("refused %s on request %s: %s", action, req.id, e)
         return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
@@ -181,7 +179,8 @@ def route(rid: int):
         return render_case(req, translate("queue.error.centre"), 400)
     try:
         with db.atomic():
-            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone())
+            casework.reroute(req, centre, services().get(req.service), g.user, utcnow(), timezone(),
+                             current_settings().requests.deadline_counting)
     except TransitionError as e:
         return render_case(ServiceRequest.get_by_id(req.id), translate(e.key), 400)
     if not casework.may_work_on(g.user, req):  # a case worker who sent it away no longer sees it
@@ -217,7 +216,8 @@ def summary():
     return render_template(
         "station_admin/requests/queue/summary.html", services=services(), statuses=STATUSES, centres=centres,
         by_service=ServiceRequest.counts_by_service_and_status(district_ids),
-        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()))
+        by_centre=ServiceRequest.counts_by_centre([c.id for c in centres], utcnow()),
+        missing_years=missing_calendar_years())
 
 
 @bp.get("/follow-ups")

@@ -23,8 +23,7 @@ import peewee
 
 from station_admin.core.models import BaseModel, CheckIn
 from station_admin.core.privacy import MIN_RANKING
-from station_admin.rollups.daily import CheckInDaily
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
 
 log = logging.getLogger(__name__)
 

@@ -105,3 +105,44 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
 
     assert page.evaluate("window.__sameDocument") is True
     assert page.evaluate("history.length") == history_before
+
+
+CONTRAST = """el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => {
+    const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_the_online_badge_is_white_on_green(central, open_page, shared_mosquitto, topic_root):
+    """The 在线 badge was green text on the same green; its text must stand out from its own background."""
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "admin", "admin-demo")
+    publish(shared_mosquitto.port, topic_root, Availability("xh-longhua", "kiosk", DeviceKind.KIOSK, True))
+    badge = page.locator('article[data-station="xh-longhua"]').get_by_test_id("online")
+    expect(badge).to_have_text("在线", timeout=3_000)
+    assert badge.evaluate(CONTRAST) >= 4.5
+    offline = page.locator('article[data-station="xh-xujiahui"]').get_by_test_id("online")
+    assert offline.evaluate(CONTRAST) >= 4.5
+
+
+def test_the_alarm_strip_is_one_line_above_the_stations_and_stays_as_the_user_left_it(central, open_page):
+    """Stations come first on the screen: alarms are a strip of counts that unfolds, and a poll does not fold it."""
+    page = open_page(DESKTOP)
+    sign_in(page, central.url, "admin", "admin-demo")
+    strip = page.get_by_test_id("alarms")
+    expect(strip).to_have_js_property("tagName", "DETAILS")
+    assert strip.bounding_box()["height"] < 60
+    assert page.locator("article.station").first.bounding_box()["y"] < 300  # the first cards are above the fold
+    page.evaluate("""() => { window.__stripSwaps = 0;
+        document.addEventListener('htmx:afterSettle', e => { if (e.detail.target.id === 'alarms'
+            || (e.detail.elt && e.detail.elt.id === 'alarms')) window.__stripSwaps += 1; }); }""")
+    strip.locator("summary").click()
+    expect(strip).to_have_js_property("open", True)
+    page.wait_for_function("window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
+    expect(page.get_by_test_id("alarms")).to_have_js_property("open", True)

@@ -1,18 +1,31 @@
-"""Every mosquitto_pub line in docs/mqtt.md, run as written against a real Mosquitto, is accepted."""
+"""Every mosquitto_pub line in docs/mqtt.md, run as a hardware maker would (TLS, own account), is accepted.
+
+The broker runs the shipped config (Dynamic Security, no anonymous access, TLS); each example's
+user (`-u`) gets the account central would make for it, and only the host, port, CA file and
+password of the example are replaced by this test's own.
+"""
 
 from __future__ import annotations
 
 import re
 import shlex
 import subprocess
+import uuid
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from devices.protocol import commands, receipts, schedule, split, station_config, trust, vouchers
+from devices.protocol.permissions import FAMILIES, Party
+from station_admin.core.broker_accounts import BrokerAccounts
 from station_admin.node.ingest import IngestWorker
-from tests.conftest import wait_until
+from tests.brokers import SecureMosquitto
+from tests.conftest import make_settings, wait_until
 from waystation.paths import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "mqtt.md"
+DOC_KINDS = {"kiosk": Party.KIOSK, "people counter": Party.PEOPLE_COUNTER,
+             "charger controller": Party.CHARGER_CONTROLLER, "central": Party.CENTRAL}
 
 
 def doc_examples() -> list[list[str]]:
@@ -22,12 +35,63 @@ def doc_examples() -> list[list[str]]:
             if line.startswith("mosquitto_pub ")]
 
 
-def run_on_port(args: list[str], port: int) -> None:
-    """Run an example exactly as written but for the port, which is this test's own broker."""
-    assert args[args.index("-p") + 1] == "1883"
-    args = [*args]
-    args[args.index("-p") + 1] = str(port)
-    subprocess.run(args, check=True, timeout=10)
+def option(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+class DocBroker:
+    """The shipped broker config, with an account for every user the examples log in as."""
+
+    def __init__(self, workdir, ingest_id: str):
+        self.broker = SecureMosquitto(workdir=workdir).start()
+        self.passwords: dict[str, str] = {}
+        admin = make_settings(broker={"url": self.broker.url, "admin_url": self.broker.admin_url,
+                                      "topic_root": "waystation/v1"}).broker
+        with BrokerAccounts(admin) as accounts:
+            accounts.set_default_access()
+            self.passwords["central"] = uuid.uuid4().hex
+            accounts.ensure_central("central", self.passwords["central"])
+            self.ingest_password = uuid.uuid4().hex
+            accounts.ensure_central("central-ingest", self.ingest_password, client_id=ingest_id)
+            for kind, device in ((Party.KIOSK, "kiosk"), (Party.PEOPLE_COUNTER, "counter"),
+                                 (Party.CHARGER_CONTROLLER, "charger")):
+                credential = accounts.provision_device("xh-longhua", kind, device)
+                self.passwords[credential.username] = credential.password
+
+    def run(self, args: list[str]) -> None:
+        """Run an example as written but for host, port, CA file and password, which are this test's."""
+        assert (option(args, "-h"), option(args, "-p"), option(args, "--cafile")) == (
+            "broker.example", "8883", "waystation-ca.crt")
+        assert option(args, "-P") == "$PASSWORD" and option(args, "-i") == option(args, "-u")
+        args = [*args]
+        for name, value in (("-h", "localhost"), ("-p", str(self.broker.tls_port)),
+                            ("--cafile", str(self.broker.certs.ca_cert)),
+                            ("-P", self.passwords[option(args, "-u")])):
+            args[args.index(name) + 1] = value
+        subprocess.run(args, check=True, timeout=10)
+
+
+@pytest.fixture
+def doc_broker(tmp_path):
+    ingest_id = f"ingest-{uuid.uuid4().hex[:8]}"
+    broker = DocBroker(tmp_path / "mosquitto", ingest_id)
+    broker.ingest_id = ingest_id
+    yield broker
+    broker.broker.cleanup()
+
+
+def doc_permissions() -> dict[str, tuple[set[Party], set[Party]]]:
+    """The doc's "Who may publish and subscribe what" table: topic -> (publishers, readers)."""
+    section = DOC.read_text().split("## Who may publish and subscribe what", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for row in re.findall(r"^\| `([^`]+)` \| ([^|]+) \| ([^|]+) \|$", section, flags=re.M):
+        topic, publishers, readers = row
+        table[topic] = tuple({DOC_KINDS[k.strip()] for k in cell.split(",")} for cell in (publishers, readers))
+    return table
+
+
+def test_the_doc_s_permission_table_is_the_contract_s():
+    assert doc_permissions() == {f.pattern.template: (set(f.publishers), set(f.subscribers)) for f in FAMILIES}
 
 
 def test_doc_has_an_example_for_every_family():
@@ -39,7 +103,7 @@ def test_doc_has_an_example_for_every_family():
         assert any(f"/{family}" in t for t in topics), family
 
 
-def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, caplog):
+def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, caplog):
     from station_admin import migrations
     from station_admin.community import opening
     from station_admin.community.feedback import Feedback
@@ -48,7 +112,8 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     from station_admin.requests.models import ServiceRequest
     from waystation.db import migrate, open_database
 
-    settings = central_settings(mosquitto.url, broker={"topic_root": "waystation/v1"})
+    settings = central_settings(f"mqtt://central-ingest:{doc_broker.ingest_password}@127.0.0.1:{doc_broker.broker.port}",
+                                broker={"topic_root": "waystation/v1"}, ingest={"client_id": doc_broker.ingest_id})
     models.db.initialize(open_database(settings.database.url))
     migrate(models.db, migrations.MIGRATIONS)
     seed_demo()
@@ -58,11 +123,11 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
 
     examples = doc_examples()
     for args in examples:
-        run_on_port(args, mosquitto.port)
+        doc_broker.run(args)
     checkin = next(args for args in examples if "/event/checkin" in args[args.index("-t") + 1])
-    run_on_port(checkin, mosquitto.port)  # the doc says: run it twice, stored once
+    doc_broker.run(checkin)  # the doc says: run it twice, stored once
     request = next(args for args in examples if "/event/service_request" in args[args.index("-t") + 1])
-    run_on_port(request, mosquitto.port)
+    doc_broker.run(request)
 
     def stored():
         with models.db.connection_context():
@@ -82,6 +147,7 @@ def test_examples_are_accepted_by_ingest(mosquitto, central_settings, running, c
     assert counter.online and counter.kind == "people_counter"
     wait_until(lambda: any("command 9a8b7c6d" in r.getMessage() for r in caplog.records), message="the reply")
     assert not [r for r in caplog.records if "dropped invalid" in r.getMessage()]
+    assert "Denied PUBLISH" not in doc_broker.broker.log()
     with models.db.connection_context():
         from station_admin.live.charging import ChargeSession
 

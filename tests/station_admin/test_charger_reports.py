@@ -66,6 +66,22 @@ def test_charger_figures_equal_a_direct_computation(app):  # noqa: F811
     assert by_district["仍在充电"][0] == "0"
 
 
+def test_utilisation_counts_sessions_that_began_before_the_range(app):  # noqa: F811
+    """Hand-counted: 5 of Caohejing's 8 slots charge through the whole range on sessions begun the week before
+    (none starts in the range, so no session count), Longhua's 4 and Xujiahui's 8 stay idle:
+    62.5 %, 0.0 %, 0.0 %, and 25.0 % in all."""
+    with models.db.connection_context():
+        for n in range(5):
+            ChargeSession.create(session_id=f"long-{n}", station_code="xh-caohejing", slot=n + 1,
+                                 started_at=local(FIRST - 7 * DAY, 8), ended_at=None, energy_wh=0, limit_s=10**7,
+                                 end_reason=None, reported_at=local(FIRST - 7 * DAY, 8))
+    use = rows_of(admin(app), f"/reports/chargers/export?report=chargers&{RANGE}&by=station")
+    assert use["漕河泾职工幸福驿站"][:3] == ["0", "0", "62.5"]
+    assert use["龙华环卫驿站"][:3] == ["0", "0", "0.0"]
+    assert use["徐家汇爱心驿站"][2] == "0.0"
+    assert use["合计"][2] == f"{100 * 5 / 20:.1f}"  # 5 of the scope's 20 slots (8 + 4 + 8)
+
+
 def test_chargers_page_and_fragment_and_scope(app):  # noqa: F811
     seed()
     client = admin(app)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from station_admin.core import models
-from station_admin.rollups.daily import CheckInDaily
 from station_admin.rollups.hourly import CheckInHourly, hour_number
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
 from waystation.cli import main
 
 
@@ -35,6 +35,20 @@ def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, mo
             weeks[(code, hour // 168, hour % 168)] += n
         assert {(r.station_code, r.week, c): getattr(r, f"w{c:03d}") for r in CheckInWeekly.select()
                 for c in range(168) if getattr(r, f"w{c:03d}")} == weeks
+
+
+def test_seeded_history_is_in_the_past(central_db_url, monkeypatch):
+    """Today's seeded check-ins stop at now: the usage log never starts with a visit later than the clock."""
+    monkeypatch.setenv("WAYSTATION_DATABASE_URL", central_db_url)
+    before = datetime.now(UTC)
+    assert main(["--log-level", "WARNING", "seed", "--stations", "4", "--days", "2", "--per-day", "200",
+                 "--seed", "7"]) == 0
+    after = datetime.now(UTC)
+    with models.db.connection_context():
+        latest = models.CheckIn.select().order_by(models.CheckIn.occurred_at.desc()).first().occurred_at
+        today = models.CheckIn.select().where(models.CheckIn.occurred_at >= before - timedelta(hours=24)).count()
+    assert latest <= after
+    assert today > 0  # the last day was seeded up to now, not left out
 
 
 def test_seed_refuses_nonsense(capsys):

@@ -58,7 +58,7 @@ def test_each_alarm_kind_is_raised_and_cleared_by_its_condition(central_app):
     assert {("device_offline", "xh-longhua/counter"), ("device_offline", "xh-longhua/kiosk")} <= open_keys(central_app)
     with db.connection_context():
         alarm = Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter")
-        assert (alarm.severity, alarm.detail["why"]) == ("critical", "no_heartbeat")
+        assert (alarm.severity, alarm.details["why"]) == ("critical", "no_heartbeat")
 
     apply(central_app,
           (ingest.on_heartbeat, heartbeat.Heartbeat("xh-longhua", "counter", fresh(62))),
@@ -72,7 +72,7 @@ def test_each_alarm_kind_is_raised_and_cleared_by_its_condition(central_app):
     apply(central_app, (ingest.on_availability, availability.Availability("xh-longhua", "counter", COUNTER, False)))
     evaluate(central_app, fresh(64))
     with db.connection_context():
-        assert Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter").detail["why"] == "last_will"
+        assert Alarm.get(Alarm.open_key == "device_offline|xh-longhua/counter").details["why"] == "last_will"
         cleared = list(Alarm.select().where(Alarm.cleared_at.is_null(False)))
         assert len(cleared) == 5 and {a.cleared_by_name for a in cleared} == {"system"}
         assert {a.clear_reason for a in cleared} == {"resolved"}
@@ -189,7 +189,49 @@ def test_commands_are_audited_settled_and_shown(central_app):
     assert "被拒绝" in shown and "正在使用" in shown and "hx-trigger" not in shown
     assert "超时未回应" in admin.get(f"/commands/{announce.command_id}", headers=HX).get_data(as_text=True)
     page = admin.get("/commands/station/xh-longhua").get_data(as_text=True)
-    assert 'data-testid="slot_stop-4"' in page and "超时未回应" in page
+    # Slot 4 never reported (its controller is silent): it can be disabled or enabled, but there is nothing to stop.
+    assert 'data-testid="slot_disable-4"' in page and 'data-testid="slot_enable-4"' in page
+    assert 'data-testid="slot_stop-4"' not in page and "超时未回应" in page
+
+
+def test_each_slot_offers_only_what_applies_and_refreshes_when_a_command_settles(central_app):
+    """Stop only where a bike charges, enable only what is out of service; stop and disable ask first; fault
+    codes in the user's language; a settled command tells the page to refresh its slot table."""
+    t0 = utcnow()
+    state = charger.SlotStatus
+    apply(central_app,
+          (ingest.on_availability, availability.Availability("xh-longhua", "charger",
+                                                             availability.DeviceKind.CHARGER_CONTROLLER, True)),
+          (ingest.on_charger, charger.ChargerSlotState("xh-longhua", 1, state.CHARGING, 900, 120, t0)),
+          (ingest.on_charger, charger.ChargerSlotState("xh-longhua", 2, state.AVAILABLE, 0, 0, t0)),
+          (ingest.on_charger, charger.ChargerSlotState("xh-longhua", 3, state.UNAVAILABLE, 0, 0, t0)),
+          (ingest.on_charger, charger.ChargerSlotState("xh-longhua", 4, state.FAULTED, 0, 0, t0, "overcurrent")))
+    admin = signed_in(central_app, "admin")
+    table = admin.get("/commands/station/xh-longhua/slots", headers=HX).get_data(as_text=True)
+    names = ("slot_stop", "slot_disable", "slot_enable")
+    offered = {n: [name for name in names if f'data-testid="{name}-{n}"' in table] for n in range(1, 5)}
+    assert offered == {1: ["slot_stop", "slot_disable"], 2: ["slot_disable"], 3: ["slot_enable"], 4: ["slot_disable"]}
+    assert "确定要停止 1 号口的充电吗" in table and "确定要停用 2 号口吗" in table
+    assert 'data-testid="fault-4">过流<' in table and "overcurrent" not in table
+    page = admin.get("/commands/station/xh-longhua").get_data(as_text=True)
+    assert 'id="ops-slots"' in page and "commandSettled from:body" in page
+    federation = signed_in(central_app, "federation")
+    assert "slot_stop-1" not in federation.get("/commands/station/xh-longhua/slots", headers=HX).get_data(as_text=True)
+
+    token = {**HX, "X-CSRF-Token": csrf_of(admin)}
+    admin.post("/commands/station/xh-longhua", data={"name": "slot_stop", "slot": "1"}, headers=token)
+    with db.connection_context():
+        command = Command.get()
+    polled = admin.get(f"/commands/{command.command_id}", headers=HX)
+    assert "HX-Trigger" not in polled.headers  # still pending
+    with central_app.app_context(), db.connection_context():
+        settle(commands.CommandReply("xh-longhua", "charger", command.command_id, True, utcnow()), utcnow())
+    assert admin.get(f"/commands/{command.command_id}", headers=HX).headers["HX-Trigger"] == "commandSettled"
+
+    refused = admin.post("/commands/station/xh-longhua", data={"name": "announce", "text_zh": "", "text_en": "",
+                                                             "minutes": "60"}, headers=token)
+    assert refused.headers["HX-Retarget"] == "#command-result" and "请填写中文和英文通知。" in refused.get_data(
+        as_text=True)
 
 
 def test_a_second_session_of_a_member_elsewhere_is_stopped_by_central(central_app):

@@ -225,13 +225,28 @@ def test_a_federation_sees_aggregates_only(central_app):
 def test_calendar_warning_when_this_year_has_no_calendar(central_app, monkeypatch):
     import station_admin.requests.queue as queue
 
-    client = signed_in(central_app, "caseworker")
+    client = signed_in(central_app, "admin")
     monkeypatch.setattr(queue, "utcnow", lambda: datetime(2026, 6, 1, tzinfo=UTC))
     assert 'data-testid="calendar-warning"' not in client.get("/requests/").get_data(as_text=True)
     monkeypatch.setattr(queue, "utcnow", lambda: datetime(2026, 12, 5, tzinfo=UTC))
     assert "尚未导入 2027 年的工作日历" in client.get("/requests/").get_data(as_text=True)
     monkeypatch.setattr(queue, "utcnow", lambda: datetime(2027, 3, 1, tzinfo=UTC))
-    assert "尚未导入 2027 年的工作日历" in client.get("/requests/").get_data(as_text=True)
+    page = client.get("/requests/").get_data(as_text=True)
+    assert "尚未导入 2027 年的工作日历：期限按法定节假日和周末估算" in page
+    assert '<a href="/calendar/" data-testid="calendar-import-link">导入工作日历</a>' in page
+    federation = signed_in(central_app, "federation")  # federations import calendars too
+    assert 'data-testid="calendar-import-link"' in federation.get("/requests/summary").get_data(as_text=True)
+    assert 'data-testid="calendar-warning"' in federation.get("/calendar/").get_data(as_text=True)
+    english = signed_in(central_app, "admin")
+    english.post("/auth/language", data={"lang": "en", "csrf_token": csrf_of(english)})
+    assert "No working-day calendar loaded for 2027: deadlines are estimated from the statutory holidays" in \
+        english.get("/requests/").get_data(as_text=True)
+    # case workers cannot import a calendar: no banner for them (each estimated deadline keeps its ≈ mark)
+    caseworker = signed_in(central_app, "caseworker")
+    req = file(central_app, at=datetime(2027, 3, 1, 2, tzinfo=UTC))
+    queue_page = caseworker.get("/requests/").get_data(as_text=True)
+    assert 'data-testid="calendar-warning"' not in queue_page and "≈" in queue_page
+    assert 'data-testid="calendar-warning"' not in caseworker.get(f"/requests/{req.id}").get_data(as_text=True)
 
 
 def test_hardship_follow_ups_due_this_week(central_app, monkeypatch):

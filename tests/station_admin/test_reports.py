@@ -18,7 +18,6 @@ from station_admin.core import models
 from station_admin.core.models import CheckIn, District, Federation, StaffUser, Station
 from station_admin.core.privacy import HIDDEN
 from station_admin.node.ingest import on_events
-from station_admin.rollups.daily import CheckInDaily
 from station_admin.rollups.hourly import (
     CheckInHourly,
     checkin_per_local_day,
@@ -28,6 +27,7 @@ from station_admin.rollups.hourly import (
     peak_hours,
     split_hours,
 )
+from station_admin.rollups.periodic import CheckInDaily
 from tests.conftest import csrf_of, wait_until
 from tests.htmx import HX, assert_fragment_and_page
 from tests.station_admin.test_auth import login

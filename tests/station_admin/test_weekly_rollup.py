@@ -13,7 +13,7 @@ from station_admin.core import models
 from station_admin.core.models import CheckIn
 from station_admin.node.ingest import on_events
 from station_admin.rollups.hourly import CheckInHourly, checkin_per_week_hour, hour_number, split_days
-from station_admin.rollups.weekly import CheckInWeekly
+from station_admin.rollups.periodic import CheckInWeekly
 from tests.station_admin.test_reports import app, ingest  # noqa: F401  (the fixture is used by name)
 
 START = datetime(2025, 3, 30, 17, 0, tzinfo=UTC)  # a Sunday evening: weeks and days start mid-range
@@ -92,7 +92,7 @@ def test_migration_9_backfills_the_week_rollup_from_the_day_rollup(central_db_ur
             CheckIn.create(event_id=f"e{n}", station_code=rng.choice(["s1", "s2"]), method="anonymous",
                            occurred_at=START + timedelta(minutes=rng.randrange(30 * 24 * 60)))
         CheckInHourly.rebuild()
-        from station_admin.rollups.daily import CheckInDaily
+        from station_admin.rollups.periodic import CheckInDaily
 
         CheckInDaily.rebuild()
     assert 9 in migrate(database, migrations.MIGRATIONS)

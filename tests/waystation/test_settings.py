@@ -36,6 +36,14 @@ def test_bad_environment_names_the_variable(env, key):
         load_settings(env=env)
 
 
+@pytest.mark.parametrize("value", ["5.0", "3", "v5", ""])
+def test_a_setting_with_choices_refuses_any_other_value(value):
+    """broker.protocol = "5.0" once silently meant 3.1.1; now it stops the process with the key and the choices."""
+    with pytest.raises(ConfigError, match=r"broker\.protocol: must be one of '3\.1\.1', '5'"):
+        load_settings(env={"WAYSTATION_BROKER_PROTOCOL": value})
+    assert load_settings(env={"WAYSTATION_BROKER_PROTOCOL": "5"}).broker.protocol == "5"
+
+
 @pytest.mark.parametrize("text, key", [
     ('[kiosk]\nport = "80"\n', "kiosk.port"),
     ('[kiosk]\nstation = "x"\n', "kiosk.station"),

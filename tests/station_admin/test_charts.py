@@ -1,0 +1,40 @@
+"""Server-drawn charts stay legible with many categories and never draw what the table hides."""
+
+from __future__ import annotations
+
+import re
+
+from station_admin.core.privacy import HIDDEN, MIN_CELL
+from station_admin.reports.charts import category_chart, short_label
+from tests.station_admin.test_reports import RANGE, admin, app  # noqa: F401
+
+
+def test_short_labels_fit_their_room_counting_chinese_as_two_columns():
+    assert short_label("徐汇区总工会", 24) == "徐汇区总工会"
+    assert short_label("浦东新区总工会第一百二十三号爱心驿站", 24) == "浦东新区总工会第一百二…"
+    assert short_label("Longhua Sanitation Workers' Station", 12) == "Longhua Sa…"
+    assert short_label("", 5) == ""
+
+
+def test_two_hundred_categories_each_get_a_row_of_their_own():
+    labels = [f"第{n}号爱心驿站（一个很长很长的站名）" for n in range(200)]
+    shown = [n * 3 for n in range(199)] + [HIDDEN]
+    chart = category_chart(labels, shown, row=24)
+    ys = [bar.y for bar in chart.bars]
+    assert len(ys) == 200 and all(b - a == 24 for a, b in zip(ys, ys[1:], strict=False))  # no two rows overlap
+    assert chart.height >= 200 * 24
+    assert all(bar.full_label == label for bar, label in zip(chart.bars, labels, strict=True))
+    columns = [sum(2 if ord(ch) > 0x2E80 else 1 for ch in bar.label) for bar in chart.bars]
+    assert max(columns) <= 24 and all(bar.label.endswith("…") for bar in chart.bars)
+    longest = max(chart.bars[:-1], key=lambda b: b.length)
+    assert longest.shown == 198 * 3 and longest.length <= chart.width - chart.left
+    stub = chart.bars[-1]
+    assert stub.hidden and stub.shown == HIDDEN
+    assert stub.length == (chart.width - chart.left - 48) * (MIN_CELL - 1) / chart.ticks[-1][1]  # not its true size
+
+
+def test_the_charger_report_draws_one_named_row_per_district(app):  # noqa: F811
+    page = admin(app).get(f"/reports/chargers?{RANGE}&by=station").get_data(as_text=True)
+    rows = re.findall(r'<g class="category" data-label="([^"]+)">', page)
+    assert rows == ["漕河泾职工幸福驿站", "龙华环卫驿站", "徐家汇爱心驿站"]
+    assert 'class="counts with-total"' in page  # wide tables keep their total column in view
