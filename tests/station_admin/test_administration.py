@@ -3,6 +3,8 @@ audited with before and after, and every bad input is refused in the user's lang
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from devices.protocol import charger, events, occupancy, utcnow
@@ -292,7 +294,7 @@ def test_staff_users_are_added_changed_disabled_and_reset_by_an_admin(central_ap
         actions = [e.action for e in AuditEntry.select().where(AuditEntry.subject_kind == "staff_user")
                    .order_by(AuditEntry.id)]
         assert actions[-5:] == ["staff.add", "staff.change", "staff.disable", "staff.enable", "staff.password"]
-        assert "Qm4" not in "".join(e.detail for e in AuditEntry.select())
+        assert "Qm4" not in "".join(json.dumps(e.details, ensure_ascii=False) for e in AuditEntry.select())
 
     own = post(admin, "/admin/staff/admin/active", active="no")
     assert own.status_code == 400 and "不能停用自己的账号" in own.get_data(as_text=True)
@@ -310,7 +312,7 @@ def test_an_api_token_is_shown_once_stored_as_a_hash_and_refused_once_revoked(ce
         row = ApiToken.get(ApiToken.name == "dashboard-wall")
         assert token not in row.token_hash and len(row.token_hash) == 64
         assert row.last_used_at is None
-        assert token not in "".join(e.detail for e in AuditEntry.select())
+        assert token not in "".join(json.dumps(e.details, ensure_ascii=False) for e in AuditEntry.select())
     program = central_app.test_client()
     answer = program.get("/api/v1/stations", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and len(answer.get_json()["stations"]) == 3
