@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from station_admin import reports
+from station_admin.admin import accounts, network
 from station_admin.community import schedule, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
@@ -28,7 +29,7 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
-                      schedule.bp, directory.bp, deadletters.bp):
+                      schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -65,6 +65,13 @@ class Station(BaseModel):
     services = peewee.CharField(default="")
     always_open = peewee.BooleanField(default=False)
     mobile = peewee.BooleanField(default=False)
+    # When the station closed for good (None while open). Closing keeps the row and all its history;
+    # the dashboard and the API leave closed stations out.
+    closed_at = UTCDateTimeField(null=True)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     @classmethod
     def visible_to(cls, user: StaffUser):
@@ -93,12 +100,21 @@ class StaffUser(BaseModel):
     federation = peewee.ForeignKeyField(Federation, null=True)
     district = peewee.ForeignKeyField(District, null=True)
     active = peewee.BooleanField(default=True)
+    # Raised to end every open session of this user at once ("sign out everywhere"); a session
+    # remembers the value it signed in with.
+    session_epoch = peewee.IntegerField(default=0)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return self.active and check_password_hash(self.password_hash, password)
+        # An API token's own account has no password (an empty hash) and never signs in.
+        return self.active and bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_token_account(self) -> bool:
+        """Whether this account exists only to carry an API token's role and scope (no sign-in)."""
+        return not self.password_hash
 
     @classmethod
     def authenticate(cls, username: str, password: str) -> StaffUser | None:
@@ -120,10 +136,15 @@ class StationManager(BaseModel):
 class ApiToken(BaseModel):
     """A bearer token for the read-only API; only its hash is stored."""
 
+    # How stale `last_used_at` may get before a request writes it again (not one write per call).
+    LAST_USED_RESOLUTION_S = 60
+
     user = peewee.ForeignKeyField(StaffUser, backref="tokens", on_delete="CASCADE")
     name = peewee.CharField()
     token_hash = peewee.CharField(unique=True)
     created_at = UTCDateTimeField()
+    last_used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
 
     @staticmethod
     def _hash(token: str) -> str:
@@ -137,12 +158,18 @@ class ApiToken(BaseModel):
         return token
 
     @classmethod
-    def user_for(cls, token: str) -> StaffUser | None:
-        """The active user a presented token belongs to, or None."""
+    def user_for(cls, token: str, now: datetime | None = None) -> StaffUser | None:
+        """The active user a presented, unrevoked token belongs to, or None; notes when it was last used."""
         row = (cls.select(cls, StaffUser).join(StaffUser)
-               .where(cls.token_hash == cls._hash(token), StaffUser.active == True)  # noqa: E712
+               .where(cls.token_hash == cls._hash(token), cls.revoked_at.is_null(),
+                      StaffUser.active == True)  # noqa: E712
                .first())
-        return row.user if row else None
+        if row is None:
+            return None
+        if now is not None and (row.last_used_at is None
+                                or (now - row.last_used_at).total_seconds() > cls.LAST_USED_RESOLUTION_S):
+            cls.update(last_used_at=now).where(cls.id == row.id).execute()
+        return row.user
 
 
 class StationEvent(BaseModel):

@@ -21,6 +21,7 @@ from station_admin.migrations import (
     m0009_weekly_rollup,
     m0010_feedback,
     m0011_ingest_robustness,
+    m0012_administration,
 )
 
 MIGRATIONS = [m.MIGRATION for m in (
@@ -35,4 +36,5 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0009_weekly_rollup,
     m0010_feedback,
     m0011_ingest_robustness,
+    m0012_administration,
 )]

@@ -46,6 +46,7 @@ from devices.protocol import (
 )
 from station_admin.community import careday, feedback, opening
 from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
+from station_admin.core.unknown import UnknownStation
 from station_admin.live import alarms, charging, deadletters
 from station_admin.live import commands as staff_commands
 from station_admin.requests.casework import Intake, file_requests
@@ -331,6 +332,7 @@ class IngestWorker:
         clocks = {i.parsed.event_id: i.clock for i in items
                   if i.clock is not None and isinstance(i.parsed, events.StationEvent)}
         decisions = []
+        UnknownStation.note(parsed, utcnow())  # stored as usual below; admins see that the code is unknown
         on_events(station_events, self.intake, clocks)
         claims = list({e.event_id: e for e in station_events if isinstance(e.body, events.VoucherClaim)}.values())
         if claims:
