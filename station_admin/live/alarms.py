@@ -17,6 +17,7 @@ from devices.protocol import utcnow
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
 from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, StationLive
+from station_admin.live import health
 from station_admin.live.charging import close_lost_sessions
 from station_admin.requests.casework import unrouted_requests
 from station_admin.requests.models import OPEN_STATUSES, ServiceRequest
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("alarms", __name__, url_prefix="/alarms")
 
 SEVERITY = {"device_offline": "critical", "slot_faulted": "critical", "occupancy_high": "warning",
-            "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning"}
+            "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning",
+            "disk_low": "critical", "clock_off": "warning", "version_behind": "info", "outbox_old": "warning"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -140,6 +142,7 @@ def conditions(now: datetime, settings) -> dict[tuple[str, str], tuple[str | Non
         found[("request_overdue", r.tracking_code)] = (r.station_code, {"service": r.service, "due_at": r.due_at})
     for r in unrouted_requests():
         found[("request_unrouted", r.tracking_code)] = (r.station_code, {"service": r.service})
+    found.update(health.conditions(now, settings))
     return found
 
 

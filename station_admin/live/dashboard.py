@@ -11,6 +11,7 @@ from devices.protocol import utcnow
 from station_admin.core.auth import login_required
 from station_admin.core.models import Station, live_stations
 from station_admin.live.alarms import strip_context
+from station_admin.live.health import StationHealth
 from waystation.web import current_settings, htmx, page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
@@ -43,5 +44,7 @@ def stations():
     settings = current_settings()
     rows, now = visible_live_stations()
     alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
+    health = StationHealth.of_stations([r.station.code for r in rows])
     return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
-                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)
+                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, health=health,
+                            limits=settings.alarms, **alarms)

@@ -24,6 +24,7 @@ from devices.protocol import (
     charger,
     commands,
     events,
+    health,
     heartbeat,
     location,
     occupancy,
@@ -35,6 +36,7 @@ from station_admin.community import careday, feedback, opening
 from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
 from station_admin.live import charging
 from station_admin.live import commands as staff_commands
+from station_admin.live import health as station_health
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from waystation.db import insert_rows
@@ -291,4 +293,5 @@ STATE_HANDLERS = {
     commands.CommandReply: on_command_reply,
     sessions.ChargeSession: on_session,
     location.Location: opening.on_location,
+    health.Health: station_health.on_health,
 }
