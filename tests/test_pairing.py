@@ -165,7 +165,8 @@ def test_pair_start_repair_unpair(secure_mosquitto, running, central_settings, t
 
     # Pair: the site file holds everything the station needs, owner-only.
     site_file = tmp_path / "etc" / "site.toml"
-    rc, out, err = pair(capsys, issue_code(app), served.url, site_file)
+    code = issue_code(app)
+    rc, out, err = pair(capsys, code, served.url, site_file)
     assert rc == 0, err
     assert f"as station {STATION}" in out and "3 device accounts" in out and "ca.crt" in out
     assert stat.S_IMODE(site_file.stat().st_mode) == 0o600
@@ -176,6 +177,11 @@ def test_pair_start_repair_unpair(secure_mosquitto, running, central_settings, t
     with db.connection_context():
         assert {d.kind for d in PairedDevice.of_station(STATION)} == {str(k) for k in DEVICE_KINDS}
         assert AuditEntry.select().where(AuditEntry.action == "station.paired").count() == 1
+    # The same code a second time: refused with central's message, the site file untouched.
+    written = site_file.read_text()
+    rc, out, err = pair(capsys, code, served.url, tmp_path / "other" / "site.toml")
+    assert rc == 1 and "already used" in err and not (tmp_path / "other" / "site.toml").exists()
+    assert site_file.read_text() == written
 
     # Start the station from the site file: a check-in and the kiosk's health reach central.
     kiosk, node, simulation, settings = start_station(running, site_file, tmp_path)
@@ -233,3 +239,19 @@ def test_pair_start_repair_unpair(secure_mosquitto, running, central_settings, t
     with db.connection_context():
         assert not PairedDevice.of_station(STATION)
         assert AuditEntry.select().where(AuditEntry.action == "station.unpair").count() == 1
+
+
+def test_pair_refuses_plain_http_to_another_machine(tmp_path, capsys, monkeypatch):
+    from waystation.pairing import PairingError, claim_url
+
+    monkeypatch.delenv("WAYSTATION_CONFIG", raising=False)
+    site_file = tmp_path / "site.toml"
+    rc, out, err = pair(capsys, "123456", "http://central.example.org", site_file)
+    assert rc == 1 and "refusing plain http://central.example.org" in err and "https://" in err
+    assert not site_file.exists()
+    assert claim_url("http://central.example.org", allow_plain_http=True) == "http://central.example.org/pair/claim"
+    assert claim_url("http://127.0.0.1:8000/", allow_plain_http=False) == "http://127.0.0.1:8000/pair/claim"
+    with pytest.raises(PairingError, match="must look like"):
+        claim_url("ftp://central.example.org", allow_plain_http=True)
+    # The setting that allows it comes from the environment on a PC with no site file yet.
+    assert load_settings(env={"WAYSTATION_PAIRING_ALLOW_PLAIN_HTTP": "true"}).pairing.allow_plain_http is True
