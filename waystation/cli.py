@@ -69,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site-file", help="where to write the site file (default: --config, else ./site.toml)")
     p.set_defaults(run=cmd_pair)
 
+    p = commands.add_parser("install-station", help="install the station's systemd units and kiosk browser launcher")
+    p.add_argument("--root", default="/", help="install under this folder instead of / (nothing is enabled then)")
+    p.add_argument("--user", default="waystation", help="the user the kiosk and device services run as")
+    p.add_argument("--state-dir", default="/var/lib/waystation", help="working folder: kiosk database and outbox")
+    p.add_argument("--no-enable", action="store_true", help="write the files only")
+    p.set_defaults(run=cmd_install_station)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -327,6 +334,29 @@ def cmd_pair(args) -> int:
         print(f"wrote {paired.ca_file} (mode 0600): the broker's CA certificate")
     print(f"next: waystation --config {paired.site_file} kiosk   and   waystation --config {paired.site_file} "
           f"simulate --station {paired.station_id}   (or the device agents)")
+    return 0
+
+
+def cmd_install_station(args) -> int:
+    import subprocess
+    from pathlib import Path
+
+    from waystation.install import install_station
+
+    settings = settings_for(args)
+    try:
+        installed = install_station(settings, Path(args.root), user=args.user, state_dir=args.state_dir,
+                                    enable=False if args.no_enable else None)
+    except (ValueError, OSError, subprocess.CalledProcessError) as e:
+        print(f"waystation install-station: {e}", file=sys.stderr)
+        return 1
+    for path in installed.files:
+        print(f"wrote {path}")
+    if installed.enabled:
+        print("enabled and started waystation-kiosk and waystation-devices; the kiosk browser starts with the "
+              "touchscreen user's graphical session")
+    else:
+        print("not enabled (run it again on / without --no-enable, or systemctl enable the units yourself)")
     return 0
 
 

@@ -3,6 +3,11 @@
   "use strict";
   const body = document.body;
 
+  // A touchscreen kiosk has no context menu (a long press would open one) and no pinch zoom
+  // (the launcher also starts Chromium with --disable-pinch).
+  document.addEventListener("contextmenu", (event) => event.preventDefault());
+  document.addEventListener("gesturestart", (event) => event.preventDefault());
+
   // Idle reset. After `data-idle-seconds` without a touch, a screen that anyone has used is wiped:
   // the server session is cleared (/screen/reset) and the page is replaced, not pushed, so "back"
   // shows nothing.
