@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -165,6 +166,30 @@ def cmd_kiosk(args) -> int:
     return 0
 
 
+# Exit status when the ingest worker died: a supervisor (systemd Restart=on-failure) starts the process again.
+INGEST_DIED = 70
+
+
+def end_process_when_ingest_dies(node, stop: threading.Event) -> list:
+    """Make the death of the ingest thread end the process: `stop` is set, then exit INGEST_DIED.
+
+    Returns the list the cause is put in, for the serve command's exit status. If the clean shutdown
+    hangs, the process is ended anyway after 20 s.
+    """
+    died: list = []
+
+    def on_death(error: BaseException) -> None:
+        died.append(error)
+        log.critical("ingest died (%r): ending the process so that its supervisor starts it again", error)
+        stop.set()
+        timer = threading.Timer(20, os._exit, (INGEST_DIED,))
+        timer.daemon = True
+        timer.start()
+
+    node.ingest.on_death = on_death
+    return died
+
+
 def _central_link(settings, protector=None):
     """Central's MQTT side: ingest, station configurations and card trust."""
     from station_admin.node.central import CentralNode
@@ -215,6 +240,7 @@ def cmd_central(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
     try:
@@ -222,7 +248,7 @@ def cmd_central(args) -> int:
     finally:
         if worker:
             worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_ingest(args) -> int:
@@ -230,10 +256,11 @@ def cmd_ingest(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = _central_link(settings)
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop)
     worker.start()
     stop.wait()
     worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_simulate(args) -> int:
@@ -414,16 +441,25 @@ def cmd_seed(args) -> int:
     from zoneinfo import ZoneInfo
 
     from station_admin.core.models import db
+    from station_admin.core.protect import DataProtector
+    from station_admin.demo.activity import seed_activity
     from station_admin.demo.history import ensure_stations, seed_history
     from station_admin.demo.seed import seed_demo
     from station_admin.rollups.hourly import utc_offset_hours
+    from waystation.services import load_services
 
     if args.stations < 1 or args.days < 1 or args.per_day <= 0:
         print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)
         return 2
     settings = settings_for(args)
     _migrate_central(settings)
-    seed_demo()
+    try:
+        protector = DataProtector(settings.secret("central.data_key"))
+    except ConfigError:  # no data key: no members (their phones are encrypted), so no service requests either
+        protector = None
+        print("waystation seed: no central.data_key, so no members and no service requests", file=sys.stderr)
+    with db.connection_context():
+        seed_demo(protector)
     timezone = settings.central.timezone
     rng = random.Random(args.seed or None)
     bar = ProgressBar(sys.stderr, "seeding check-ins")
@@ -432,8 +468,12 @@ def cmd_seed(args) -> int:
         now = datetime.now(ZoneInfo(timezone))
         rows = seed_history(stations, args.days, args.per_day, now.date(), utc_offset_hours(timezone), rng, bar,
                             until=now)
-    bar.finish()
-    print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days")
+        bar.finish()
+        made = seed_activity([s.code for s in stations], args.days, now.date(), utc_offset_hours(timezone), rng,
+                             protector, load_services(settings.requests.services_file or None), timezone, until=now)
+    print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days, "
+          f"{made['sessions']:,} charge sessions, {made['feedback']:,} feedback and {made['requests']:,} "
+          "service requests")
     return 0
 
 

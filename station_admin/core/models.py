@@ -18,6 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from devices.protocol.charger import OFFLINE, SlotStatus
 from waystation.db import UTCDateTimeField
 
+# A slot no report has named yet: central knows nothing about it (shown as unknown, not offline).
+UNKNOWN = "unknown"
+
 db = peewee.DatabaseProxy()
 
 
@@ -149,19 +152,22 @@ class StationEvent(BaseModel):
     station_code = peewee.CharField(index=True)
     seq = peewee.BigIntegerField()
     kind = peewee.CharField()
-    occurred_at = UTCDateTimeField()
+    occurred_at = UTCDateTimeField()  # the kiosk's time, or central's receive time when that was implausible
     received_at = UTCDateTimeField()
     data = peewee.TextField()
+    # Set only when the kiosk's time was out of bounds: "future" or "past", and the time as it was reported.
+    ts_flag = peewee.CharField(null=True)
+    device_ts = UTCDateTimeField(null=True)
 
 
 class CheckIn(BaseModel):
     """A check-in at a station (anonymous, or by member card).
 
     Written only for events StationEvent's unique index has just taken as new, in the same
-    transaction, so each event has at most one check-in without an index of its own to say so.
+    transaction; its own unique index on event_id (migration 11) makes a second row impossible too.
     """
 
-    event_id = peewee.CharField(max_length=32)
+    event_id = peewee.CharField(max_length=32, unique=True)
     station_code = peewee.CharField()
     occurred_at = UTCDateTimeField()
     method = peewee.CharField()
@@ -209,7 +215,8 @@ class StationLive(BaseModel):
     station_code = peewee.CharField(primary_key=True)
     people_inside = peewee.IntegerField()
     entered_today = peewee.IntegerField(default=0)
-    occupancy_at = UTCDateTimeField()
+    occupancy_at = UTCDateTimeField()  # the counter's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders readings
 
 
 class DeviceState(BaseModel):
@@ -220,8 +227,10 @@ class DeviceState(BaseModel):
     kind = peewee.CharField()
     online = peewee.BooleanField()
     changed_at = UTCDateTimeField()
-    heartbeat_at = UTCDateTimeField(null=True)
+    heartbeat_at = UTCDateTimeField(null=True)  # central's receive time of the last heartbeat: liveness
     outbox_pending = peewee.IntegerField(default=0)
+    reported_at = UTCDateTimeField(null=True)  # the last heartbeat's own `ts`, as the device reported it
+    clock_offset_s = peewee.DoubleField(null=True)  # device clock minus central's, at the last heartbeat
 
     class Meta:
         indexes = ((("station_code", "device"), True),)
@@ -236,7 +245,8 @@ class ChargerSlotState(BaseModel):
     power_w = peewee.IntegerField(default=0)
     energy_wh = peewee.IntegerField(default=0)
     fault = peewee.CharField(null=True)
-    reported_at = UTCDateTimeField()
+    reported_at = UTCDateTimeField()  # the controller's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders reports
 
     class Meta:
         indexes = ((("station_code", "slot"), True),)
@@ -272,7 +282,7 @@ class LiveStation:
         return max(self.station.capacity - self.people_inside, 0)
 
     def slot_counts(self) -> dict[str, int]:
-        counts = {status: 0 for status in [*SlotStatus, OFFLINE]}
+        counts = {status: 0 for status in [*SlotStatus, OFFLINE, UNKNOWN]}
         for status in self.slots:
             counts[status] += 1
         return counts
@@ -295,9 +305,12 @@ def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStati
     for station in stations:
         occ = live.get(station.code)
         devs = devices.get(station.code, {})
-        charger_online = any(d.online for d in devs.values() if d.kind == "charger_controller")
+        controllers = [d for d in devs.values() if d.kind == "charger_controller"]
+        # Offline only when the controller says so (its availability, or Last Will); a slot nobody has
+        # reported yet is unknown, not offline (docs/mqtt.md).
+        charger_offline = bool(controllers) and not any(d.online for d in controllers)
         reported = slots.get(station.code, {})
-        slot_states = [reported.get(n, OFFLINE) if charger_online else OFFLINE
+        slot_states = [OFFLINE if charger_offline else reported.get(n, UNKNOWN)
                        for n in range(1, station.charger_slots + 1)]
         result.append(LiveStation(station, occ.people_inside if occ else None, occ.occupancy_at if occ else None,
                                   devs, slot_states, today.get(station.code, 0)))

@@ -1,7 +1,7 @@
 """Station health at central: each kiosk's latest health report, its clock offset, and what is wrong with it.
 
-The clock offset is central's receive time minus the report's `ts` (central's clock decides): a
-positive offset is a kiosk clock behind central's. Alarms come from `conditions` (live.alarms).
+The clock offset is the report's `ts` minus central's receive time (central's clock decides), as
+for heartbeats: a positive offset is a kiosk clock ahead of central's. Alarms come from `conditions` (live.alarms).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class StationHealth(BaseModel):
 
     @property
     def clock_offset_s(self) -> float:
-        """Seconds the kiosk's clock is behind central's (negative: ahead)."""
+        """Seconds the kiosk's clock is ahead of central's (negative: behind)."""
         return self.clock_offset_ms / 1000
 
     @property
@@ -62,12 +62,12 @@ class StationHealth(BaseModel):
         return found
 
 
-def on_health(message: wire.Health) -> None:
-    """Store a kiosk's health report with its clock offset by central's clock; an older one never wins."""
-    now = utcnow()
+def on_health(message: wire.Health, received_at: datetime | None = None) -> None:
+    """Store a kiosk's health report with its clock offset by central's receive time; an older one never wins."""
+    now = received_at or utcnow()
     fields = {
         StationHealth.reported_at: message.ts, StationHealth.received_at: now,
-        StationHealth.clock_offset_ms: round((now - message.ts).total_seconds() * 1000),
+        StationHealth.clock_offset_ms: round((message.ts - now).total_seconds() * 1000),
         StationHealth.version: message.version, StationHealth.uptime_s: message.uptime_s,
         StationHealth.disk_free_bytes: message.disk_free_bytes, StationHealth.db_bytes: message.db_bytes,
         StationHealth.outbox_pending: message.outbox_pending,

@@ -20,6 +20,7 @@ from station_admin.migrations import (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0011_ingest_robustness,
     m0015_pairing,
 )
 
@@ -34,5 +35,6 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0011_ingest_robustness,
     m0015_pairing,
 )]

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.charger import SlotStatus
-from tests.browser.conftest import DESKTOP, charger_online, occupancy, publish, slot
+from tests.browser.conftest import DESKTOP, charger_online, count_swaps, occupancy, publish, slot, wait_for_swaps
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,8 @@ def test_manager_sees_only_their_two_stations(central, open_page):
     assert station_codes(page) == sorted(ALL_STATIONS[:2])
     expect(page.locator('article[data-station="xh-longhua"]')).to_have_count(0)
     # The live refresh keeps to the manager's scope too.
-    page.wait_for_timeout(1_500)
+    count_swaps(page, "stations")
+    wait_for_swaps(page, "stations", 2)
     expect(page.locator("article.station")).to_have_count(2)
 
 
@@ -76,7 +77,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     card = page.locator('article[data-station="xh-longhua"]')
     expect(card.get_by_test_id("people")).to_have_text("— / 12")
     expect(card.locator(".slot")).to_have_count(4)
-    expect(card.locator(".slot.s-offline")).to_have_count(4)
+    expect(card.locator(".slot.s-unknown")).to_have_count(4)  # nothing reported yet: unknown, not offline
     page.evaluate("window.__sameDocument = true")
     history_before = page.evaluate("history.length")
 
@@ -95,7 +96,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     expect(card.locator(".slot").nth(0)).to_have_attribute("data-status", "charging")
     expect(card.locator(".slot").nth(1)).to_have_attribute("data-status", "available")
     expect(card.locator(".slot").nth(2)).to_have_attribute("data-status", "faulted")
-    expect(card.locator(".slot").nth(3)).to_have_attribute("data-status", "offline")  # never reported
+    expect(card.locator(".slot").nth(3)).to_have_attribute("data-status", "unknown")  # never reported
     expect(card.locator(".legend")).to_contain_text("故障 1")
 
     publish(port, topic_root, occupancy(inside=4, station="xh-longhua"))
