@@ -58,11 +58,8 @@ class ServedApp:
 
 def start_paired_central(running, central_settings, broker, topic_root):
     """Central on `broker` with a broker admin account and its own bound account, served over HTTP."""
-    from station_admin import create_app, migrations
-    from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
+    from station_admin import create_app
     from station_admin.node.central import CentralNode
-    from waystation.db import migrate
 
     ingest_id = f"ingest-{uuid.uuid4().hex[:8]}"
     password = uuid.uuid4().hex
@@ -70,15 +67,13 @@ def start_paired_central(running, central_settings, broker, topic_root):
     with BrokerAccounts(admin) as accounts:
         accounts.set_default_access()
         accounts.ensure_central("central", password, client_id=ingest_id)
-    settings = central_settings(f"mqtt://central:{password}@127.0.0.1:{broker.port}",
+    settings = central_settings(f"mqtt://central:{password}@127.0.0.1:{broker.port}", template="demo",
                                 broker={"admin_url": broker.admin_url}, ingest={"client_id": ingest_id},
                                 central={"trust_publish_seconds": 0.5}, alarms={"evaluate_seconds": 0.5},
                                 pairing={"station_broker_url": broker.tls_url(),
                                          "station_ca_file": str(broker.certs.ca_cert)})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     node = running.start(CentralNode(settings, app.extensions["waystation.protector"]))
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     served = running.start(ServedApp(app))
