@@ -216,7 +216,7 @@ def test_pair_start_repair_unpair(secure_mosquitto, running, central_settings, t
         assert [r.station_code for r in central_checkins()] == [STATION]
     running.stop_all()
 
-    # Unpair: the devices of the re-paired station are disconnected and cannot log in again.
+    # Remove a device, then unpair: the re-paired station's devices are disconnected and cannot log in again.
     running.items.clear()
     kiosk, node, simulation, settings = start_station(running, site_file, tmp_path / "again")
     counter, _, charger, _ = simulation.units[0]
@@ -225,6 +225,15 @@ def test_pair_start_repair_unpair(secure_mosquitto, running, central_settings, t
     staff = app.test_client()
     login(staff, "admin", "admin-demo")
     staff.get(f"/stations/{STATION}/pairing")
+    # Removing one device disconnects that one only.
+    page = staff.post(f"/stations/{STATION}/pairing/devices/counter/remove", data={"csrf_token": csrf_of(staff)})
+    assert page.status_code == 200 and 'data-device="counter"' not in page.get_data(as_text=True)
+    wait_until(lambda: not counter.link.connected.is_set(), timeout=5, message="the counter disconnected")
+    assert node.link.connected.is_set() and charger.link.connected.is_set()
+    assert not counter.link.connected.wait(3)  # and refused when it tries again
+    with db.connection_context():
+        assert {d.device for d in PairedDevice.of_station(STATION)} == {"kiosk", "charger"}
+        assert AuditEntry.get(AuditEntry.action == "station.device_remove").details["device"] == "counter"
     page = staff.post(f"/stations/{STATION}/pairing/unpair", data={"csrf_token": csrf_of(staff)})
     assert page.status_code == 200 and b'data-testid="pairing-notice"' in page.data
     wait_until(lambda: not (node.link.connected.is_set() or counter.link.connected.is_set()
