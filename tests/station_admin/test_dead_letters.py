@@ -153,7 +153,7 @@ def test_a_dying_ingest_worker_ends_the_process_with_a_non_zero_status(tmp_path,
 
 def test_a_healthy_worker_keeps_running(central_settings, running, shared_mosquitto):
     """The control: without the injected failure the worker stays alive and nothing calls on_death."""
-    settings = central_settings(shared_mosquitto.url)
+    settings = central_settings(shared_mosquitto.url, template="migrated")
     from tests.station_admin.test_ingest import migrated
 
     migrated(settings)

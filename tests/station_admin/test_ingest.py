@@ -89,7 +89,7 @@ def test_a_heartbeat_before_availability_is_logged_once_and_ignored(central_sett
     from devices.protocol import availability, heartbeat
     from station_admin.node.ingest import on_availability, on_heartbeat
 
-    settings = central_settings()
+    settings = central_settings(template="migrated")
     migrated(settings)
     caplog.set_level("WARNING")
     with models.db.connection_context():

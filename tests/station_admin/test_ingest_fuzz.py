@@ -26,7 +26,7 @@ def check_in(seq: int) -> events.StationEvent:
 @settings(max_examples=40)  # each example dumps every table twice: keep the suite fast
 @given(data=st.data())
 def test_garbage_among_valid_events_changes_nothing_and_valid_events_are_stored_once(central_settings, data):
-    settings = central_settings()
+    settings = central_settings(template="migrated")
     migrated(settings)
     worker = IngestWorker(settings)  # never started: no broker, store() alone
     root = settings.broker.topic_root

@@ -129,7 +129,7 @@ def test_poison_among_ten_thousand_random_messages_and_valid_events(mosquitto, c
     seed = int(os.environ.get("WAYSTATION_FUZZ_SEED", random.randrange(2**32)))
     log.info("random messages from seed %d (WAYSTATION_FUZZ_SEED=%d to repeat)", seed, seed)
     rng = random.Random(seed)
-    settings = central_settings(mosquitto.url)
+    settings = central_settings(mosquitto.url, template="migrated")
     migrated(settings)
     with models.db.connection_context():
         install_poison(models.db)
@@ -216,7 +216,7 @@ def test_poison_among_ten_thousand_random_messages_and_valid_events(mosquitto, c
 @pytest.mark.timeout(60)
 def test_future_dated_retained_occupancy_does_not_freeze_live_state(shared_mosquitto, central_settings, running):
     """A retained occupancy dated 2036, then real readings: live state follows the real ones."""
-    settings = central_settings(shared_mosquitto.url)
+    settings = central_settings(shared_mosquitto.url, template="migrated")
     migrated(settings)
     station = Station(shared_mosquitto.port, settings.broker.topic_root)
     future = utcnow().replace(year=2036)
@@ -243,7 +243,7 @@ def test_future_dated_retained_occupancy_does_not_freeze_live_state(shared_mosqu
 
 @pytest.mark.timeout(60)
 def test_check_in_dated_2036_is_stored_with_receive_time_and_flagged(shared_mosquitto, central_settings, running):
-    settings = central_settings(shared_mosquitto.url)
+    settings = central_settings(shared_mosquitto.url, template="migrated")
     migrated(settings)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
@@ -275,7 +275,7 @@ def test_controller_whose_clock_is_behind_stays_online_and_keeps_its_session(
         behind, shared_mosquitto, central_settings, running):
     """Heartbeats are judged by central's receive time: a controller minutes behind stays online, its
     session open, and its clock offset is recorded; when the heartbeats stop it goes offline."""
-    settings = central_settings(shared_mosquitto.url, alarms={"heartbeat_timeout_s": 3})
+    settings = central_settings(shared_mosquitto.url, template="migrated", alarms={"heartbeat_timeout_s": 3})
     migrated(settings)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
