@@ -259,3 +259,30 @@ def test_pair_refuses_plain_http_to_another_machine(tmp_path, capsys, monkeypatc
         claim_url("ftp://central.example.org", allow_plain_http=True)
     # The setting that allows it comes from the environment on a PC with no site file yet.
     assert load_settings(env={"WAYSTATION_PAIRING_ALLOW_PLAIN_HTTP": "true"}).pairing.allow_plain_http is True
+
+
+def test_pair_over_https_checks_central_s_certificate(central_app, tmp_path, capsys, monkeypatch):
+    from werkzeug.serving import make_server
+
+    from tests.brokers import make_certificates
+
+    monkeypatch.delenv("WAYSTATION_CONFIG", raising=False)
+    certs = make_certificates(tmp_path / "certs")
+    server = make_server("127.0.0.1", 0, central_app, threaded=True,
+                         ssl_context=(str(certs.server_cert), str(certs.server_key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        central = f"https://localhost:{server.server_port}"
+        site_file = tmp_path / "site.toml"
+        # Central's certificate is signed by a CA this machine does not trust: refused, nothing written.
+        rc, out, err = pair(capsys, "000000", central, site_file)
+        assert rc == 1 and "cannot reach central" in err and "CERTIFICATE_VERIFY_FAILED" in err
+        # With the federation's CA the TLS connection is made, and central's own answer comes through.
+        rc = cli.main(["pair", "000000", "--central", central, "--site-file", str(site_file),
+                       "--central-ca", str(certs.ca_cert)])
+        err = capsys.readouterr().err
+        assert rc == 1 and "That pairing code is not known" in err
+        assert not site_file.exists()
+    finally:
+        server.shutdown()

@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("code", help="the six-digit pairing code staff issued at central")
     p.add_argument("--central", required=True, help="central's address, e.g. https://central.example.org")
     p.add_argument("--site-file", help="where to write the site file (default: --config, else ./site.toml)")
+    p.add_argument("--central-ca", help="CA certificate (PEM) that signed central's HTTPS certificate, if not a "
+                                        "public one")
     p.set_defaults(run=cmd_pair)
 
     p = commands.add_parser("install-station", help="install the station's systemd units and kiosk browser launcher")
@@ -350,7 +352,8 @@ def cmd_pair(args) -> int:
     # The site file is what we are about to write: read settings from the environment only.
     settings = load_settings(env=None) if not site_file.exists() else load_settings(site_file)
     try:
-        paired = pair(args.code, args.central, site_file, allow_plain_http=settings.pairing.allow_plain_http)
+        paired = pair(args.code, args.central, site_file, allow_plain_http=settings.pairing.allow_plain_http,
+                      central_ca=args.central_ca)
     except PairingError as e:
         print(f"waystation pair: {e}", file=sys.stderr)
         return 1

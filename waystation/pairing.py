@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import os
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -61,12 +62,19 @@ def claim_url(central: str, allow_plain_http: bool) -> str:
     return central.rstrip("/") + "/pair/claim"
 
 
-def fetch(url: str, code: str, timeout: float = 30) -> dict:
-    """POST the code to central and return its answer; PairingError with central's message on refusal."""
+def fetch(url: str, code: str, timeout: float = 30, ca_file: str | None = None) -> dict:
+    """POST the code to central and return its answer; PairingError with central's message on refusal.
+
+    https:// is checked against the system's CAs, or `ca_file` (a federation's own CA) when given.
+    """
     body = json.dumps({"code": code}).encode()
     req = urllib.request.Request(url, body, {"Content-Type": "application/json", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as answer:  # noqa: S310 - scheme checked in claim_url
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as e:
+        raise PairingError(f"--central-ca: cannot read a CA certificate from {ca_file!r}: {e}") from None
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as answer:  # noqa: S310 - checked scheme
             return json.loads(answer.read())
     except urllib.error.HTTPError as e:
         try:
@@ -115,11 +123,11 @@ def site_file_text(answer: dict, ca_file: Path | None, central: str, database_pa
 
 
 def pair(code: str, central: str, site_file: Path, *, allow_plain_http: bool = False,
-         database_path: str | None = None) -> Paired:
+         database_path: str | None = None, central_ca: str | None = None) -> Paired:
     """Claim `code` at `central` and write the site file (and CA certificate beside it), both 0600."""
     code = code.strip()
     url = claim_url(central, allow_plain_http)
-    answer = fetch(url, code)
+    answer = fetch(url, code, ca_file=central_ca)
     try:
         ca_text = answer.get("ca_certificate")
         ca_file = site_file.parent / "ca.crt" if ca_text else None
