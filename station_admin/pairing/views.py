@@ -106,9 +106,9 @@ def remove_device(code: str, device: str):
     return _page(station, notice="pairing.device_removed")
 
 
-def _refusal(key: str, status: int):
-    return jsonify({"error": key.rsplit(".", 1)[-1], "message": translate(key, "en"),
-                    "message_zh": translate(key, "zh")}), status
+def _refusal(key: str, status: int, **values):
+    return jsonify({"error": key.rsplit(".", 1)[-1], "message": translate(key, "en", **values),
+                    "message_zh": translate(key, "zh", **values)}), status
 
 
 def station_broker_url(settings) -> str:
@@ -129,7 +129,7 @@ def claim():
     client = request.remote_addr or "unknown"
     window = now - timedelta(minutes=settings.pairing.window_minutes)
     if PairingAttempt.failures(client, window) >= settings.pairing.max_failures:
-        return _refusal("pairing.too_many", 429)
+        return _refusal("pairing.too_many", 429, minutes=settings.pairing.window_minutes)
     body = request.get_json(silent=True)
     code = body.get("code") if isinstance(body, dict) else None
     reason = None
