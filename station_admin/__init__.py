@@ -6,6 +6,7 @@ from station_admin import reports
 from station_admin.community import schedule, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
+from station_admin.hardship import views as hardship_views
 from station_admin.live import alarms, api, commands, dashboard
 from station_admin.members import views as member_views
 from station_admin.mobile import directory, join, language, redeem, track
@@ -28,7 +29,7 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
-                      schedule.bp, directory.bp):
+                      schedule.bp, directory.bp, hardship_views.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -71,6 +71,19 @@ class DataProtector:
         except InvalidTag:
             raise ValueError("stored ciphertext does not open with this data key") from None
 
+    def encrypt_bytes(self, data: bytes, purpose: str) -> bytes:
+        """Ciphertext of a file for storage (nonce first); `purpose` binds it to its use, e.g. "document"."""
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, data, purpose.encode())
+
+    def decrypt_bytes(self, stored: bytes, purpose: str) -> bytes:
+        """The clear bytes of a stored file; ValueError if made with another key or for another purpose."""
+        raw = bytes(stored)
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], purpose.encode())
+        except InvalidTag:
+            raise ValueError("stored ciphertext does not open with this data key") from None
+
     def lookup_hash(self, phone: str) -> str:
         """A keyed hash to find a record by phone number without decrypting any."""
         return hmac.new(self._lookup_key, normalise_mobile(phone).encode(), hashlib.sha256).hexdigest()

@@ -20,6 +20,7 @@ from station_admin.migrations import (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0016_hardship_register,
 )
 
 MIGRATIONS = [m.MIGRATION for m in (
@@ -33,4 +34,5 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0016_hardship_register,
 )]

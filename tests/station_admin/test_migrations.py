@@ -51,7 +51,8 @@ def test_a_database_made_before_the_migrations_were_frozen_upgrades_in_place(cen
         applied = {v.number: v.applied_at for v in SchemaVersion.select()}
     assert sorted(applied) == list(range(1, 11))
 
-    assert migrate(database, migrations.MIGRATIONS) == []  # nothing applied twice
+    # nothing applied twice: only the migrations written after the dump
+    assert migrate(database, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n > 10]
     later = (11, "later", lambda db: db.execute_sql("CREATE TABLE later_step (id INTEGER PRIMARY KEY)"))
     assert migrate(database, [*migrations.MIGRATIONS, later]) == [11]  # and the next one applies on top
     with database.bind_ctx([SchemaVersion]), database.connection_context():
