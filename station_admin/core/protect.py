@@ -58,6 +58,10 @@ class DataProtector:
         """The key a station's kiosk signs its join QR codes with (sent in the station's configuration)."""
         return hmac.new(self._derive("join-links"), station_code.encode(), hashlib.sha256).hexdigest()
 
+    def link_mac(self, purpose: str, text: str) -> str:
+        """A keyed tag for a link central hands out (e.g. a phone upload link), so it cannot be forged."""
+        return hmac.new(self._derive(f"links:{purpose}"), text.encode(), hashlib.sha256).hexdigest()[:32]
+
     def encrypt(self, text: str) -> str:
         """Ciphertext for storage (a fresh nonce each time, so equal numbers do not look equal)."""
         nonce = os.urandom(12)

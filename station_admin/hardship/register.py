@@ -6,6 +6,7 @@ raises HardshipError with the locale key of its message before anything is writt
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ MAX_NOTE = 250
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 VISIT_EVERY_MONTHS = 3
 CENSUS_EVERY_MONTHS = 12
+UPLOAD_LINK_HOURS = 72  # how long a worker's phone upload link works
 DUE_WINDOW_DAYS = 14  # a visit or a census shows as due this many days before its day
 # What a file's first bytes must be, per type it may be: never the name or the sender's content type.
 MAGIC = (
@@ -317,3 +319,25 @@ def read_document(document: HardshipDocument, protector: DataProtector, actor: S
     data = protector.decrypt_bytes(document.content, "document")
     audit("hardship.document_view", "hardship", document.case_id, actor=actor, document=document.id)
     return data
+
+
+def upload_token(case: HardshipCase, protector: DataProtector, now: datetime, actor: StaffUser) -> str:
+    """A link token the worker's phone uploads documents to this case with, for UPLOAD_LINK_HOURS; audited."""
+    expires = int((now + timedelta(hours=UPLOAD_LINK_HOURS)).timestamp())
+    payload = f"{case.id}.{expires}"
+    audit("hardship.upload_link", "hardship", case.id, actor=actor, expires=expires)
+    return f"{payload}.{protector.link_mac('hardship-upload', payload)}"
+
+
+def case_for_token(token: str, protector: DataProtector, now: datetime) -> HardshipCase | None:
+    """The case a phone upload token is for, if the token is genuine and still valid; else None."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isalnum() for p in parts) or not parts[0].isdigit() \
+            or not parts[1].isdigit() or len(parts[0]) > 12 or len(parts[1]) > 12:
+        return None
+    payload = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(parts[2], protector.link_mac("hardship-upload", payload)):
+        return None
+    if int(parts[1]) < now.timestamp():
+        return None
+    return HardshipCase.get_or_none(HardshipCase.id == int(parts[0]))

@@ -136,7 +136,7 @@ def render_new(form, req, stations, districts, error=None, status=200):
                            districts=districts, causes=CAUSES, error=error), status
 
 
-def render_case(case: HardshipCase, error: str | None = None, status: int = 200):
+def render_case(case: HardshipCase, error: str | None = None, status: int = 200, link: str | None = None):
     """The case page (or its fragment for htmx); an error is shown in it and changed nothing."""
     visits = list(HardshipVisit.select().where(HardshipVisit.case == case).order_by(HardshipVisit.visited_on))
     state = register.state_of(case, visits[-1].visited_on if visits else None, today(), timezone())
@@ -144,7 +144,8 @@ def render_case(case: HardshipCase, error: str | None = None, status: int = 200)
         "station_admin/hardship/case.html", "station_admin/hardship/_case.html",
         case=case, state=state, visits=visits, documents=list(HardshipDocument.listed(case)), error=error,
         may_approve=register.may_approve(g.user, case), causes=CAUSES, kinds=DOCUMENT_KINDS, today=today(),
-        district=District.get_by_id(case.district_id)), status
+        district=District.get_by_id(case.district_id), link=link,
+        link_hours=register.UPLOAD_LINK_HOURS), status
 
 
 @bp.get("/<int:cid>")
@@ -202,6 +203,17 @@ def upload(cid: int):
         log.info("document refused on hardship case %s: %s", found.id, e.key)
         return render_case(found, translate(e.key), 400)
     return redirect(url_for("hardship.case", cid=found.id), 303)
+
+
+@bp.post("/<int:cid>/upload-link")
+@login_required("admin", "caseworker")
+def upload_link(cid: int):
+    """A link for the worker's phone to upload documents to this case (shown once; audited)."""
+    found = case_or_403(cid)
+    with db.atomic():
+        token = register.upload_token(found, current_protector(), utcnow(), g.user)
+    link = url_for("upload.form", token=token, _external=True)
+    return render_case(found, link=link)
 
 
 @bp.get("/<int:cid>/documents/<int:did>")

@@ -346,3 +346,44 @@ def test_a_federation_sees_counts_only_with_small_counts_suppressed(central_app,
               for row in re.findall(r"<tr data-district=.*?</tr>", visits, re.S)]
     assert totals == [hidden, hidden, "9"]  # the district totals the two tables share are hidden in both
     assert member_no not in html and "/hardship/1" not in html and "张师傅" not in html
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+
+
+def test_the_worker_uploads_from_the_phone_by_the_case_workers_link_until_it_expires(central_app, monkeypatch):
+    import station_admin.mobile.upload as phone_page
+
+    now = at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    monkeypatch.setattr(phone_page, "utcnow", lambda: now)
+    worker = signed_in(central_app, "caseworker")
+    cid = record_case(worker)
+    shown = post(worker, f"/hardship/{cid}/upload-link").get_data(as_text=True)
+    link = re.search(r'data-testid="upload-link">.*?<a href="http://localhost(/m/upload/[^"]+)"', shown, re.S).group(1)
+    assert ("hardship.upload_link", "caseworker") in actions_of(cid)
+
+    phone = central_app.test_client()
+    page = phone.get(link).get_data(as_text=True)
+    assert "上传困难帮扶证明材料" in page and "#" + str(cid) not in page and "3200" not in page
+    refused = phone.post(link, content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(phone), "kind": "medical_record", "file": (io.BytesIO(ZIP), "病历.pdf")})
+    assert refused.status_code == 400 and "文件内容与扩展名不符" in refused.get_data(as_text=True)
+    sent = phone.post(link, content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(phone), "kind": "medical_record", "file": (io.BytesIO(JPEG), "IMG_0001.JPG")})
+    assert sent.status_code == 200 and "已收到" in sent.get_data(as_text=True)
+    with db.connection_context():
+        doc = HardshipDocument.get(HardshipDocument.case == cid)
+        assert (doc.source, doc.content_type, doc.uploaded_by_id) == ("phone", "image/jpeg", None)
+    assert worker.get(f"/hardship/{cid}/documents/{doc.id}").get_data() == JPEG
+
+    case_id, expires, mac = link.rsplit("/", 1)[-1].split(".")
+    for forged in (f"{int(case_id) + 1}.{expires}.{mac}", f"{case_id}.{int(expires) + 3600}.{mac}",
+                   f"{case_id}.{expires}", "../../hardship", "x" * 200):
+        assert phone.get(f"/m/upload/{forged}").status_code == 404, forged
+    later = now.replace(day=5, hour=now.hour + 1)  # past the 72 hours
+    monkeypatch.setattr(phone_page, "utcnow", lambda: later)
+    assert phone.get(link).status_code == 404
+    assert phone.post(link, content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(phone), "kind": "other", "file": (io.BytesIO(JPEG), "a.jpg")}).status_code == 404
+    with db.connection_context():
+        assert HardshipDocument.select().where(HardshipDocument.case == cid).count() == 1
