@@ -387,3 +387,44 @@ def test_the_worker_uploads_from_the_phone_by_the_case_workers_link_until_it_exp
         "csrf_token": csrf_of(phone), "kind": "other", "file": (io.BytesIO(JPEG), "a.jpg")}).status_code == 404
     with db.connection_context():
         assert HardshipDocument.select().where(HardshipDocument.case == cid).count() == 1
+
+
+# route, method, roles that may use it
+ROUTES = [
+    ("/hardship/", "GET", {"admin", "caseworker"}),
+    ("/hardship/{cid}", "GET", {"admin", "caseworker"}),
+    ("/hardship/{cid}/act/change", "POST", {"admin", "caseworker"}),
+    ("/hardship/{cid}/documents", "POST", {"admin", "caseworker"}),
+    ("/hardship/{cid}/upload-link", "POST", {"admin", "caseworker"}),
+    ("/hardship/new", "GET", {"admin", "caseworker", "manager"}),
+    ("/hardship/summary", "GET", {"admin", "federation"}),
+]
+
+
+@pytest.mark.parametrize("role", ["admin", "federation", "manager", "caseworker", "shop", None])
+def test_every_register_route_refuses_the_wrong_role(central_app, role):
+    with db.connection_context():
+        cid = HardshipCase.select().first().id  # a demo case in Xuhui
+        before = HardshipCase.get_by_id(cid).changed_at
+    client = signed_in(central_app, role)
+    for route, method, roles in ROUTES:
+        url = route.format(cid=cid)
+        response = client.get(url) if method == "GET" else post(client, url, note="x")
+        if role is None:
+            assert response.status_code == 302 and "/auth/login" in response.headers["Location"], url
+        elif role in roles:
+            assert response.status_code not in (302, 401, 403), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+    with db.connection_context():
+        assert (HardshipCase.get_by_id(cid).changed_at != before) == (role in ("admin", "caseworker"))
+
+
+def test_the_lists_are_htmx_fragments_of_their_pages(central_app):
+    from tests.htmx import assert_fragment_and_page
+
+    worker = signed_in(central_app, "caseworker")
+    html = assert_fragment_and_page(worker, "/hardship/?show=visits", "cases")
+    assert "到期的季度走访" in html and "季度走访已逾期" in html  # the demo's unvisited approved case
+    assert len(listed(worker, "all")) == 3 and len(listed(worker, "pending")) == 1
+    assert listed(signed_in(central_app, "admin"), "all") == listed(worker, "all")
