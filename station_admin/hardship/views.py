@@ -73,7 +73,7 @@ def index():
     rows = [(c, s) for c, s in rows if keep(s)]
     return page_or_fragment("station_admin/hardship/index.html", "station_admin/hardship/_cases.html",
                             rows=rows, shown=shown, lists=LISTS, chosen=chosen, today=today(),
-                            districts={d.id: d for d in District.select()})
+                            districts={d.id: d for d in District.select().order_by(District.code)})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -95,11 +95,13 @@ def new():
     if not districts:
         abort(403)
     if request.method == "GET":
-        form = {"census_on": today().isoformat(), "household_members": "1"}
+        form = {"census_on": today().isoformat(), "household_members": "1",
+                "district": str(districts[0].id), "assistance_line": _latest_line(districts[0].id)}
         if req is not None:
             form.update(cause=register.REQUEST_CAUSES.get(req.answer_map.get("cause", ""), "other"),
                         member_no=req.member_no or "", station=req.station_code,
                         district=str(req.district_id or req.centre.district_id))
+            form["assistance_line"] = _latest_line(int(form["district"]))
         return render_new(form, req, stations, districts)
     try:
         station_code, district = _where(request.form, stations, districts, req)
@@ -112,6 +114,13 @@ def new():
     if register.may_view(g.user, case):
         return redirect(url_for("hardship.case", cid=case.id), 303)
     return render_template("station_admin/hardship/recorded.html", case=case)
+
+
+def _latest_line(district_id: int) -> str:
+    """The assistance line of the district's latest census, in yuan, to prefill a new record ("" if none)."""
+    latest = (HardshipCase.select(HardshipCase.assistance_line_fen).where(HardshipCase.district == district_id)
+              .order_by(HardshipCase.census_on.desc(), HardshipCase.id.desc()).first())
+    return f"{latest.assistance_line_fen / 100:.2f}" if latest else ""
 
 
 def _where(form, stations, districts, req):

@@ -428,3 +428,16 @@ def test_the_lists_are_htmx_fragments_of_their_pages(central_app):
     assert "到期的季度走访" in html and "季度走访已逾期" in html  # the demo's unvisited approved case
     assert len(listed(worker, "all")) == 3 and len(listed(worker, "pending")) == 1
     assert listed(signed_in(central_app, "admin"), "all") == listed(worker, "all")
+
+
+def test_the_record_form_prefills_the_districts_latest_assistance_line_and_admins_filter_by_district(central_app):
+    worker = signed_in(central_app, "caseworker")
+    assert 'name="assistance_line" inputmode="decimal" value="1510.00"' in worker.get("/hardship/new").get_data(
+        as_text=True)  # the demo cases' line
+    admin = signed_in(central_app, "admin")
+    with db.connection_context():
+        minhang = District.get(District.code == "minhang").id
+    assert listed(admin, "all") and not admin.get(f"/hardship/?district={minhang}").get_data(
+        as_text=True).count('data-case="')
+    assert 'data-testid="district-filter"' in admin.get("/hardship/").get_data(as_text=True)
+    assert 'data-testid="district-filter"' not in worker.get("/hardship/").get_data(as_text=True)
