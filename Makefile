@@ -1,5 +1,6 @@
 # Waystation: `make demo` runs the whole system, `make test` runs the tests.
-# Both create .venv and install the project with its dev extras the first time.
+# Both create .venv and install the project with its dev extras the first time; `make test` runs
+# ruff first, then the tests in TEST_WORKERS processes (TEST_WORKERS=0: in this one process).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,8 +22,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/waystation demo
 
+# Test processes: pytest-xdist workers, each with its own brokers, databases and browser.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py --quick

@@ -16,9 +16,5 @@ def create_app(test_config: dict | None = None):
     models.init_app(app, settings)
     for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp):
         app.register_blueprint(blueprint)
-
-    @app.context_processor
-    def _screen():
-        return {"screen_idle_seconds": settings.kiosk.idle_reset_seconds,
-                "screen_repeat_seconds": settings.kiosk.repeat_scan_seconds}
+    screen.init_app(app, settings)
     return app

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from kiosk.context import wake_outbox
 from kiosk.home import live_state
-from kiosk.models import CheckIn, db, recent_card_checkin, record_checkin
+from kiosk.models import CheckIn, db, record_checkin, visit_checkin
 from kiosk.trust import check_card
 from waystation.web import current_settings, htmx, page_or_fragment
 
@@ -42,11 +42,18 @@ def card():
         return render_template("kiosk/checkin/_card_refused.html", status=result.status.value), 200 if htmx else 422
     settings = current_settings()
     member_no = result.card.member_no
+    window = settings.kiosk.visit_window_minutes
     with db.atomic():
-        checkin = recent_card_checkin(member_no, settings.kiosk.repeat_scan_seconds) or record_checkin(
-            "card", member_no)
-    _wake_outbox()
-    return render_template("kiosk/checkin/_done.html", checkin=checkin, **live_state())
+        checkin = visit_checkin(member_no, window)
+        repeat = checkin is not None
+        if not repeat:
+            checkin = record_checkin("card", member_no)
+    if repeat:
+        log.info("card check-in %s seen again within the visit window", checkin.event_id)
+    else:
+        _wake_outbox()
+    return render_template("kiosk/checkin/_done.html", checkin=checkin, repeat=repeat, window=window,
+                           **live_state())
 
 
 @bp.get("/<int:checkin_id>")

@@ -70,16 +70,19 @@ class ChargerSlot(BaseModel):
     energy_wh = peewee.IntegerField(default=0)
     reported_at = UTCDateTimeField()
 
+    # How the home screen counts slots for a rider: free, charging and faulted get a tile each; the
+    # rest are named for what they are (a finished slot still has a bike plugged in, it is not out of
+    # service), with "unknown" for a slot that has not reported.
+    RIDER_BUCKETS = {SlotStatus.AVAILABLE: "free", SlotStatus.CHARGING: "charging", SlotStatus.FAULTED: "faulted",
+                     SlotStatus.FINISHED: "finished", SlotStatus.UNAVAILABLE: "unavailable"}
+
     @classmethod
     def counts(cls, slot_count: int) -> dict[str, int]:
-        """Slots by what a rider cares about: free, charging, faulted, other (finished, out of service, unknown)."""
+        """Slots by what a rider cares about: free, charging, faulted, finished, unavailable, unknown."""
         found = {s.slot: s.status for s in cls.select() if s.slot <= slot_count}
-        counts = {"free": 0, "charging": 0, "faulted": 0, "other": 0}
+        counts = dict.fromkeys(("free", "charging", "faulted", "finished", "unavailable", "unknown"), 0)
         for slot in range(1, slot_count + 1):
-            status = found.get(slot)
-            key = {SlotStatus.AVAILABLE: "free", SlotStatus.CHARGING: "charging",
-                   SlotStatus.FAULTED: "faulted"}.get(status, "other")
-            counts[key] += 1
+            counts[cls.RIDER_BUCKETS.get(found.get(slot), "unknown")] += 1
         return counts
 
 
@@ -131,6 +134,11 @@ class OutboxEvent(BaseModel):
     def pending_count(cls) -> int:
         """Events central has not confirmed: what the "not synced" badge shows."""
         return cls.select().where(cls.confirmed_at.is_null()).count()
+
+    @classmethod
+    def overdue_count(cls, occurred_before: datetime) -> int:
+        """Events from before `occurred_before` central has still not confirmed: the outbox is stuck if any."""
+        return cls.select().where(cls.confirmed_at.is_null(), cls.occurred_at < occurred_before).count()
 
     @classmethod
     def mark_sent(cls, seqs, sent_at: datetime) -> int:
@@ -232,9 +240,10 @@ MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation
 
 
 
-def recent_card_checkin(member_no: str, within_s: float) -> CheckIn | None:
-    """This member's check-in of the last few seconds, if any (a card scanned twice is one check-in)."""
-    since = utcnow() - timedelta(seconds=within_s)
+def visit_checkin(member_no: str, window_minutes: float) -> CheckIn | None:
+    """This member's check-in here within the visit window, if any: a card scanned again during one
+    visit is that visit's check-in, not a new one."""
+    since = utcnow() - timedelta(minutes=window_minutes)
     return (CheckIn.select().where(CheckIn.member_no == member_no, CheckIn.checked_in_at >= since)
             .order_by(CheckIn.id.desc()).first())
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_htmx import make_response
 
 from devices.protocol import events, utcnow
-from kiosk.context import wake_outbox
+from kiosk.context import broker_online, wake_outbox
 from kiosk.models import OutboxEvent, StationInfo, db
 from kiosk.trust import check_card, sealing_key
 from waystation.phones import is_mobile, normalise_mobile
@@ -133,8 +134,10 @@ def identify_phone():
     elif not is_mobile(phone):
         error = translate("kiosk.service.phone_invalid")
     if error:
+        # The digits stay on the keypad to be corrected, not typed again.
+        typed = "".join(c for c in request.form.get("phone", "") if c.isdigit())[:11]
         return render_template("kiosk/service/identify.html", service=chosen_service(),
-                               can_use_phone=key is not None, error=error), 400
+                               can_use_phone=key is not None, error=error, typed=typed), 400
     save(member_no=None, sealed=seal(key, phone), last4=phone[-4:])
     return redirect(url_for("service.details"), 303)
 
@@ -209,4 +212,12 @@ def receipt():
     return render_template("kiosk/service/receipt.html", service=service, code=data["tracking_code"],
                            member=data.get("member_no"), last4=data.get("phone_last4"), track_url=track_url,
                            qr=qr_svg(track_url, translate("kiosk.service.track_qr")) if track_url else None,
-                           pending=OutboxEvent.pending_count())
+                           offline=kiosk_offline())
+
+
+def kiosk_offline() -> bool:
+    """Whether what the kiosk just saved may wait: no broker now, or events central should long have
+    confirmed still unconfirmed. A request filed a moment ago on a working network is neither."""
+    settings = current_settings()
+    overdue = utcnow() - timedelta(seconds=settings.kiosk.confirm_timeout_s)
+    return not broker_online() or OutboxEvent.overdue_count(overdue) > 0

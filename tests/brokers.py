@@ -64,6 +64,10 @@ class MosquittoProcess:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mosquitto-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen | None = None
+        self.started = False
+        self._write_conf()
+
+    def _write_conf(self) -> None:
         lines = [line for line in _shipped_lines()
                  if _key(line) != "persistence_location" and _key(line) not in _SECURITY_KEYS]
         self.conf = self.workdir / "mosquitto.conf"
@@ -82,17 +86,37 @@ class MosquittoProcess:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10) -> MosquittoProcess:
-        """Start (or start again, with the same port and persisted sessions)."""
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while not port_open(self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError("mosquitto did not start")
-            time.sleep(0.05)
-        return self
+        """Start (or start again, with the same port and persisted sessions); return once it listens.
+
+        Another test process may take the free port between free_port() and Mosquitto's bind: a first
+        start then moves to another free port (a restart keeps its port, which clients reconnect to).
+        """
+        for _ in range(5):
+            runs_before = self._log().count(" running")
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE)
+            deadline = time.monotonic() + timeout
+            # Its own log line, not an open port: the port may be another process's listener.
+            while self._log().count(" running") == runs_before or not port_open(self.port):
+                if self.proc.poll() is not None:
+                    if not self.started and "Address already in use" in self._log():
+                        break
+                    raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()}{self._log()}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"mosquitto did not start: {self._log()}")
+                time.sleep(0.02)
+            else:
+                self.started = True
+                return self
+            self.port = free_port()
+            self._write_conf()
+        raise RuntimeError("mosquitto found no free port")
+
+    def _log(self) -> str:
+        try:
+            return (self.workdir / "mosquitto.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def stop(self, kill: bool = False) -> None:
         """Stop: SIGTERM saves the persistence file; kill=True is a crash that saves nothing."""

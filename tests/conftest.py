@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import peewee
 import pytest
 
 from tests.brokers import MosquittoProcess, free_port
+from tests.databases import DatabaseTemplates
 from waystation.settings import load_settings
 
 POSTGRES_URL = os.environ.get("WAYSTATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -35,6 +42,8 @@ POSTGRES = _postgres_reachable()
 if os.environ.get("WAYSTATION_TEST_REQUIRE_POSTGRES") and not POSTGRES:
     raise RuntimeError(f"WAYSTATION_TEST_REQUIRE_POSTGRES is set but PostgreSQL at {POSTGRES_URL!r} is not reachable")
 DATABASES = ["sqlite", "postgres"] if POSTGRES else ["sqlite"]
+# This pytest-xdist worker ("gw0", "gw1"...), or "main" without xdist: names its databases.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def pytest_report_header(config):
@@ -52,6 +61,30 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.05, message: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+@pytest.fixture
+def clock():
+    """The one clock tests move: `clock(moment)` puts the whole process at `moment` (datetime.now,
+    time.time and the rest, in every thread), ticking on from there; `clock(moment, tick=False)` stops it.
+
+    time.monotonic, sleeps and timeouts stay real (time-machine leaves them alone), so paho's
+    keep-alive, queue and event waits and wait_until still measure real seconds. Other processes
+    (Mosquitto, Chromium, subprocesses) keep the real time.
+    """
+    import time_machine
+
+    travellers = []
+
+    def set_to(moment, tick: bool = True):
+        if travellers:
+            travellers[-1].stop()
+        travellers.append(time_machine.travel(moment, tick=tick))
+        travellers[-1].start()
+
+    yield set_to
+    if travellers:
+        travellers[-1].stop()
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +121,19 @@ def topic_root():
     return f"test-{uuid.uuid4().hex[:12]}/waystation/v1"
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    """This worker's migrated and seeded databases, built once and copied into each test's database."""
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"), lambda url: make_settings(
+        database={"url": url}), POSTGRES_URL if POSTGRES else None, WORKER)
+    templates.kiosk_template()  # now, before any test has a kiosk app bound to the kiosk models
+    yield templates
+    templates.close()
+
+
 @pytest.fixture(params=DATABASES)
 def central_db_url(request, tmp_path):
-    """The central database: a SQLite file, and a fresh PostgreSQL schema where PostgreSQL is present."""
+    """The central database, empty: a SQLite file, and a fresh PostgreSQL schema where PostgreSQL is present."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'central.db'}"
         return
@@ -104,53 +147,78 @@ def central_db_url(request, tmp_path):
     admin.close()
 
 
+# One set of secrets per test process: the seeded database templates are encrypted with its data key.
+SECRETS = {"central": {"secret_key": secrets.token_hex(32), "data_key": secrets.token_hex(32)},
+           "kiosk": {"secret_key": secrets.token_hex(32)}}
+
+
 def make_settings(**sections):
-    """Test settings: every secret set, demo off, plus the given overrides."""
-    base = {"central": {"secret_key": secrets.token_hex(32), "data_key": secrets.token_hex(32)},
-            "kiosk": {"secret_key": secrets.token_hex(32)}}
+    """Test settings: every secret set (this process's), demo off, plus the given overrides."""
+    base = {section: dict(values) for section, values in SECRETS.items()}
     for section, values in sections.items():
         base.setdefault(section, {}).update(values)
     return load_settings(env={}, overrides=base)
 
 
 @pytest.fixture
-def central_settings(central_db_url, topic_root):
-    """Settings for a central app and ingest worker on this test's database and topic root."""
-    def build(broker_url: str = "mqtt://127.0.0.1:1", **sections):
+def central_settings(central_db_url, topic_root, database_templates):
+    """Settings for a central app and ingest worker on this test's database and topic root.
+
+    `central_settings(broker_url, template="seeded")` makes the database a copy of a template, the
+    first time one is asked for (tests/databases.py: "migrated", "demo" or "seeded"); every later
+    call gives that same database. On PostgreSQL the copy is a database of its own: read
+    `settings.database.url`, not central_db_url.
+    """
+    database = {"url": central_db_url, "template": None}
+
+    def build(broker_url: str = "mqtt://127.0.0.1:1", template: str | None = None, **sections):
+        if template and database["template"] is None:
+            database.update(url=database_templates.central(central_db_url, template), template=template)
+            if database["url"] != central_db_url:
+                copies.append(database["url"])
         broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
                   **sections.pop("broker", {})}
         ingest = {"client_id": f"ingest-{uuid.uuid4().hex[:8]}", "batch_wait_ms": 20, **sections.pop("ingest", {})}
-        return make_settings(database={"url": central_db_url}, broker=broker, ingest=ingest, **sections)
-    return build
+        return make_settings(database={"url": database["url"]}, broker=broker, ingest=ingest, **sections)
+
+    copies: list[str] = []
+    yield build
+    for url in copies:
+        database_templates.drop_postgres_database(url)
 
 
 @pytest.fixture
 def central_app(central_settings):
     """A migrated central app (no MQTT) with the demo organisation and users."""
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
-    from waystation.db import migrate
 
-    settings = central_settings()
-    app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
+    app = create_app(central_settings(template="seeded").as_dict())
     app.config["TESTING"] = True
     yield app
     models.db.close()
 
 
 @pytest.fixture
-def kiosk_settings(tmp_path, topic_root):
-    """Settings for a kiosk of station xh-xujiahui on a temporary SQLite file."""
-    def build(broker_url: str = "mqtt://127.0.0.1:1", **sections):
+def kiosk_settings(tmp_path, topic_root, database_templates):
+    """Settings for a kiosk of station xh-xujiahui on a temporary SQLite file.
+
+    `kiosk_settings(broker_url, migrated=True)`: a kiosk file that does not exist yet starts as a copy
+    of the migrated kiosk template (then migrating it does nothing); one that exists is kept.
+    """
+    def build(broker_url: str = "mqtt://127.0.0.1:1", migrated: bool = False, **sections):
         kiosk = {"station_id": "xh-xujiahui", "database_path": str(tmp_path / "kiosk-{station}.db"),
                  "heartbeat_seconds": 1, "outbox_ack_timeout_s": 3, "confirm_timeout_s": 2,
                  **sections.pop("kiosk", {})}
         broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
                   **sections.pop("broker", {})}
-        return make_settings(kiosk=kiosk, broker=broker, **sections)
+        settings = make_settings(kiosk=kiosk, broker=broker, **sections)
+        if migrated:
+            from kiosk.models import database_path
+
+            if not os.path.exists(database_path(settings)):
+                database_templates.restore_kiosk(database_path(settings))
+        return settings
     return build
 
 
@@ -158,11 +226,8 @@ def kiosk_settings(tmp_path, topic_root):
 def kiosk_app(kiosk_settings):
     """A migrated kiosk app (no MQTT)."""
     from kiosk import create_app, models
-    from kiosk.migrations import MIGRATIONS
-    from waystation.db import migrate
 
-    app = create_app(kiosk_settings().as_dict())
-    migrate(models.db, MIGRATIONS)
+    app = create_app(kiosk_settings(migrated=True).as_dict())
     app.config["TESTING"] = True
     yield app
     models.db.close()
@@ -200,3 +265,95 @@ def running():
     stoppable = Stoppable()
     yield stoppable
     stoppable.stop_all()
+
+
+# --- helpers the top-level tests share --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def waystation_env(**values) -> dict[str, str]:
+    """This environment without any WAYSTATION_ setting of the caller, plus the given WAYSTATION_<KEY>s."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("WAYSTATION_") or k.startswith("WAYSTATION_TEST_")}
+    env.update({f"WAYSTATION_{k.upper()}": str(v) for k, v in values.items()})
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def tail(log: Path | None, lines: int = 40) -> str:
+    """The end of a process log, for a failure message."""
+    if not log or not log.exists():
+        return ""
+    return "\n--- " + str(log) + " ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class WaystationProcess:
+    """`python -m waystation.cli COMMAND` as a real child process, which a test may SIGKILL and start again."""
+
+    def __init__(self, command: str, env: dict[str, str], log: Path):
+        self.command = command
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> WaystationProcess:
+        self.starts += 1
+        with open(self.log, "a") as out:
+            out.write(f"\n===== start {self.starts} =====\n")
+            out.flush()
+            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command], cwd=ROOT,
+                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean disconnect, no Last Will cancelled, nothing flushed."""
+        assert self.alive(), f"{self.command} died before the test killed it{tail(self.log)}"
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def kiosk_for(station: str, kiosk_settings, broker_url: str):
+    """A migrated kiosk app for a station (the kiosk database is per process: one kiosk at a time)."""
+    from kiosk import create_app
+
+    settings = kiosk_settings(broker_url, migrated=True, kiosk={"station_id": station})
+    app = create_app(settings.as_dict())
+    app.config["TESTING"] = True
+    return app, settings
+
+
+def start_node(running, app, settings):
+    """Start a KioskNode beside a kiosk app, wired as `waystation kiosk` wires them; stopped at the end."""
+    from kiosk.node import KioskNode
+
+    node = KioskNode(settings)
+    app.extensions["waystation.outbox_wake"] = node.publisher.wake
+    app.extensions["waystation.broker_connected"] = node.link.connected
+    return running.start(node)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def care_moment() -> datetime:
+    """Noon (local) of the next 20th: the default care day, in the cards' validity."""
+    now = datetime.now(SHANGHAI)
+    year, month = (now.year, now.month) if now.day <= 20 else (now.year + now.month // 12, now.month % 12 + 1)
+    return datetime(year, month, 20, 12, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))

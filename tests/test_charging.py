@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import signal
-import time
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from tests.charging_helpers import (
     STATION,
     DrivenCharger,
     Recorder,
+    device_heard_since,
     kiosk_post,
     member_card,
     open_alarms,
@@ -22,8 +23,7 @@ from tests.charging_helpers import (
     start_central,
     start_kiosk,
 )
-from tests.conftest import wait_until
-from tests.test_failures import WaystationProcess, waystation_env
+from tests.conftest import WaystationProcess, wait_until, waystation_env
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -84,13 +84,13 @@ def test_a_charge_through_the_kiosk_and_the_controller_is_recorded_once(shared_m
     assert "您上次在 2 号口充了 160 瓦时（已充满）" in rescan
 
     # The controller repeats everything, in any order: still one record, still ended full.
-    time.sleep(0.5)
+    rec.wait_for(b'"phase":"end"')  # the session's last message: all before it have arrived too
     seen = rec.drain()
     phases = [re.search(rb'"phase":"(\w+)"', p).group(1) for _, p in seen]
     assert phases[0] == b"start" and phases[-1] == b"end" and b"progress" in phases
     for topic, payload in [*reversed(seen), *seen]:
         rec.publish(topic, payload)
-    time.sleep(1.0)
+    rec.handled_by_central()
     assert [(s.session_id, s.end_reason, s.energy_wh) for s in sessions_at()] == [(first.session_id, "full", 160)]
     with db.connection_context():
         history = [e.status for e in ChargerSlotEvent.history(STATION, 2)]
@@ -110,9 +110,9 @@ def test_broker_outage_mid_session_still_one_record(mosquitto, running, central_
 
     mosquitto.stop()
     charger.charge(5, 90)
-    time.sleep(0.5)
+    charger.polled()
     charger.charge(5, 130, finish=True)  # progress and end are queued by the agent's client
-    time.sleep(0.5)
+    charger.polled()
     mosquitto.start()
     # The restarted broker ends the controller's old session and sends its Last Will, so central
     # closes the session as controller_lost; the controller's late end then brings the final energy.
@@ -120,7 +120,7 @@ def test_broker_outage_mid_session_still_one_record(mosquitto, running, central_
                       message="the final energy after the outage")
     assert (done.session_id, done.end_reason) == (session.session_id, "controller_lost")
     assert done.ended_at is not None
-    time.sleep(1)
+    charger.heard()  # anything else the controller had queued has reached central by now
     assert len(sessions_at()) == 1
 
 
@@ -130,12 +130,19 @@ def simulator(tmp_path, broker_url, topic_root, **settings) -> WaystationProcess
     return WaystationProcess("simulate", env, tmp_path / "simulate.log")
 
 
+def heard_since(moment, timeout: float = 15) -> None:
+    """A barrier: wait until central handles a heartbeat the simulated controller sent after `moment`;
+    what it sent before that heartbeat has been handled too (one client, one subscription, in order)."""
+    wait_until(lambda: device_heard_since(STATION, "charger", moment + timedelta(milliseconds=1)), timeout=timeout,
+               message="central to hear from the controller")
+
+
 def run_simulate(proc: WaystationProcess, station: str) -> WaystationProcess:
     proc.proc = None
     import subprocess
     import sys
 
-    from tests.test_failures import ROOT
+    from tests.conftest import ROOT
     with open(proc.log, "a") as out:
         proc.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", "simulate", "--station",
                                       f"{station}:20:8"], cwd=ROOT, env=proc.env, stdout=out,
@@ -149,7 +156,7 @@ def test_a_killed_controller_closes_its_sessions_as_controller_lost(shared_mosqu
     proc = run_simulate(simulator(tmp_path, shared_mosquitto.url, topic_root, broker_keepalive=2), STATION)
     running.items.append(proc)
     wait_until(lambda: any(s.ended_at is None for s in sessions_at()), timeout=60, message="a session charging")
-    time.sleep(0.5)
+    heard_since(utcnow())  # central is up to date with the controller before it dies
     proc.kill()  # SIGKILL: no goodbye; the broker sends the Last Will after 1.5 x keep-alive
     open_then = {s.session_id for s in sessions_at() if s.ended_at is None}
     wait_until(lambda: all(s.ended_at for s in sessions_at()), timeout=20, message="every session closed")
@@ -187,7 +194,7 @@ def test_a_silent_controller_raises_an_alarm_and_its_session_is_closed_once(shar
     # It wakes up and goes on reporting those sessions: no second record, the end reason stays.
     wait_until(lambda: ("device_offline", f"{STATION}/charger") not in open_alarms(), timeout=15,
                message="the alarm cleared after heartbeats resume")
-    time.sleep(2)
+    heard_since(utcnow())  # what it had kept while stopped and sent on waking has reached central
     records = sessions_at()
     assert len(records) == len({s.session_id for s in records})
     for s in records:

@@ -18,13 +18,11 @@ from tests.conftest import csrf_of, wait_until
 
 def start_ingest(running, central_settings, broker_url):
     """An ingest worker on the broker, with its database migrated; waits until it is subscribed."""
-    from station_admin import migrations
     from station_admin.core import models
-    from waystation.db import migrate, open_database
+    from waystation.db import open_database
 
-    settings = central_settings(broker_url)
+    settings = central_settings(broker_url, template="migrated")
     models.db.initialize(open_database(settings.database.url))
-    migrate(models.db, migrations.MIGRATIONS)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     return worker

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import html
 import http.cookiejar
-import os
 import re
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -32,9 +29,18 @@ from kiosk.node import KioskNode
 from station_admin.core.models import CheckIn, StationEvent
 from station_admin.node.ingest import IngestWorker
 from tests.brokers import free_port, port_open
-from tests.conftest import DATABASES, POSTGRES_URL, csrf_of, make_settings, wait_until
+from tests.conftest import (  # noqa: F401 - ROOT, WaystationProcess and waystation_env are also imported from here
+    DATABASES,
+    POSTGRES_URL,
+    ROOT,
+    WaystationProcess,
+    csrf_of,
+    make_settings,
+    tail,
+    wait_until,
+    waystation_env,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 STATION = "xh-longhua"
 KIOSK_STATION = "xh-xujiahui"
 PROBE_STATION = "xh-probe"
@@ -70,7 +76,8 @@ def stored_checkin_ids(station: str = STATION) -> list[str]:
                 .where(CheckIn.station_code == station).order_by(CheckIn.id)]
 
 
-def assert_exactly_once(expected_ids, station: str = STATION, timeout: float = 60, log: Path | None = None):
+def assert_exactly_once(expected_ids, broker_port: int, topic_root: str, station: str = STATION, timeout: float = 60,
+                        log: Path | None = None):
     """Wait until every expected event is at central, then check each is there once, and stays once."""
     expected = list(expected_ids)
     try:
@@ -81,7 +88,8 @@ def assert_exactly_once(expected_ids, station: str = STATION, timeout: float = 6
         missing = [e for e in expected if e not in have]
         raise AssertionError(f"{len(missing)} of {len(expected)} events never arrived"
                              f"{tail(log)}") from None
-    time.sleep(0.5)  # a late redelivery, if one were coming, would land now
+    # A redelivery the broker still had for ingest is queued ahead of a marker published now.
+    ingest_handled_marker(broker_port, topic_root, log)
     events_ = stored_event_ids(station)
     checkins = stored_checkin_ids(station)
     assert len(events_) == len(set(events_)) == len(expected), "an event was stored twice"
@@ -92,63 +100,6 @@ def assert_exactly_once(expected_ids, station: str = STATION, timeout: float = 6
 
 
 # --- processes --------------------------------------------------------------------------------------
-
-def waystation_env(**values) -> dict[str, str]:
-    """This environment without any WAYSTATION_ setting of the caller, plus the given WAYSTATION_<KEY>s."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("WAYSTATION_") or k.startswith("WAYSTATION_TEST_")}
-    env.update({f"WAYSTATION_{k.upper()}": str(v) for k, v in values.items()})
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def tail(log: Path | None, lines: int = 40) -> str:
-    """The end of a process log, for a failure message."""
-    if not log or not log.exists():
-        return ""
-    return "\n--- " + str(log) + " ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-class WaystationProcess:
-    """`python -m waystation.cli COMMAND` as a real child process, which a test may SIGKILL and start again."""
-
-    def __init__(self, command: str, env: dict[str, str], log: Path):
-        self.command = command
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    def start(self) -> WaystationProcess:
-        self.starts += 1
-        with open(self.log, "a") as out:
-            out.write(f"\n===== start {self.starts} =====\n")
-            out.flush()
-            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command], cwd=ROOT,
-                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        return self
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no clean disconnect, no Last Will cancelled, nothing flushed."""
-        assert self.alive(), f"{self.command} died before the test killed it{tail(self.log)}"
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
 
 class KioskProcess(WaystationProcess):
     """`waystation kiosk` on a free port, and a rider's browser session to tap its check-in button."""
@@ -210,7 +161,7 @@ def ingest_process(processes, tmp_path, broker_url, topic_root, database_url, **
 
 def start_ingest_in_process(running, central_settings, broker_url) -> IngestWorker:
     """An ingest worker in this process, its database migrated; waits until it is connected."""
-    settings = central_settings(broker_url)
+    settings = central_settings(broker_url, template="migrated")
     use_central_db(settings.database.url)
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
@@ -220,7 +171,8 @@ def start_ingest_in_process(running, central_settings, broker_url) -> IngestWork
 # --- publishing events as a station would -----------------------------------------------------------
 
 class EventStream:
-    """Publishes `count` check-in events at QoS 1 at a steady rate from a thread, like a busy station."""
+    """Publishes check-in events at QoS 1 at a steady rate from a thread, like a busy station: `count` of
+    them, or fewer if the test calls `stop()` first (so a fault outlasts none of it on a slow machine)."""
 
     def __init__(self, port: int, topic_root: str, count: int, per_second: int, station: str = STATION):
         self.topic_root = topic_root
@@ -234,6 +186,7 @@ class EventStream:
         self.client.connect("127.0.0.1", port, 20)
         self.client.loop_start()
         self._thread = threading.Thread(target=self._run, name="event-stream", daemon=True)
+        self._stopping = threading.Event()
 
     def start(self) -> EventStream:
         self._thread.start()
@@ -246,12 +199,21 @@ class EventStream:
     def _run(self) -> None:
         started = time.monotonic()
         for seq in range(1, self.count + 1):
+            if self._stopping.is_set():
+                break
             event = events.StationEvent(self.station, events.new_event_id(), seq, utcnow(), events.CheckIn())
             self.ids.append(event.event_id)
             self.infos.append(self.client.publish(f"{self.topic_root}/{event.topic}", event.to_payload(), qos=1))
             ahead = seq / self.per_second - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
+
+    def stop(self, more: int = 0) -> None:
+        """Stop publishing once `more` events after those sent so far are out (the stream ends early)."""
+        target = len(self.ids) + more
+        wait_until(lambda: len(self.ids) >= target or not self.publishing, timeout=30, interval=0.02,
+                   message=f"{more} more events from the station")
+        self._stopping.set()
 
     def finish(self, timeout: float = 30) -> list[str]:
         """Wait until every event is published and acknowledged by the broker; the ids sent."""
@@ -264,6 +226,22 @@ class EventStream:
         self.client.disconnect()
         self.client.loop_stop()
         return list(self.ids)
+
+
+def ingest_handled_marker(port: int, topic_root: str, log: Path | None = None, timeout: float = 30) -> None:
+    """A barrier: publish a marker event and wait until ingest stored it; ingest has one subscription
+    and handles its messages in order, so what the broker had for it before is stored by then."""
+    marker = events.StationEvent(PROBE_STATION, events.new_event_id(), 1, utcnow(), events.CheckIn())
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"marker-{uuid.uuid4().hex[:8]}")
+    publisher.connect("127.0.0.1", port, 20)
+    publisher.loop_start()
+    try:
+        publisher.publish(f"{topic_root}/{marker.topic}", marker.to_payload(), qos=1).wait_for_publish(10)
+        wait_until(lambda: marker.event_id in stored_event_ids(PROBE_STATION), timeout=timeout, interval=0.02,
+                   message=f"ingest to store the marker event{tail(log)}")
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
 
 
 def wait_for_ingest_subscribed(port: int, topic_root: str, log: Path | None = None, timeout: float = 30) -> None:
@@ -295,6 +273,7 @@ class TcpProxy:
         self.listener.settimeout(0.1)
         self.port = self.listener.getsockname()[1]
         self.mode = "pass"  # "pass", "blackhole" (bytes vanish, sockets stay open) or "refuse" (cut, and new ones too)
+        self.connections = 0  # connections clients opened to the proxy, refused ones included
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -347,6 +326,7 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            self.connections += 1
             if self.mode == "refuse":
                 client.close()
                 continue
@@ -405,22 +385,25 @@ def test_ingest_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
                             broker_protocol=protocol, ingest_shared_group=shared_group).start()
     wait_for_ingest_subscribed(mosquitto.port, topic_root, ingest.log)
 
-    # 6 s of publishing: long enough for three kills and restarts in the middle of it.
-    station = EventStream(mosquitto.port, topic_root, count=3000, per_second=500).start()
+    # Publishing all along three kills and restarts (up to 60 s: a loaded machine restarts slowly).
+    station = EventStream(mosquitto.port, topic_root, count=30_000, per_second=500).start()
     # Kill it three times while the station publishes; each time wait until it has made progress first.
     for _ in range(3):
         before = len(stored_event_ids())
         wait_until(lambda before=before: len(stored_event_ids()) >= before + 100, timeout=30, interval=0.02,
                    message="ingest to make progress")
         ingest.kill()
-        stored_at_kill = len(stored_event_ids())
+        stored_at_kill, sent_at_kill = len(stored_event_ids()), len(station.ids)
         assert station.publishing, "the kill came after the stream had ended: it proves nothing"
-        time.sleep(0.5)  # the station keeps publishing while ingest is dead
+        # The station keeps publishing while ingest is dead.
+        wait_until(lambda n=sent_at_kill: len(station.ids) >= n + 150 or not station.publishing, interval=0.02,
+                   message="the station to publish while ingest is dead")
         assert len(stored_event_ids()) == stored_at_kill
         ingest.start()
+    station.stop(more=500)  # a second's worth of events to the restarted ingest, then the station stops
     sent = station.finish()
 
-    assert_exactly_once(sent, log=ingest.log)
+    assert_exactly_once(sent, mosquitto.port, topic_root, log=ingest.log)
     assert ingest.alive()
     assert ingest.log_text().count("session present: True") >= 3, "ingest did not resume its session"
 
@@ -453,7 +436,7 @@ def test_kiosk_killed_offline_and_while_draining_loses_nothing(
     kiosk.tap_checkin(5)  # and the restarted kiosk keeps working
     expected = [event_id for event_id, _, _ in kiosk.outbox()]
     assert len(expected) == 305
-    rows = assert_exactly_once(expected, station=KIOSK_STATION, log=kiosk.log)
+    rows = assert_exactly_once(expected, mosquitto.port, topic_root, station=KIOSK_STATION, log=kiosk.log)
     wait_until(lambda: all(sent_at for _, _, sent_at in kiosk.outbox()), message="the outbox drained")
     seq_of = {event_id: seq for event_id, seq, _ in kiosk.outbox()}
     assert [seq_of[r] for r in rows] == sorted(seq_of[r] for r in rows), "central stored events out of order"
@@ -503,7 +486,7 @@ def test_broker_crash_while_kiosk_drains_a_backlog_loses_nothing(
 
     sent = kiosk_outbox(kiosk_app)
     assert len(sent) == 210
-    rows = assert_exactly_once(sent, station=KIOSK_STATION)
+    rows = assert_exactly_once(sent, mosquitto.port, topic_root, station=KIOSK_STATION)
     assert [sent[r] for r in rows] == sorted(sent.values()), "central stored events out of order"
     with kiosk_app.app_context():
         wait_until(lambda: OutboxEvent.pending_count() == 0, timeout=30, message="the outbox drained")
@@ -516,15 +499,21 @@ def with_query(url: str, **params) -> str:
     return url + joiner + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def kill_postgres_connections(application_name: str, seconds: float) -> int:
-    """Terminate, again and again for `seconds`, the backends of connections with this application_name."""
+def failed_batches(process: WaystationProcess) -> int:
+    """How many times ingest has said it could not store a batch."""
+    return process.log_text().count("could not store a batch")
+
+
+def kill_postgres_connections(application_name: str, until, timeout: float = 30) -> int:
+    """Terminate, again and again until `until()` holds, the backends of connections with this application_name."""
     from playhouse.db_url import connect
 
     admin = connect(POSTGRES_URL)
     killed = 0
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
+        while not until():
+            assert time.monotonic() < deadline, "ingest never failed while its connections were being terminated"
             cursor = admin.execute_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                        "WHERE application_name = %s AND pid <> pg_backend_pid()",
                                        (application_name,))
@@ -535,12 +524,12 @@ def kill_postgres_connections(application_name: str, seconds: float) -> int:
     return killed
 
 
-def lock_sqlite(path: Path, seconds: float) -> None:
-    """Hold the write lock of a SQLite file from another connection for `seconds`."""
+def lock_sqlite(path: Path, until, timeout: float = 30) -> None:
+    """Hold the write lock of a SQLite file from another connection until `until()` holds."""
     locker = sqlite3.connect(path, isolation_level=None)
     try:
         locker.execute("BEGIN EXCLUSIVE")
-        time.sleep(seconds)
+        wait_until(until, timeout=timeout, message="ingest to fail under the lock")
         locker.execute("ROLLBACK")
     finally:
         locker.close()
@@ -559,18 +548,21 @@ def test_database_failure_under_ingest_loses_nothing(mosquitto, central_db_url, 
                             database_busy_timeout_ms=200).start()
     wait_for_ingest_subscribed(mosquitto.port, topic_root, ingest.log)
 
-    station = EventStream(mosquitto.port, topic_root, count=2500, per_second=500).start()
+    station = EventStream(mosquitto.port, topic_root, count=30_000, per_second=500).start()
     wait_until(lambda: len(stored_event_ids()) >= 100, timeout=30, interval=0.02, message="ingest progress")
+    # The fault lasts until ingest has failed to store a batch twice (each retry waits its backoff).
     if postgres:
-        killed = kill_postgres_connections(name, 2.5)
+        killed = kill_postgres_connections(name, lambda: failed_batches(ingest) >= 2)
         assert killed > 0, "no ingest connection was ever caught open: the test proves nothing"
     else:
         stored_before = len(stored_event_ids())
-        lock_sqlite(tmp_path / "central.db", 2.5)
+        lock_sqlite(tmp_path / "central.db", lambda: failed_batches(ingest) >= 2)
         assert len(stored_event_ids()) <= stored_before + 500  # at most the batch in flight at the lock
+    assert station.publishing, "the stream ended before the fault did: the test proves less than it says"
+    station.stop(more=500)
     sent = station.finish()
 
-    assert_exactly_once(sent, log=ingest.log)
+    assert_exactly_once(sent, mosquitto.port, topic_root, log=ingest.log)
     assert ingest.alive(), f"ingest died{tail(ingest.log)}"
     assert "could not store a batch" in ingest.log_text()
 
@@ -589,14 +581,15 @@ def test_database_unreachable_under_ingest_loses_nothing(
     ingest = ingest_process(processes, tmp_path, mosquitto.url, topic_root, url).start()
     wait_for_ingest_subscribed(mosquitto.port, topic_root, ingest.log)
 
-    station = EventStream(mosquitto.port, topic_root, count=2000, per_second=500).start()
+    station = EventStream(mosquitto.port, topic_root, count=30_000, per_second=500).start()
     wait_until(lambda: len(stored_event_ids()) >= 100, timeout=30, interval=0.02, message="ingest progress")
     proxy.refuse()
-    time.sleep(3)
+    wait_until(lambda: failed_batches(ingest) >= 2, timeout=30, message="ingest to fail without its database")
     proxy.restore()
+    station.stop(more=500)
     sent = station.finish()
 
-    assert_exactly_once(sent, log=ingest.log)
+    assert_exactly_once(sent, mosquitto.port, topic_root, log=ingest.log)
     assert ingest.alive(), f"ingest died{tail(ingest.log)}"
     assert "could not store a batch" in ingest.log_text()
 
@@ -631,7 +624,9 @@ def test_network_failure_between_kiosk_and_broker_loses_nothing(
     tap_checkins(client, 20)  # the rider sees no difference
     # A black hole sends no FIN and no RST: only the MQTT keep-alive (2 s here) can tell the kiosk.
     wait_until(lambda: not node.link.connected.is_set(), timeout=15, message="the kiosk to notice the fault")
-    time.sleep(2)  # the kiosk keeps retrying into the fault
+    # The kiosk keeps retrying into the fault: twice more at least.
+    wait_until(lambda n=proxy.connections: proxy.connections >= n + 2, timeout=15,
+               message="the kiosk to try the broker again")
     assert len(stored_checkin_ids(KIOSK_STATION)) < 170
     if fault == "blackhole":
         proxy.cut()  # connections opened into the black hole have lost bytes: they can never work again
@@ -639,7 +634,7 @@ def test_network_failure_between_kiosk_and_broker_loses_nothing(
 
     sent = kiosk_outbox(kiosk_app)
     assert len(sent) == 170
-    rows = assert_exactly_once(sent, station=KIOSK_STATION)
+    rows = assert_exactly_once(sent, mosquitto.port, topic_root, station=KIOSK_STATION)
     assert [sent[r] for r in rows] == sorted(sent.values()), "central stored events out of order"
     with kiosk_app.app_context():
         wait_until(lambda: OutboxEvent.pending_count() == 0, timeout=30, message="the outbox drained")
@@ -671,6 +666,7 @@ def test_broker_crash_while_ingest_is_down_loses_nothing(
     wait_until(node.link.connected.is_set, message="the kiosk back")
 
     # The broker lost what it queued for ingest; the kiosk sends again what central never confirmed.
-    assert_exactly_once(kiosk_outbox(kiosk_app), station=KIOSK_STATION, timeout=30, log=ingest.log)
+    assert_exactly_once(kiosk_outbox(kiosk_app), mosquitto.port, topic_root, station=KIOSK_STATION, timeout=30,
+                        log=ingest.log)
     with kiosk_app.app_context():
         wait_until(lambda: OutboxEvent.pending_count() == 0, message="central's receipts for all 50")

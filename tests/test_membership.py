@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from devices.protocol import utcnow
-from kiosk.node import KioskNode
-from tests.conftest import csrf_of, wait_until
+from tests.conftest import csrf_of, kiosk_for, start_node, wait_until  # noqa: F401 - also imported from here
 
 pytestmark = pytest.mark.timeout(120)
 CARD_PATH = re.compile(r"/m/card/([A-Za-z0-9_-]+)$")
@@ -19,19 +18,15 @@ CARD_PATH = re.compile(r"/m/card/([A-Za-z0-9_-]+)$")
 @pytest.fixture
 def central(shared_mosquitto, running, central_settings):
     """Central's app and MQTT node (ingest, configurations, trust) with a second district and station."""
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.core import models
     from station_admin.core.models import District, Federation, Station
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.central import CentralNode
-    from waystation.db import migrate
 
-    settings = central_settings(shared_mosquitto.url, central={"trust_publish_seconds": 0.5,
-                                                               "public_url": "http://central.test"})
+    settings = central_settings(shared_mosquitto.url, template="seeded",
+                                central={"trust_publish_seconds": 0.5, "public_url": "http://central.test"})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     with models.db.connection_context():
         minhang, _ = District.get_or_create(code="minhang", defaults={
             "federation": Federation.get(code="sh"), "name_zh": "闵行区总工会",
@@ -42,26 +37,6 @@ def central(shared_mosquitto, running, central_settings):
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     yield app
     models.db.close()
-
-
-def kiosk_for(station: str, kiosk_settings, broker_url: str):
-    """A migrated kiosk app for a station (the kiosk database is per process: one kiosk at a time)."""
-    from kiosk import create_app, models
-    from kiosk.migrations import MIGRATIONS
-    from waystation.db import migrate
-
-    settings = kiosk_settings(broker_url, kiosk={"station_id": station})
-    app = create_app(settings.as_dict())
-    app.config["TESTING"] = True
-    migrate(models.db, MIGRATIONS)
-    return app, settings
-
-
-def start_node(running, app, settings) -> KioskNode:
-    node = KioskNode(settings)
-    app.extensions["waystation.outbox_wake"] = node.publisher.wake
-    app.extensions["waystation.broker_connected"] = node.link.connected
-    return running.start(node)
 
 
 def kiosk_has_keys(app, count: int = 1):

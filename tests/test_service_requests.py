@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.node import KioskNode
 from tests.conftest import csrf_of, wait_until
-from tests.station_admin.test_auth import login
+from tests.station_admin.conftest import login
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -18,28 +18,22 @@ pytestmark = pytest.mark.timeout(120)
 def test_offline_request_reaches_its_centre_and_is_closed_and_rated(mosquitto, running, central_settings,
                                                                     kiosk_settings):
     from kiosk import create_app as create_kiosk
-    from kiosk import migrations as kiosk_migrations
     from kiosk import models as kiosk_models
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.central import CentralNode
     from station_admin.requests.models import ServiceRequest
-    from waystation.db import migrate
 
     # Central, with the kiosk's station configured and its keys published, as in production.
-    settings = central_settings(mosquitto.url, central={"public_url": "http://central.test",
-                                                        "trust_publish_seconds": 0.5})
+    settings = central_settings(mosquitto.url, template="seeded", central={"public_url": "http://central.test",
+                                                                           "trust_publish_seconds": 0.5})
     central = create_app(settings.as_dict())
     central.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(central.extensions["waystation.protector"])
     running.start(CentralNode(settings, central.extensions["waystation.protector"]))
 
-    kiosk_config = kiosk_settings(mosquitto.url)
+    kiosk_config = kiosk_settings(mosquitto.url, migrated=True)
     kiosk = create_kiosk(kiosk_config.as_dict())
     kiosk.config["TESTING"] = True
-    migrate(kiosk_models.db, kiosk_migrations.MIGRATIONS)
     node = KioskNode(kiosk_config)
     kiosk.extensions["waystation.outbox_wake"] = node.publisher.wake
     kiosk.extensions["waystation.broker_connected"] = node.link.connected

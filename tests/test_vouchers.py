@@ -10,18 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import csrf_of, wait_until
-from tests.test_membership import kiosk_for, start_node
+from tests.conftest import care_moment, csrf_of, kiosk_for, start_node, wait_until  # noqa: F401 - care_moment is also imported from here
 
 pytestmark = pytest.mark.timeout(120)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def care_moment() -> datetime:
-    """Noon (local) of the next 20th: the default care day, in the cards' validity."""
-    now = datetime.now(SHANGHAI)
-    year, month = (now.year, now.month) if now.day <= 20 else (now.year + now.month // 12, now.month % 12 + 1)
-    return datetime(year, month, 20, 12, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))
 
 
 @pytest.fixture
@@ -41,18 +33,14 @@ def clock(monkeypatch):
 @pytest.fixture
 def central(shared_mosquitto, running, central_settings):
     """Central's app and MQTT node, publishing trust and voucher policies quickly."""
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.central import CentralNode
-    from waystation.db import migrate
 
-    settings = central_settings(shared_mosquitto.url, central={"trust_publish_seconds": 0.5},
+    settings = central_settings(shared_mosquitto.url, template="seeded", central={"trust_publish_seconds": 0.5},
                                 community={"publish_seconds": 0.5})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
     node = running.start(CentralNode(settings, app.extensions["waystation.protector"]))
     wait_until(node.link.subscribed.is_set, message="central subscribed")
     yield app

@@ -32,6 +32,9 @@ VERSION = "WS1"
 MAX_LENGTH = 130
 _CARD_RE = re.compile(r"^WS1\.([A-Z2-7]{4})\.(W[0-9A-HJKMNP-TV-Z]{9})\."
                       r"([0-9a-z]{1,7})\.([0-9a-z]{1,7})\.([A-Za-z0-9_-]{86})$")
+# The card's form as a regular expression both Python and JavaScript read (the kiosk's scanner code
+# tells a card scan from typing by it).
+CARD_PATTERN = _CARD_RE.pattern
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -351,16 +351,25 @@ def cmd_seed(args) -> int:
     from zoneinfo import ZoneInfo
 
     from station_admin.core.models import db
+    from station_admin.core.protect import DataProtector
+    from station_admin.demo.activity import seed_activity
     from station_admin.demo.history import ensure_stations, seed_history
     from station_admin.demo.seed import seed_demo
     from station_admin.rollups.hourly import utc_offset_hours
+    from waystation.services import load_services
 
     if args.stations < 1 or args.days < 1 or args.per_day <= 0:
         print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)
         return 2
     settings = settings_for(args)
     _migrate_central(settings)
-    seed_demo()
+    try:
+        protector = DataProtector(settings.secret("central.data_key"))
+    except ConfigError:  # no data key: no members (their phones are encrypted), so no service requests either
+        protector = None
+        print("waystation seed: no central.data_key, so no members and no service requests", file=sys.stderr)
+    with db.connection_context():
+        seed_demo(protector)
     timezone = settings.central.timezone
     rng = random.Random(args.seed or None)
     bar = ProgressBar(sys.stderr, "seeding check-ins")
@@ -369,8 +378,12 @@ def cmd_seed(args) -> int:
         now = datetime.now(ZoneInfo(timezone))
         rows = seed_history(stations, args.days, args.per_day, now.date(), utc_offset_hours(timezone), rng, bar,
                             until=now)
-    bar.finish()
-    print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days")
+        bar.finish()
+        made = seed_activity([s.code for s in stations], args.days, now.date(), utc_offset_hours(timezone), rng,
+                             protector, load_services(settings.requests.services_file or None), timezone, until=now)
+    print(f"seeded {rows:,} check-ins at {len(stations)} stations over {args.days} days, "
+          f"{made['sessions']:,} charge sessions, {made['feedback']:,} feedback and {made['requests']:,} "
+          "service requests")
     return 0
 
 

@@ -1,13 +1,13 @@
 """`waystation demo`: the whole system on one machine, each part in its own process.
 
 Embedded broker (unless WAYSTATION_BROKER_URL names one), central web app with ingest, one kiosk per
-seeded station, and simulated devices. Demo data lives in var/demo/ and is made afresh each run.
+seeded station, and simulated devices. Demo data lives in var/demo/ (or the `demo_dir` setting) and is
+made afresh each run.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,8 +17,25 @@ import urllib.request
 from pathlib import Path
 
 from waystation.paths import PROJECT_ROOT
+from waystation.settings import load_settings
 
-DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+DEFAULT_DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+# What a run leaves in its folder, removed by the next run (nothing else there is touched).
+DEMO_FILES = ("*.db", "*.db-wal", "*.db-shm", "*.log")
+
+
+def demo_dir(config: str | None = None) -> Path:
+    """The folder of the demo's databases and logs: the `demo_dir` setting, else var/demo/."""
+    configured = load_settings(config).demo_dir
+    return Path(configured).resolve() if configured else DEFAULT_DEMO_DIR
+
+
+def fresh_demo_dir(directory: Path) -> None:
+    """Create the folder, without what an earlier run left in it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for pattern in DEMO_FILES:
+        for path in directory.glob(pattern):
+            path.unlink()
 
 
 def free_port() -> int:
@@ -57,12 +74,13 @@ def wait_for_http(url: str, timeout: float) -> bool:
 class Processes:
     """The demo's child processes, stopped together."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], directory: Path):
         self.env = env
+        self.directory = directory
         self.children: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-        log_file = open(DEMO_DIR / f"{name}.log", "ab")
+        log_file = open(self.directory / f"{name}.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", *args], cwd=PROJECT_ROOT,
                                 env={**self.env, **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT)
         self.children.append((name, proc))
@@ -86,20 +104,35 @@ def step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
+DEMO_HISTORY_DAYS = 30
+
+
+def demo_care_day(config: str | None) -> int:
+    """Today's day of the month where the stations are: the demo's care day, so vouchers can be tried at once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from waystation.settings import load_settings
+
+    return datetime.now(ZoneInfo(load_settings(config).central.timezone)).day
+
+
 def run_demo(config: str | None, central_port: int = 0) -> int:
     """Start everything, print the URLs and logins and `ready`, run until Ctrl-C."""
     from station_admin.demo.seed import DEMO_USERS
 
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
+    directory = demo_dir(config)
+    fresh_demo_dir(directory)
     env = {k: v for k, v in os.environ.items() if k != "WAYSTATION_DATABASE_URL"}
     # One data key for every process of this run: the seed encrypts what central later decrypts.
     env.update({"WAYSTATION_DEMO": "true", "PYTHONUNBUFFERED": "1", "WAYSTATION_CENTRAL_DATA_KEY": os.urandom(32).hex(),
                 "WAYSTATION_DATABASE_URL": os.environ.get("WAYSTATION_DATABASE_URL")
-                or f"sqlite:///{DEMO_DIR / 'central.db'}"})
+                or f"sqlite:///{directory / 'central.db'}"})
     if config:
         env["WAYSTATION_CONFIG"] = str(Path(config).resolve())
-    procs = Processes(env)
+    # The care day is today, so the voucher screen works whatever the date (set it to try another day).
+    env.setdefault("WAYSTATION_COMMUNITY_CARE_DAY", str(demo_care_day(config)))
+    procs = Processes(env, directory)
     total = 6
     try:
         if os.environ.get("WAYSTATION_BROKER_URL"):
@@ -109,7 +142,7 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
             step(1, total, f"starting the embedded MQTT broker on port {port}")
             procs.start("broker", "broker", "--port", str(port))
             if not wait_for_port(port, 15):
-                return _fail(procs, "the embedded broker did not start (see var/demo/broker.log)")
+                return _fail(procs, f"the embedded broker did not start (see {directory}/broker.log)")
             env["WAYSTATION_BROKER_URL"] = f"mqtt://127.0.0.1:{port}"
 
         step(2, total, "seeding the demo federation, district, stations and staff")
@@ -118,6 +151,14 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         if seeded.returncode != 0:
             return _fail(procs, f"seeding failed:\n{seeded.stderr}")
         from station_admin.demo.seed import DEMO_STATIONS, DEMO_TOKEN
+
+        # A month of the stations' past (check-ins, charging, feedback, requests worked to their outcomes), so
+        # every report has figures to show from the first minute.
+        history = subprocess.run([sys.executable, "-m", "waystation.cli", "--log-level", "WARNING", "seed",
+                                  "--stations", str(len(DEMO_STATIONS)), "--days", str(DEMO_HISTORY_DAYS),
+                                  "--per-day", "40"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        if history.returncode != 0:
+            return _fail(procs, f"seeding the demo's history failed:\n{history.stderr}")
 
         central_port = central_port or free_port()
         step(3, total, f"starting central (web + ingest) on port {central_port}")
@@ -133,7 +174,7 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
             port = free_port()
             procs.start(f"kiosk-{code}", "kiosk", extra_env={
                 "WAYSTATION_KIOSK_STATION_ID": code, "WAYSTATION_KIOSK_PORT": str(port),
-                "WAYSTATION_KIOSK_DATABASE_PATH": str(DEMO_DIR / "kiosk-{station}.db")})
+                "WAYSTATION_KIOSK_DATABASE_PATH": str(directory / "kiosk-{station}.db")})
             kiosks.append((code, zh, en, port))
 
         step(5, total, "starting simulated people counters and charger controllers")
@@ -143,9 +184,9 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         step(6, total, "waiting for every web app to answer")
         for url in [f"http://127.0.0.1:{central_port}/auth/login"] + [f"http://127.0.0.1:{p}/" for *_, p in kiosks]:
             if not wait_for_http(url, 30):
-                return _fail(procs, f"{url} did not answer (see the logs in var/demo/)")
+                return _fail(procs, f"{url} did not answer (see the logs in {directory}/)")
         if procs.dead():
-            return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see var/demo/)")
+            return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see {directory}/)")
 
         print()
         print(f"Central dashboard:  http://127.0.0.1:{central_port}/")
@@ -159,7 +200,9 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))
         print(f"API token:          curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
               f"http://127.0.0.1:{central_port}/api/v1/stations")
-        print(f"Logs:               {DEMO_DIR}/")
+        print(f"Care day:           day {env['WAYSTATION_COMMUNITY_CARE_DAY']} of the month "
+              "(WAYSTATION_COMMUNITY_CARE_DAY=N to choose another)")
+        print(f"Logs:               {directory}/")
         print("Press Ctrl-C to stop.")
         print("ready", flush=True)
 
@@ -167,7 +210,7 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         while not stop["now"]:
             if procs.dead():
-                return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see var/demo/)")
+                return _fail(procs, f"these parts stopped: {', '.join(procs.dead())} (see {directory}/)")
             time.sleep(0.5)
         return 0
     except KeyboardInterrupt:

@@ -31,6 +31,8 @@ _SIGNED_RE = re.compile(r"^WV1\.([A-Z2-7]{4})\.([0-9A-HJKMNP-TV-Z]{10})\.(W[0-9A
                         r"(20[0-9]{2}(?:0[1-9]|1[0-2]))\.([A-Za-z0-9_-]{86})$")
 _PROVISIONAL_RE = re.compile(r"^WP1\.([0-9A-HJKMNP-TV-Z]{10})\.(W[0-9A-HJKMNP-TV-Z]{9})\."
                              r"(20[0-9]{2}(?:0[1-9]|1[0-2]))$")
+# Both voucher forms as regular expressions both Python and JavaScript read (the kiosk's scanner code).
+VOUCHER_PATTERNS = (_SIGNED_RE.pattern, _PROVISIONAL_RE.pattern)
 
 
 class VoucherStatus(StrEnum):

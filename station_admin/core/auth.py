@@ -63,7 +63,11 @@ def login():
             session.clear()
             session["user_id"] = user.id
             log.info("staff user %s signed in", user.username)
-            return redirect(local_target(request.args.get("next", ""), url_for(home_endpoint(user))), 303)
+            home = url_for(home_endpoint(user))
+            target = local_target(request.args.get("next", ""), home)
+            # The site's root means "my start page": a case worker sent to sign in from / lands on their queue,
+            # not on a dashboard they may not see.
+            return redirect(home if target.rstrip("?") == "/" else target, 303)
         error = translate("admin.login_failed")
         log.info("failed sign-in for %r", request.form.get("username", "")[:100])
     return render_template("station_admin/core/auth/login.html", error=error), 401 if error else 200

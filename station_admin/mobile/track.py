@@ -45,17 +45,22 @@ def limited(code: str, now) -> bool:
             or TrackingFailure.recent("code", code, since) >= settings.track_max_failures)
 
 
+def normalise_code(text: str) -> str:
+    """A tracking code as a rider may paste or type it: spaces, dashes and dots dropped, any case."""
+    return re.sub(r"[\s\-\u2010-\u2015\u00b7.]", "", text[:40]).upper()[:20]
+
+
 @bp.get("")
 def index():
     """The look-up form (the receipt's QR code may fill in the code)."""
-    code = request.args.get("code", "").strip().upper()[:8]
+    code = normalise_code(request.args.get("code", ""))[:8]
     return render(code=code if TRACKING_CODE_RE.match(code) else "")
 
 
 @bp.post("")
 def lookup():
     """Look a request up by code and last four digits; the same message for any mismatch."""
-    code = re.sub(r"\s", "", request.form.get("code", "")).upper()[:20]
+    code = normalise_code(request.form.get("code", ""))
     last4 = request.form.get("last4", "").strip()[:10]
     if not TRACKING_CODE_RE.match(code) or not LAST4_RE.match(last4):
         return render(400, code=code[:8], error=translate("track.error.format"))

@@ -8,7 +8,9 @@ answers or contact details and cannot open a case; federations see aggregate cou
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -19,6 +21,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.context import current_catalogue, current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import mask_mobile
+from station_admin.members.models import Member
 from station_admin.requests import casework
 from station_admin.requests.models import (
     REFERRALS,
@@ -96,12 +99,72 @@ def case_or_403(rid: int) -> ServiceRequest:
     return req
 
 
+@dataclass
+class TimelineEntry:
+    """One line of a case's history in plain words: when, who, what."""
+
+    at: datetime
+    who: str
+    what: str
+
+
+CENTRE_MOVE = re.compile(r"^centre (\d+) -> (\d+)$")
+
+
+def case_timeline(req: ServiceRequest) -> list[TimelineEntry]:
+    """The case's status moves and contact attempts as one history in time order, in the user's language."""
+    lang = current_language()
+    centres = {c.id: c.name_zh if lang == "zh" else c.name_en for c in LegalAidCentre.select()}
+
+    def who(name: str) -> str:
+        return translate(f"queue.timeline.actor_{name}") if name in ("system", "rider") else name
+
+    def status(code: str | None) -> str:
+        return translate(f"status.{code}") if code else "—"
+
+    entries, attempt_times = [], set()
+    for change in StatusChange.history(req):
+        note = change.note or ""
+        moved = CENTRE_MOVE.match(note)
+        if change.from_status is None:
+            what = translate("queue.timeline.filed", centre=centres.get(req.centre_id, "")) if change.to_status \
+                == "assigned" else translate("queue.timeline.filed_unrouted")
+        elif moved:
+            what = translate("queue.timeline.rerouted", before=centres.get(int(moved[1]), "—"),
+                             after=centres.get(int(moved[2]), "—"))
+        elif note in ContactAttempt.OUTCOMES:
+            what = translate("queue.timeline.attempt", outcome=translate(f"queue.outcome_{note}"))
+            attempt_times.add(change.at)
+        elif change.to_status == "referred" and note in REFERRALS:
+            what = translate("queue.timeline.referred", to=translate(f"queue.referral_{note}"))
+        elif note == "rider: not resolved":
+            what = translate("queue.timeline.rider_unresolved")
+        else:
+            what = translate("queue.timeline.moved", before=status(change.from_status), after=status(change.to_status))
+            if note:
+                what += translate("queue.timeline.note", note=note)
+        entries.append(TimelineEntry(change.at, who(change.actor_name), what))
+    for attempt in ContactAttempt.select().where(ContactAttempt.request == req):
+        if attempt.at not in attempt_times:  # a reached call is its own line; the others came with their move
+            name = attempt.actor.username if attempt.actor else "system"
+            entries.append(TimelineEntry(attempt.at, who(name), translate(
+                "queue.timeline.attempt", outcome=translate(f"queue.outcome_{attempt.outcome}"))))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def same_phone_member(req: ServiceRequest) -> Member | None:
+    """The member whose phone this request gives, when the rider filed without a card."""
+    if req.member_no or not req.phone_hash:
+        return None
+    return Member.get_or_none(Member.phone_hash == req.phone_hash)
+
+
 def render_case(req: ServiceRequest, error: str | None = None, status: int = 200):
     """The case page, or its fragment for htmx; an error is shown in it and changed nothing."""
     service = services().get(req.service)
     context = dict(
-        req=req, service=service, error=error, now=utcnow(), history=list(StatusChange.history(req)),
-        attempts=list(ContactAttempt.select().where(ContactAttempt.request == req).order_by(ContactAttempt.at)),
+        req=req, service=service, error=error, now=utcnow(), timeline=case_timeline(req),
+        phone_member=same_phone_member(req), may_open_members=g.user.role in ("admin", "manager", "federation"),
         follow_ups=list(FollowUp.select().where(FollowUp.request == req).order_by(FollowUp.due_on, FollowUp.id)),
         answers=service.labelled_answers(req.answer_map, current_language()) if service else [],
         best_time=services().best_time(req.best_time), station=Station.get_or_none(Station.code == req.station_code),

@@ -14,13 +14,15 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import sync_playwright
 
-from devices.protocol import utcnow
+from devices.protocol import trust, utcnow
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.charger import ChargerSlotState, SlotStatus
 from devices.protocol.occupancy import Occupancy
 from devices.protocol.station_config import StationConfig
 from tests.brokers import free_port, mosquitto_pub
 from tests.conftest import wait_until
+from waystation import cards
+from waystation.sealing import b64
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -208,9 +210,12 @@ class RunningCentral:
 
 
 @contextlib.contextmanager
-def running_central(settings):
+def running_central(settings, seeded: bool = False):
     """A migrated, demo-seeded central app served by waitress, with an ingest worker on `settings.broker`
-    that publishes every station's configuration on connect, as `waystation central` does."""
+    that publishes every station's configuration on connect, as `waystation central` does.
+
+    `seeded`: the database is a seeded copy already (a test's template), so nothing is added to it.
+    """
     from station_admin import create_app, migrations
     from station_admin.core import models
     from station_admin.demo.seed import seed_demo
@@ -218,8 +223,9 @@ def running_central(settings):
     from waystation.db import migrate
 
     app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
+    if not seeded:
+        migrate(models.db, migrations.MIGRATIONS)
+        seed_demo(app.extensions["waystation.protector"])
     node = CentralNode(settings, app.extensions["waystation.protector"])
     node.start()
     try:
@@ -236,6 +242,23 @@ def unreachable_broker_url() -> str:
     return f"mqtt://127.0.0.1:{free_port()}"
 
 
+def count_swaps(page, element_id: str) -> None:
+    """Count from now on the htmx swaps that settle into the element with this id (its live refresh)."""
+    page.evaluate("""(id) => {
+        window.__swaps = window.__swaps || {};
+        window.__swaps[id] = 0;
+        document.body.addEventListener("htmx:afterSettle", (e) => {
+            if (e.target.id === id || (e.detail && e.detail.target && e.detail.target.id === id)) window.__swaps[id]++;
+        });
+    }""", element_id)
+
+
+def wait_for_swaps(page, element_id: str, count: int = 1) -> None:
+    """Wait (bounded by the page's timeout) until `count` swaps into the element settled since count_swaps."""
+    page.wait_for_function("([id, n]) => (window.__swaps || {})[id] >= n", arg=[element_id, count],
+                           timeout=TIMEOUT_MS)
+
+
 def session_of(kiosk: RunningKiosk, context) -> dict:
     """The Flask session the browser holds for the kiosk, decoded with the app's own key."""
     serializer = kiosk.app.session_interface.get_signing_serializer(kiosk.app)
@@ -244,6 +267,40 @@ def session_of(kiosk: RunningKiosk, context) -> dict:
     if not cookies:
         return {}
     return dict(serializer.loads(cookies[0]["value"]))
+
+
+def read_qr(page, selector: str) -> str:
+    """Decode the QR drawn as SVG at `selector` with jsQR, in the page (the vendored copy the kiosk uses)."""
+    if not page.evaluate("!!window.jsQR"):
+        page.add_script_tag(url="/static/vendor/jsQR-1.4.0.js")
+    return page.evaluate("""async (selector) => {
+        const svg = document.querySelector(selector).cloneNode(true);
+        svg.setAttribute('width', 400); svg.setAttribute('height', 400);
+        const blob = new Blob([new XMLSerializer().serializeToString(svg)], {type: 'image/svg+xml'});
+        const img = new Image();
+        img.src = URL.createObjectURL(blob);
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = 440; canvas.height = 440;
+        const ctx = canvas.getContext('2d');
+        ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 440, 440);
+        ctx.drawImage(img, 20, 20, 400, 400);
+        const data = ctx.getImageData(0, 0, 440, 440);
+        const found = jsQR(data.data, 440, 440);
+        return found ? found.data : null;
+    }""", selector)
+
+
+def kiosk_with_keys(kiosk, **options):
+    """Start a served kiosk (the `kiosk` fixture) and wait until it holds the card key of `card`."""
+    station = kiosk(**options)
+    from kiosk.models import TrustedKey, db
+
+    def has_key():
+        with db.connection_context():
+            return TrustedKey.select().where(TrustedKey.kid == "TSTK").exists()
+    wait_until(has_key, message="the card key at the kiosk")
+    return station
 
 
 # ---- fixtures -------------------------------------------------------------------------------------
@@ -282,7 +339,7 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
     def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True, **kiosk_options):
         if publish_state:
             publish_station(shared_mosquitto.port, topic_root)
-        settings = kiosk_settings(broker_url or shared_mosquitto.url, kiosk=kiosk_options)
+        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options)
         running = stack.enter_context(running_kiosk(settings, shared_mosquitto.url if prime else None))
         if broker_url is None and publish_state:
             wait_for_station(running, inside=7, slots=8)
@@ -295,5 +352,18 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
 @pytest.fixture
 def central(shared_mosquitto, central_settings):
     """A served central app with an ingest worker on the shared Mosquitto (this test's topic root)."""
-    with running_central(central_settings(shared_mosquitto.url)) as running:
+    with running_central(central_settings(shared_mosquitto.url, template="seeded"), seeded=True) as running:
         yield running
+
+
+# A member's card for the kiosk tests: signed with a key published to this test's topic root.
+MEMBER = "W7K3M9Q2XZ"
+
+
+@pytest.fixture
+def card(shared_mosquitto, topic_root):
+    """A card signed by a key central has published (retained) to the kiosks of this test's topic root."""
+    key, public = cards.new_signing_key()
+    publish(shared_mosquitto.port, topic_root, trust.TrustAnchors((("TSTK", public),), b64(b"s" * 32), utcnow()))
+    now = utcnow()
+    return cards.sign_card(key, "TSTK", MEMBER, now - timedelta(days=1), now + timedelta(days=300))

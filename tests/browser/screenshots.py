@@ -52,6 +52,7 @@ FILES = {  # name: viewport
     "kiosk-help-identify.png": LANDSCAPE,
     "kiosk-help-receipt.png": PORTRAIT,
     "admin-members.png": DESKTOP,
+    "admin-charging.png": DESKTOP,
 }
 A, C, F, D = SlotStatus.AVAILABLE, SlotStatus.CHARGING, SlotStatus.FAULTED, SlotStatus.FINISHED
 
@@ -96,7 +97,7 @@ def take_screenshots(out_dir: Path = DOCS_SCREENSHOTS, browser=None) -> list[Pat
             stack.callback(browser.close)
         publish_demo_network(broker.port, topic_root)
         wait_for_station(kiosk, inside=7, slots=8)
-        taken = [*kiosk_screenshots(browser, kiosk.url, out_dir), admin_screenshot(browser, central.url, out_dir)]
+        taken = [*kiosk_screenshots(browser, kiosk.url, out_dir), *admin_screenshots(browser, central.url, out_dir)]
         return taken + member_screenshots(browser, kiosk, central.url, out_dir)
 
 
@@ -124,8 +125,9 @@ def kiosk_screenshots(browser, url: str, out_dir: Path) -> list[Path]:
     return taken
 
 
-def admin_screenshot(browser, url: str, out_dir: Path) -> Path:
-    """The admin's live dashboard once the kiosk's check-in and every station's state have arrived."""
+def admin_screenshots(browser, url: str, out_dir: Path) -> list[Path]:
+    """The admin's live dashboard once the kiosk's check-in and every station's state have arrived, and one
+    station's charging & commands page."""
     page = new_page(browser, DESKTOP)
     page.goto(url + "/auth/login")
     page.get_by_label("用户名").fill("admin")
@@ -135,9 +137,12 @@ def admin_screenshot(browser, url: str, out_dir: Path) -> Path:
     expect(card.get_by_test_id("online")).to_have_text("在线")
     expect(card.get_by_test_id("checkins-today")).to_have_text("1")
     expect(page.locator('article[data-station="xh-caohejing"]').get_by_test_id("people")).to_have_text("27 / 30")
-    path = shoot(page, out_dir / "admin-dashboard.png")
+    paths = [shoot(page, out_dir / "admin-dashboard.png")]
+    page.goto(f"{url}/commands/station/{STATION}")
+    expect(page.get_by_test_id("ops-slots").locator("tr[data-slot]")).to_have_count(8)
+    paths.append(shoot(page, out_dir / "admin-charging.png"))
     page.context.close()
-    return path
+    return paths
 
 
 def member_screenshots(browser, kiosk, central_url: str, out_dir: Path) -> list[Path]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LANDSCAPE, STATION
-from tests.browser.test_membership import MEMBER, card, kiosk_with_keys  # noqa: F401 - the card fixture
+from tests.browser.conftest import LANDSCAPE, MEMBER, STATION, kiosk_with_keys
 from tests.charging_helpers import DrivenCharger
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.charger import SlotStatus
-from tests.browser.conftest import DESKTOP, charger_online, occupancy, publish, slot
+from tests.browser.conftest import DESKTOP, charger_online, count_swaps, occupancy, publish, slot, wait_for_swaps
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,8 @@ def test_manager_sees_only_their_two_stations(central, open_page):
     assert station_codes(page) == sorted(ALL_STATIONS[:2])
     expect(page.locator('article[data-station="xh-longhua"]')).to_have_count(0)
     # The live refresh keeps to the manager's scope too.
-    page.wait_for_timeout(1_500)
+    count_swaps(page, "stations")
+    wait_for_swaps(page, "stations", 2)
     expect(page.locator("article.station")).to_have_count(2)
 
 

@@ -9,7 +9,17 @@ import pytest
 from playwright.sync_api import expect
 
 from devices.protocol.charger import SlotStatus
-from tests.browser.conftest import LANDSCAPE, PORTRAIT, occupancy, publish, session_of, slot, unreachable_broker_url
+from tests.browser.conftest import (
+    LANDSCAPE,
+    PORTRAIT,
+    count_swaps,
+    occupancy,
+    publish,
+    session_of,
+    slot,
+    unreachable_broker_url,
+    wait_for_swaps,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -155,7 +165,8 @@ def test_language_switches_to_english_and_back(kiosk, open_page):
     expect(page.get_by_test_id("switch-language")).to_contain_text("中文")
     expect(page.get_by_test_id("free-seats")).to_have_text("13")
     # The live refresh keeps the chosen language.
-    page.wait_for_timeout(1_500)
+    count_swaps(page, "live")
+    wait_for_swaps(page, "live")
     expect(page.get_by_test_id("seats")).not_to_contain_text("座")
 
     page.get_by_test_id("switch-language").tap()
@@ -165,7 +176,7 @@ def test_language_switches_to_english_and_back(kiosk, open_page):
 
 
 def test_idle_reset_wipes_the_screen_the_session_and_the_storage(kiosk, open_page):
-    station = kiosk(idle_reset_seconds=2)
+    station = kiosk(idle_reset_seconds=2, idle_warning_seconds=1)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     # An untouched screen is never reset: it stays as it is well past the idle time.

@@ -4,41 +4,21 @@ not; the idle reset leaves nothing of the member; the join screen's QR; the card
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from devices.protocol import trust, utcnow
-from tests.browser.conftest import PORTRAIT, publish, session_of
+from tests.browser.conftest import (  # noqa: F401 - MEMBER, kiosk_with_keys and read_qr are also imported from here
+    MEMBER,
+    PORTRAIT,
+    kiosk_with_keys,
+    publish,
+    read_qr,
+    session_of,
+)
 from tests.conftest import wait_until
-from waystation import cards
-from waystation.sealing import b64
 
 pytestmark = pytest.mark.browser
-MEMBER = "W7K3M9Q2XZ"
-
-
-@pytest.fixture
-def card(shared_mosquitto, topic_root):
-    """A card signed by a key central has published (retained) to the kiosks of this test's topic root."""
-    key, public = cards.new_signing_key()
-    publish(shared_mosquitto.port, topic_root, trust.TrustAnchors((("TSTK", public),), b64(b"s" * 32), utcnow()))
-    now = utcnow()
-    return cards.sign_card(key, "TSTK", MEMBER, now - timedelta(days=1), now + timedelta(days=300))
-
-
-def kiosk_with_keys(kiosk, **options):
-    station = kiosk(**options)
-    from kiosk.models import TrustedKey, db
-
-    def has_key():
-        with db.connection_context():
-            return TrustedKey.select().where(TrustedKey.kid == "TSTK").exists()
-    wait_until(has_key, message="the card key at the kiosk")
-    return station
-
-
 def card_checkins(station) -> list[str]:
     from kiosk.models import CheckIn, db
 
@@ -88,7 +68,7 @@ def test_a_refused_card_says_why_and_checks_nobody_in(kiosk, open_page, card):
 
 def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, card):
     # Long enough that a busy CI machine shows the welcome before the reset comes.
-    station = kiosk_with_keys(kiosk, idle_reset_seconds=8)
+    station = kiosk_with_keys(kiosk, idle_reset_seconds=8, idle_warning_seconds=2)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     page.keyboard.type(card, delay=4)
@@ -126,28 +106,6 @@ def test_join_screen_shows_a_fresh_signed_qr(kiosk, open_page, shared_mosquitto,
     assert box["width"] >= 300  # big enough to scan from a phone held at arm's length
     # The QR itself holds that address: read back with the same QR reader the kiosk's camera uses.
     assert read_qr(page, "[data-testid=join-qr] svg") == url
-
-
-def read_qr(page, selector: str) -> str:
-    """Decode the QR drawn as SVG at `selector` with jsQR, in the page (the vendored copy the kiosk uses)."""
-    if not page.evaluate("!!window.jsQR"):
-        page.add_script_tag(url="/static/vendor/jsQR-1.4.0.js")
-    return page.evaluate("""async (selector) => {
-        const svg = document.querySelector(selector).cloneNode(true);
-        svg.setAttribute('width', 400); svg.setAttribute('height', 400);
-        const blob = new Blob([new XMLSerializer().serializeToString(svg)], {type: 'image/svg+xml'});
-        const img = new Image();
-        img.src = URL.createObjectURL(blob);
-        await img.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = 440; canvas.height = 440;
-        const ctx = canvas.getContext('2d');
-        ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 440, 440);
-        ctx.drawImage(img, 20, 20, 400, 400);
-        const data = ctx.getImageData(0, 0, 440, 440);
-        const found = jsQR(data.data, 440, 440);
-        return found ? found.data : null;
-    }""", selector)
 
 
 def test_the_card_page_qr_holds_the_signed_card(central, open_page):
@@ -210,3 +168,16 @@ def test_the_camera_reads_a_card_held_up_to_it(kiosk, card, tmp_path, browser):
     finally:
         with_camera.close()
     assert card_checkins(station) == [MEMBER]
+
+
+def test_the_join_screen_points_where_the_qr_is_in_each_orientation(kiosk, open_page):
+    from tests.browser.conftest import LANDSCAPE
+
+    station = kiosk()
+    cases = ((PORTRAIT, "用手机扫描上方二维码", "左侧"), (LANDSCAPE, "用手机扫描左侧二维码", "上方"))
+    for viewport, where, elsewhere in cases:
+        page = open_page(viewport)
+        page.goto(station.url + "/join/")
+        steps = page.locator(".steps")
+        expect(steps).to_contain_text(where)
+        assert elsewhere not in steps.inner_text(), viewport

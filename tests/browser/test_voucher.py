@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LANDSCAPE, PORTRAIT
-from tests.browser.test_membership import read_qr
-from tests.conftest import wait_until
-from tests.test_vouchers import care_moment
+from tests.browser.conftest import LANDSCAPE, PORTRAIT, read_qr
+from tests.conftest import care_moment, wait_until
 
 pytestmark = pytest.mark.browser
 

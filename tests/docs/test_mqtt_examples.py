@@ -104,19 +104,16 @@ def test_doc_has_an_example_for_every_family():
 
 
 def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, caplog):
-    from station_admin import migrations
     from station_admin.community import opening
     from station_admin.community.feedback import Feedback
     from station_admin.core import models
-    from station_admin.demo.seed import seed_demo
     from station_admin.requests.models import ServiceRequest
-    from waystation.db import migrate, open_database
+    from waystation.db import open_database
 
     settings = central_settings(f"mqtt://central-ingest:{doc_broker.ingest_password}@127.0.0.1:{doc_broker.broker.port}",
-                                broker={"topic_root": "waystation/v1"}, ingest={"client_id": doc_broker.ingest_id})
+                                template="demo", broker={"topic_root": "waystation/v1"},
+                                ingest={"client_id": doc_broker.ingest_id})
     models.db.initialize(open_database(settings.database.url))
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo()
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     caplog.set_level("INFO")

@@ -27,7 +27,8 @@ def test_home_page_and_live_fragment(kiosk_app):
     assert 'data-testid="free-seats">15<' in fragment
     assert 'data-testid="slots-free">1<' in fragment and 'data-testid="slots-charging">1<' in fragment
     assert 'data-testid="slots-faulted">1<' in fragment
-    assert "暂停使用" in fragment  # slot 4 has not reported: not counted as free
+    assert 'data-testid="slots-unknown"><span class="n">1</span>状态未知' in fragment  # slot 4 has not reported
+    assert "slots-finished" not in fragment and "slots-unavailable" not in fragment
 
 
 def test_unconfigured_kiosk_says_it_waits(kiosk_app):
@@ -80,8 +81,12 @@ def test_language_switch_and_idle_reset(kiosk_app):
     bad = client.post("/screen/language", data={"lang": "fr", "csrf_token": csrf_of(client)})
     assert bad.status_code == 400
     assert "Check in" in client.get("/").get_data(as_text=True)
-    reset = client.get("/screen/reset")
-    assert reset.status_code == 303 and reset.headers["Cache-Control"] == "no-store"
+    assert client.get("/screen/reset").status_code == 405  # a link or an image cannot wipe the screen
+    assert client.post("/screen/reset").status_code == 400  # nor another site's form (no token)
+    with client.session_transaction() as s:
+        assert s["lang"] == "en"
+    reset = client.post("/screen/reset", headers={"X-CSRF-Token": csrf_of(client)})
+    assert reset.status_code == 204 and reset.headers["Cache-Control"] == "no-store"
     page = client.get("/").get_data(as_text=True)
     assert "签到" in page and 'data-pristine="true"' in page
     with client.session_transaction() as s:
@@ -111,3 +116,60 @@ def test_dismiss_returns_the_empty_dialog_slot(kiosk_app):
     client = kiosk_app.test_client()
     assert client.get("/checkin/dismiss", headers=HX).get_data(as_text=True).strip() == '<div id="dialog"></div>'
     assert client.get("/checkin/dismiss").status_code == 303
+
+
+def test_only_the_untouched_home_screen_is_pristine(kiosk_app):
+    """The idle reset leaves alone only the home screen of nobody in particular; every other screen counts."""
+    client = kiosk_app.test_client()
+    assert 'data-pristine="true"' in client.get("/").get_data(as_text=True)
+    for path in ("/service/", "/join/", "/feedback/", "/charging/", "/voucher/", "/service/legal_aid"):
+        assert 'data-pristine="false"' in client.get(path).get_data(as_text=True), path
+    with client.session_transaction() as s:
+        s["charging_member"] = "W7K3M9Q2XZ"  # a rider's scan left on the home screen is not "nobody"
+    assert 'data-pristine="false"' in client.get("/").get_data(as_text=True)
+
+
+def test_every_page_carries_the_idle_timings_and_is_never_cached(kiosk_settings):
+    from kiosk import create_app, models
+    from kiosk.migrations import MIGRATIONS
+    from waystation.db import migrate
+
+    app = create_app(kiosk_settings(kiosk={"idle_reset_seconds": 1.5, "idle_warning_seconds": 0.5}).as_dict())
+    migrate(models.db, MIGRATIONS)
+    try:
+        client = app.test_client()
+        home = client.get("/")
+        page = home.get_data(as_text=True)
+        assert 'data-idle-ms="1500"' in page and 'data-warning-ms="500"' in page and "1.5 秒" in page
+        assert 'data-testid="idle-warning"' in page and "继续使用" in page
+        assert home.headers["Cache-Control"] == "no-store"
+        assert client.get("/service/").headers["Cache-Control"] == "no-store"
+        assert client.get("/static/js/kiosk.js").headers.get("Cache-Control") != "no-store"
+    finally:
+        models.db.close()
+
+
+def test_an_idle_warning_as_long_as_the_wait_is_refused_at_start(kiosk_settings):
+    import pytest
+
+    from kiosk import create_app
+    from waystation.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="kiosk.idle_warning_seconds"):
+        create_app(kiosk_settings(kiosk={"idle_reset_seconds": 10, "idle_warning_seconds": 10}).as_dict())
+    with pytest.raises(ConfigError, match="kiosk.idle_reset_seconds"):
+        create_app(kiosk_settings(kiosk={"idle_reset_seconds": 0}).as_dict())
+
+
+def test_a_finished_slot_is_not_called_out_of_service(kiosk_app):
+    """A finished slot still has a bike plugged in: the home screen says so, and out of service means disabled."""
+    configure(kiosk_app, slots=(("available", 1), ("finished", 2), ("finished", 3), ("unavailable", 4)))
+    client = kiosk_app.test_client()
+    fragment = client.get("/live", headers=HX).get_data(as_text=True)
+    assert 'data-testid="slots-finished"><span class="n">2</span>已充满待取车' in fragment
+    assert 'data-testid="slots-unavailable"><span class="n">1</span>停用' in fragment
+    assert "暂停使用" not in fragment and "slots-unknown" not in fragment
+    client.get("/")
+    client.post("/screen/language", data={"lang": "en", "csrf_token": csrf_of(client)})
+    fragment = client.get("/live", headers=HX).get_data(as_text=True)
+    assert "2</span>Done, awaiting pickup" in fragment and "1</span>Out of service" in fragment

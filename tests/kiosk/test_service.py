@@ -167,7 +167,7 @@ def test_the_idle_reset_forgets_a_request_in_progress(kiosk):
     client = kiosk.test_client()
     start(client)
     post(client, "/service/identify/phone", phone="13912345678")
-    client.get("/screen/reset")
+    assert post(client, "/screen/reset").status_code == 204
     with client.session_transaction() as s:
         assert "service_request" not in s
     assert client.get("/service/details").headers["Location"].endswith("/service/")

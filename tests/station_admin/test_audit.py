@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from station_admin.core.audit import AuditEntry, audit
 from station_admin.core.models import StaffUser
-from tests.station_admin.test_auth import login
+from tests.station_admin.conftest import login
 
 
 def test_audit_records_actor_subject_and_details(central_app):

@@ -6,12 +6,7 @@ import pytest
 
 from station_admin.core.models import StaffUser
 from tests.conftest import csrf_of
-
-
-def login(client, username, password, next_url=None):
-    client.get("/auth/login")
-    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_of(client)})
+from tests.station_admin.conftest import login  # noqa: F401 - also imported from here
 
 
 def test_dashboard_needs_a_login(central_app):
@@ -88,4 +83,12 @@ def test_each_role_lands_where_it_works(central_app):
     assert login(client, "manager", "manager-demo").headers["Location"] == "/"
     shop = central_app.test_client()
     assert login(shop, "shop", "shop-demo").headers["Location"] == "/m/redeem/"
+    # Opening the site first: / sends them to sign in with next=/?, which means each role's own start page.
+    worker = central_app.test_client()
+    assert worker.get("/").headers["Location"].endswith("/auth/login?next=/?")
+    form = worker.get("/auth/login?next=/?").get_data(as_text=True)
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = worker.post("/auth/login?next=/?", data={"username": "caseworker", "password": "caseworker-demo",
+                                                       "csrf_token": token})
+    assert answer.headers["Location"] == "/requests/" and worker.get("/requests/").status_code == 200
     assert shop.get("/m/redeem/").status_code == 200

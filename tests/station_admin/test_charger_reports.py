@@ -10,8 +10,7 @@ from datetime import timedelta
 from station_admin.core import models
 from station_admin.live.charging import ChargerSlotEvent, ChargeSession
 from tests.htmx import assert_fragment_and_page
-from tests.station_admin.test_auth import login
-from tests.station_admin.test_reports import FIRST, LAST, RANGE, admin, app, local  # noqa: F401
+from tests.station_admin.conftest import FIRST, LAST, RANGE, admin, local, login
 
 DAY = timedelta(days=1)
 

@@ -11,7 +11,7 @@ from station_admin.demo.seed import DEMO_TOKEN
 from station_admin.node.ingest import IngestWorker
 from tests.conftest import wait_until
 from tests.htmx import HX, assert_fragment_and_page
-from tests.station_admin.test_auth import login
+from tests.station_admin.conftest import login
 
 
 def codes(html):

@@ -51,10 +51,10 @@ def test_intervals_parse():
     assert parse_interval("20:00–02:00") == ("20:00", "02:00") and parse_interval("08:00-24:00") == ("08:00", "24:00")
 
 
-def test_directory_page_and_csv(central_app, monkeypatch):
+def test_directory_page_and_csv(central_app, clock):
     from station_admin.core.models import ChargerSlotState, DeviceState, Station, StationLive, db
 
-    monkeypatch.setattr("station_admin.mobile.directory.utcnow", lambda: at(2, 15).astimezone(ZoneInfo("UTC")))
+    clock(at(2, 15).astimezone(ZoneInfo("UTC")), tick=False)
     now = utcnow()
     with db.connection_context():
         StationLive.create(station_code="xh-xujiahui", people_inside=5, occupancy_at=now)
@@ -82,19 +82,15 @@ def test_directory_page_and_csv(central_app, monkeypatch):
 
 def test_mobile_station_location_over_mqtt(shared_mosquitto, running, central_settings, monkeypatch):
     """The bus reports where it parks (retained); ingest validates and stores it; the page shows it."""
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.community.opening import StationLocation
     from station_admin.core import models
     from station_admin.core.models import Station, db
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.ingest import IngestWorker
     from tests.brokers import mosquitto_pub
-    from waystation.db import migrate
 
-    settings = central_settings(shared_mosquitto.url)
+    settings = central_settings(shared_mosquitto.url, template="demo")
     app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo()
     with db.connection_context():
         Station.update(mobile=True).where(Station.code == "xh-longhua").execute()
     worker = running.start(IngestWorker(settings))

@@ -15,9 +15,8 @@ from station_admin.core import models
 from station_admin.core.privacy import HIDDEN
 from station_admin.node.ingest import on_events
 from tests.htmx import assert_fragment_and_page
+from tests.station_admin.conftest import admin, assert_no_line_gives_a_hidden_cell_away, login, read_csv
 from tests.station_admin.requests_helpers import SHANGHAI
-from tests.station_admin.test_auth import login
-from tests.station_admin.test_reports import admin, assert_no_line_gives_a_hidden_cell_away, read_csv
 
 FIRST, LAST = date(2026, 3, 1), date(2026, 3, 31)
 RANGE = f"from={FIRST}&to={LAST}&by=station"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from station_admin.core import models
 from station_admin.rollups.hourly import CheckInHourly, hour_number
 from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
+from tests.station_admin.conftest import login
 from waystation.cli import main
 
 
@@ -48,6 +49,41 @@ def test_seeded_history_is_in_the_past(central_db_url, monkeypatch):
         today = models.CheckIn.select().where(models.CheckIn.occurred_at >= before - timedelta(hours=24)).count()
     assert latest <= after
     assert today > 0  # the last day was seeded up to now, not left out
+
+
+def test_seed_fills_every_report_with_real_figures(central_db_url, monkeypatch, capsys):
+    """Charge sessions, feedback and requests worked to their outcomes, all in the past, through the product's
+    own paths: the charger, feedback and request reports show figures, not only "<5"."""
+    monkeypatch.setenv("WAYSTATION_DATABASE_URL", central_db_url)
+    monkeypatch.setenv("WAYSTATION_DEMO", "true")
+    monkeypatch.setenv("WAYSTATION_CENTRAL_DATA_KEY", "k" * 64)
+    monkeypatch.setenv("WAYSTATION_CENTRAL_SECRET_KEY", "s" * 64)
+    assert main(["--log-level", "WARNING", "seed", "--stations", "3", "--days", "30", "--per-day", "30",
+                 "--seed", "11"]) == 0
+    assert "service requests" in capsys.readouterr().out
+    from station_admin import create_app
+    from station_admin.community.feedback import Feedback
+    from station_admin.live.charging import ChargeSession
+    from station_admin.requests.models import ServiceRequest
+
+    now = datetime.now(UTC)
+    with models.db.connection_context():
+        assert ChargeSession.select().count() > 300
+        assert ChargeSession.select().where(ChargeSession.ended_at > now).count() == 0
+        assert Feedback.select().count() > 60
+        closed = ServiceRequest.select().where(ServiceRequest.closed_at.is_null(False)).count()
+        assert ServiceRequest.select().count() >= 25 and closed >= 10
+        assert ServiceRequest.select().where(ServiceRequest.amount_recovered_fen > 0).count() >= 1
+    app = create_app({"database": {"url": central_db_url}})
+    client = app.test_client()
+    login(client, "federation", "federation-demo")
+    chargers = client.get("/reports/chargers/export?report=chargers&by=district").get_data(as_text=True)
+    total = [row for row in chargers.splitlines() if row.startswith("合计")][0].split(",")
+    assert int(total[1]) > 300 and float(total[3]) > 5  # sessions and utilisation %
+    feedback = client.get("/reports/feedback/export?report=satisfaction&by=district").get_data(as_text=True)
+    assert "<5" not in feedback.splitlines()[-1]
+    requests = client.get("/reports/requests/export?report=types&by=district").get_data(as_text=True)
+    assert int([row for row in requests.splitlines() if row.startswith("合计")][0].split(",")[-1]) >= 25
 
 
 def test_seed_refuses_nonsense(capsys):

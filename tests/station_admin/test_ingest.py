@@ -8,16 +8,15 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.protocol import charger, events, join, occupancy, utcnow
-from station_admin import migrations
 from station_admin.core import models
 from station_admin.node.ingest import IngestWorker, on_charger, on_events, on_occupancy
 from tests.conftest import wait_until
-from waystation.db import migrate, open_database
+from waystation.db import open_database
 
 
 def migrated(settings):
+    """Point the central models at the (migrated) database of these settings."""
     models.db.initialize(open_database(settings.database.url))
-    migrate(models.db, migrations.MIGRATIONS)
 
 
 def publisher(url_port: int):
@@ -29,8 +28,8 @@ def publisher(url_port: int):
 
 
 def test_two_workers_share_the_load_and_store_each_event_once(shared_mosquitto, central_settings, running, topic_root):
-    settings = [central_settings(shared_mosquitto.url, broker={"protocol": "5"}, ingest={"shared_group": "ingest"})
-                for _ in range(2)]
+    settings = [central_settings(shared_mosquitto.url, template=template, broker={"protocol": "5"},
+                                 ingest={"shared_group": "ingest"}) for template in ("migrated", None)]
     migrated(settings[0])
     workers = [running.start(IngestWorker(s)) for s in settings]
     wait_until(lambda: all(w.link.subscribed.is_set() for w in workers), message="both workers subscribed")
@@ -55,7 +54,7 @@ def test_two_workers_share_the_load_and_store_each_event_once(shared_mosquitto, 
 
 
 def test_state_never_goes_back_in_time(central_settings):
-    settings = central_settings()
+    settings = central_settings(template="migrated")
     migrated(settings)
     now = utcnow()
     with models.db.connection_context():
@@ -70,7 +69,7 @@ def test_state_never_goes_back_in_time(central_settings):
 
 
 def test_redelivered_events_across_batches_have_one_effect(central_settings):
-    settings = central_settings()
+    settings = central_settings(template="migrated")
     migrated(settings)
     batch = [events.StationEvent("s1", events.new_event_id(), n, utcnow(), events.CheckIn()) for n in (1, 2, 3)]
     with models.db.connection_context():

@@ -13,7 +13,7 @@ from station_admin.core.models import CheckIn, Federation, StaffUser, db
 from station_admin.members.models import CardKey, Member
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page
-from tests.station_admin.test_auth import login
+from tests.station_admin.conftest import login
 from waystation.cards import join_link_query
 
 

@@ -17,8 +17,8 @@ from station_admin.live.commands import Command, settle, time_out
 from station_admin.node import ingest
 from tests.conftest import csrf_of, wait_until
 from tests.htmx import HX, assert_fragment_and_page
+from tests.station_admin.conftest import signed_in
 from tests.station_admin.requests_helpers import file
-from tests.station_admin.test_queue import signed_in
 
 COUNTER = availability.DeviceKind.PEOPLE_COUNTER
 

@@ -8,19 +8,12 @@ import pytest
 
 from station_admin.core.audit import AuditEntry
 from station_admin.core.models import StaffUser, db
+from station_admin.members.models import Member
 from station_admin.requests.models import CentreMember, FollowUp, LegalAidCentre, ServiceRequest, StatusChange
 from tests.conftest import csrf_of
 from tests.htmx import HX, assert_fragment_and_page, element, normalise
+from tests.station_admin.conftest import login, signed_in  # noqa: F401 - signed_in is also imported from here
 from tests.station_admin.requests_helpers import SHANGHAI, file, local
-from tests.station_admin.test_auth import login
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    if username:
-        login(client, username, f"{username}-demo")
-    client.get("/auth/login")  # a page gives the (new) session its anti-forgery token
-    return client
 
 
 def add_minhang_caseworker(app):
@@ -109,6 +102,33 @@ def test_every_view_of_a_case_is_audited_and_the_phone_is_masked_until_asked(cen
         actions = [(e.action, e.actor_name) for e in AuditEntry.for_subject("request", req.id)]
     assert actions == [("request.file", "system"), ("request.view", "caseworker"), ("request.view", "caseworker"),
                        ("request.phone", "caseworker")]
+
+
+def test_the_case_history_reads_in_plain_words_in_time_order(central_app):
+    """No raw codes ("— → 待联系 · centre 1", "no_answer"): who did what, oldest first, calls among the moves;
+    a request filed without a card names the member with the same phone; withdraw and close ask first."""
+    req = file(central_app, phone="13800000001")  # 张师傅's phone, filed without his card
+    client = signed_in(central_app, "caseworker")
+    token = csrf_of(client)
+    for action, form in (("attempt", {"outcome": "no_answer"}), ("attempt", {"outcome": "reached"}),
+                         ("accept", {})):
+        client.post(f"/requests/{req.id}/act/{action}", data={"csrf_token": token, **form}, headers=HX)
+    html = element(client.get(f"/requests/{req.id}").get_data(as_text=True), "case")
+    history = [normalise(li) for li in html.split('data-testid="history">')[1].split("</ol>")[0].split("<li>")[1:]]
+    steps = [line.split(" · ", 2)[1:] for line in history]
+    assert steps == [["系统", "申请已提交，分派给徐汇区职工法律援助中心</li>"],
+                     ["caseworker", "联系骑手：无人接听</li>"],
+                     ["caseworker", "状态：联系未果 → 已联系</li>"],
+                     ["caseworker", "联系骑手：已接通</li>"],
+                     ["caseworker", "状态：已联系 → 已受理</li>"]]
+    assert "centre " not in html and "no_answer" not in html
+    times = [line.split(" · ")[0] for line in history]
+    assert times == sorted(times)
+    with db.connection_context():
+        member_no = Member.get(Member.phone_hash == ServiceRequest.get_by_id(req.id).phone_hash).member_no
+    member = html.split('data-testid="member">')[1].split("</dd>")[0]
+    assert member_no in member and "按手机号对应的会员" in member
+    assert 'hx-confirm="确定撤回这个申请吗' in html and 'hx-confirm="确定结案吗' in html
 
 
 def test_case_actions_as_htmx_fragments(central_app):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from devices.protocol import events
 from station_admin import migrations
 from station_admin.core import models
 from station_admin.core.models import CheckIn, District, Federation, StaffUser, Station
@@ -30,40 +26,18 @@ from station_admin.rollups.hourly import (
 from station_admin.rollups.periodic import CheckInDaily
 from tests.conftest import csrf_of, wait_until
 from tests.htmx import HX, assert_fragment_and_page
-from tests.station_admin.test_auth import login
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-FIRST = date(2025, 6, 2)  # a Monday
-LAST = date(2025, 6, 15)
-RANGE = f"from={FIRST}&to={LAST}"
-
-
-@pytest.fixture
-def app(central_settings, tmp_path):
-    """A migrated central app with the demo organisation, small usage-log pages and its own export folder."""
-    from station_admin import create_app
-    from station_admin.demo.seed import seed_demo
-    from waystation.db import migrate
-
-    settings = central_settings(reports={"page_size": 7, "export_dir": str(tmp_path / "exports")})
-    app = create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo(app.extensions["waystation.protector"])
-    app.config["TESTING"] = True
-    yield app
-    models.db.close()
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
-
-
-def ingest(station: str, moments: list[datetime], member_no: str | None = None) -> list[events.StationEvent]:
-    body = events.CheckIn("card", member_no) if member_no else events.CheckIn()
-    batch = [events.StationEvent(station, events.new_event_id(), n, ts, body) for n, ts in enumerate(moments, 1)]
-    with models.db.connection_context():
-        on_events(batch)
-    return batch
+from tests.station_admin.conftest import (  # noqa: F401 - these names are also imported from here
+    FIRST,
+    LAST,
+    RANGE,
+    SHANGHAI,
+    admin,
+    assert_no_line_gives_a_hidden_cell_away,
+    ingest,
+    local,
+    login,
+    read_csv,
+)
 
 
 def history(seed: int = 7) -> None:
@@ -88,25 +62,6 @@ def direct_daily(codes) -> Counter:
         rows = list(CheckIn.select().where(CheckIn.station_code.in_(codes)))
     found = Counter((c.occurred_at.astimezone(SHANGHAI).date(), c.station_code) for c in rows)
     return Counter({k: v for k, v in found.items() if FIRST <= k[0] <= LAST})
-
-
-def read_csv(response) -> list[list[str]]:
-    body = response.get_data()
-    assert body.startswith(b"\xef\xbb\xbf"), "no UTF-8 byte-order mark: Excel on Chinese Windows would read GBK"
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-
-
-def admin(app):
-    client = app.test_client()
-    login(client, "admin", "admin-demo")
-    return client
-
-
-def assert_no_line_gives_a_hidden_cell_away(table: list[list[str]]) -> None:
-    """In an exported grid (header row and label column dropped), no row or column has exactly one "<5"."""
-    grid = [row[1:] for row in table[1:]]
-    for line in [*grid, *zip(*grid, strict=True)]:
-        assert list(line).count(HIDDEN) != 1, f"a suppressed cell can be rebuilt from {line}"
 
 
 def test_rollup_counts_each_event_once_even_when_redelivered(app):

@@ -15,9 +15,8 @@ from station_admin.core.privacy import HIDDEN, suppress_linked
 from station_admin.reports.request_figures import deadline_outcome
 from station_admin.requests.models import OPEN_STATUSES, CentreMember, LegalAidCentre, ServiceRequest
 from tests.htmx import assert_fragment_and_page
+from tests.station_admin.conftest import admin, assert_no_line_gives_a_hidden_cell_away, login, read_csv
 from tests.station_admin.requests_helpers import SHANGHAI, file
-from tests.station_admin.test_auth import login
-from tests.station_admin.test_reports import admin, assert_no_line_gives_a_hidden_cell_away, read_csv
 
 FIRST, LAST = date(2026, 3, 1), date(2026, 3, 31)
 PREVIOUS = (date(2026, 1, 29), date(2026, 2, 28))  # the 31 days before

@@ -47,8 +47,8 @@ FORM = {"title_zh": "法律夜诊", "title_en": "Legal night clinic", "kind": "l
 
 
 @pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr("station_admin.community.schedule.utcnow", lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
+def today(clock):
+    clock(datetime(2026, 11, 18, 2, 0, tzinfo=UTC), tick=False)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -114,19 +114,15 @@ def test_peak_hours_warn_and_suggest_quieter_slots_then_save_on_confirmation(cen
 def test_kiosk_receives_the_weeks_events_and_keeps_them_offline(shared_mosquitto, running, central_settings,
                                                                 kiosk_settings):
     from kiosk.models import ScheduleItem
-    from station_admin import create_app, migrations
+    from station_admin import create_app
     from station_admin.community.agenda import create_event
     from station_admin.core import models
     from station_admin.core.models import Station, db
-    from station_admin.demo.seed import seed_demo
     from station_admin.node.central import CentralNode
-    from tests.test_membership import kiosk_for, start_node
-    from waystation.db import migrate
+    from tests.conftest import kiosk_for, start_node
 
-    settings = central_settings(shared_mosquitto.url, community={"publish_seconds": 0.5})
+    settings = central_settings(shared_mosquitto.url, template="demo", community={"publish_seconds": 0.5})
     create_app(settings.as_dict())
-    migrate(models.db, migrations.MIGRATIONS)
-    seed_demo()
     today = datetime.now(SHANGHAI).date()
     with db.connection_context():
         station = Station.get(code="xh-xujiahui")

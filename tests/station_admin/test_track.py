@@ -43,6 +43,25 @@ def test_status_in_plain_words_and_nothing_personal(central_app):
         assert personal not in html
 
 
+def test_a_pasted_code_with_spaces_dashes_or_lower_case_is_found_and_the_dates_are_shown(central_app):
+    req = file(central_app, phone="13812345678")
+    code = req.tracking_code
+    client = phone_client(central_app)
+    for pasted in (f" {code[:4].lower()} {code[4:].lower()} ", f"{code[:4]}-{code[4:]}", f"{code[:4]}\u2014{code[4:]}"):
+        html = look_up(client, pasted, "5678").get_data(as_text=True)
+        assert 'data-testid="result"' in html, pasted
+    page = client.get("/m/track").get_data(as_text=True)
+    assert 'maxlength="20"' in page and "required" not in page.split('<form')[1]  # the browser cuts nothing off
+    close_case(central_app, req)
+    html = look_up(client, code, "5678").get_data(as_text=True)
+    with db.connection_context():
+        stored = ServiceRequest.get_by_id(req.id)
+    from zoneinfo import ZoneInfo
+
+    day = stored.closed_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+    assert f"工作人员已于 {day} 与您联系" in html and f"已于 {day} 办结" in html
+
+
 def test_wrong_code_and_wrong_digits_get_the_same_answer_and_change_nothing(central_app):
     req = file(central_app, phone="13812345678")
     client = phone_client(central_app)

@@ -8,8 +8,7 @@ from datetime import timedelta
 from station_admin.core import models
 from station_admin.live.charging import ChargeSession
 from tests.htmx import HX
-from tests.station_admin.test_auth import login
-from tests.station_admin.test_reports import FIRST, LAST, RANGE, admin, app, local  # noqa: F401
+from tests.station_admin.conftest import FIRST, LAST, RANGE, admin, local, login
 
 REASONS = ["full", "unplugged", "time_limit", "fault", None]
 

@@ -14,7 +14,7 @@ from station_admin.core.models import CheckIn
 from station_admin.node.ingest import on_events
 from station_admin.rollups.hourly import CheckInHourly, checkin_per_week_hour, hour_number, split_days
 from station_admin.rollups.periodic import CheckInWeekly
-from tests.station_admin.test_reports import app, ingest  # noqa: F401  (the fixture is used by name)
+from tests.station_admin.conftest import ingest
 
 START = datetime(2025, 3, 30, 17, 0, tzinfo=UTC)  # a Sunday evening: weeks and days start mid-range
 CODES = ["xh-xujiahui", "xh-caohejing", "xh-longhua"]

@@ -24,8 +24,8 @@ from station_admin.requests.workdays import (
     parse_calendar,
 )
 from tests.conftest import csrf_of
+from tests.station_admin.conftest import login
 from tests.station_admin.requests_helpers import SHANGHAI, body, file, local
-from tests.station_admin.test_auth import login
 from waystation.paths import CONFIG_DIR
 from waystation.settings import ConfigError, load_settings
 

@@ -38,8 +38,15 @@ def api(url, token):
 
 
 @pytest.fixture
-def demo(tmp_path):
+def demo_dir(tmp_path):
+    """The demo's folder for this test: never the checkout's var/demo/."""
+    return tmp_path / "demo"
+
+
+@pytest.fixture
+def demo(demo_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
+    env["WAYSTATION_DEMO_DIR"] = str(demo_dir)
     proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", "demo"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield proc
@@ -48,8 +55,9 @@ def demo(tmp_path):
         proc.wait(10)
 
 
-def test_demo_runs_the_whole_system(demo):
+def test_demo_runs_the_whole_system(demo, demo_dir):
     output = read_until_ready(demo)
+    assert f"Logs:               {demo_dir}/" in output and (demo_dir / "central.db").exists()
     central = re.search(r"Central dashboard:\s+(http://\S+)/", output).group(1)
     kiosk = re.search(r"Kiosk 徐家汇爱心驿站 \(Xujiahui Rest Station\):\s+(http://\S+)/", output).group(1)
     token = re.search(r"Bearer (\S+)'", output).group(1)
@@ -63,6 +71,11 @@ def test_demo_runs_the_whole_system(demo):
 
     wait_until(live_stations, timeout=30, interval=0.5, message="three live stations")
 
+    def today_at_xujiahui():
+        return {s["code"]: s for s in api(f"{central}/api/v1/stations", token)["stations"]}[
+            "xh-xujiahui"]["check_ins_today"]
+
+    before = today_at_xujiahui()  # the demo's seeded history includes today up to now
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{kiosk}/", timeout=5).read().decode()
@@ -72,10 +85,14 @@ def test_demo_runs_the_whole_system(demo):
                                        headers={"HX-Request": "true", "X-CSRF-Token": csrf}), timeout=5)
 
     def checked_in():
-        stations = {s["code"]: s for s in api(f"{central}/api/v1/stations", token)["stations"]}
-        return stations["xh-xujiahui"]["check_ins_today"] == 1
+        return today_at_xujiahui() == before + 1
 
     wait_until(checked_in, timeout=15, interval=0.3, message="the check-in on central")
+
+    # Whatever today's date, the demo's care day is today: the voucher screen offers this month's voucher.
+    assert re.search(r"Care day:\s+day (\d+) of the month", output)
+    wait_until(lambda: "今天是关爱日" in opener.open(f"{kiosk}/voucher/", timeout=5).read().decode(), timeout=20,
+               interval=0.5, message="the voucher screen on the care day")
 
     children = subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 6  # broker, central, three kiosks, devices
@@ -84,3 +101,25 @@ def test_demo_runs_the_whole_system(demo):
     for pid in children:
         wait_until(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or
                    open(f"/proc/{pid}/stat").read().split()[2] == "Z", timeout=15, message=f"child {pid} gone")
+
+
+def test_a_new_run_removes_only_what_the_demo_made_in_its_folder(tmp_path):
+    from waystation.demo import fresh_demo_dir
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    for name in ("central.db", "central.db-wal", "kiosk-xh-longhua.db", "central.log", "notes.txt"):
+        (folder / name).write_text("x")
+    fresh_demo_dir(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    fresh_demo_dir(tmp_path / "new" / "demo")
+    assert (tmp_path / "new" / "demo").is_dir()
+
+
+def test_the_demo_folder_is_a_setting(monkeypatch, tmp_path):
+    from waystation.demo import DEFAULT_DEMO_DIR, demo_dir
+
+    monkeypatch.delenv("WAYSTATION_DEMO_DIR", raising=False)
+    assert demo_dir() == DEFAULT_DEMO_DIR
+    monkeypatch.setenv("WAYSTATION_DEMO_DIR", str(tmp_path / "elsewhere"))
+    assert demo_dir() == tmp_path / "elsewhere"
