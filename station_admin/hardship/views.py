@@ -100,7 +100,7 @@ def new():
         if req is not None:
             form.update(cause=register.REQUEST_CAUSES.get(req.answer_map.get("cause", ""), "other"),
                         member_no=req.member_no or "", station=req.station_code,
-                        district=str(req.district_id or req.centre.district_id))
+                        district=str(req.centre.district_id if req.centre else req.district_id))
             form["assistance_line"] = _latest_line(int(form["district"]))
         return render_new(form, req, stations, districts)
     try:
@@ -132,7 +132,7 @@ def _where(form, stations, districts, req):
     if g.user.role == "manager" and station is None:
         raise HardshipError("hardship.error.station")
     if station is not None and req is None:
-        return station.code, next(d for d in District.select().where(District.id == station.district_id))
+        return station.code, District.get_by_id(station.district_id)
     district = next((d for d in districts if str(d.id) == form.get("district", "")), None)
     if district is None:
         raise HardshipError("hardship.error.district")

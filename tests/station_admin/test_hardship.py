@@ -26,13 +26,12 @@ FIGURES = {"cause": "illness", "household_members": "4", "household_income": "32
            "census_on": "2026-03-02", "member_no": ""}
 
 
-def at_clock(monkeypatch, *parts):
-    """Central's clock, fixed for the register's pages (Asia/Shanghai wall time)."""
+def at_clock(clock, *parts):
+    """Central's clock (the `clock` fixture), stopped at a Shanghai wall time; that moment in UTC."""
     from zoneinfo import ZoneInfo
 
-    import station_admin.hardship.views as views
     moment = datetime(*parts, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
-    monkeypatch.setattr(views, "utcnow", lambda: moment)
+    clock(moment, tick=False)
     return moment
 
 
@@ -105,9 +104,9 @@ def test_a_case_awaits_approval_then_a_review_after_a_change_until_a_new_census(
 
 # The whole way through, over HTTP
 
-def test_a_case_from_a_request_through_census_approval_and_quarterly_visits(central_app, monkeypatch):
+def test_a_case_from_a_request_through_census_approval_and_quarterly_visits(central_app, clock):
     add_xuhui_caseworker(central_app)
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    at_clock(clock, 2026, 3, 2, 10, 0)
     req = file(central_app, service="hardship_aid")  # cause "illness", filed at xh-longhua (Xuhui)
     worker = signed_in(central_app, "caseworker")
     assert 'data-testid="open-hardship"' in worker.get(f"/requests/{req.id}").get_data(as_text=True)
@@ -132,17 +131,20 @@ def test_a_case_from_a_request_through_census_approval_and_quarterly_visits(cent
         assert HardshipCase.get_by_id(cid).approved_at is None and HardshipVisit.select().count() == 1  # the seed's
 
     union = signed_in(central_app, "xh-second")
-    at_clock(monkeypatch, 2026, 3, 4, 10, 0)
+    at_clock(clock, 2026, 3, 4, 10, 0)
     assert post(union, f"/hardship/{cid}/act/approve").status_code == 303
     assert post(union, f"/hardship/{cid}/act/approve").status_code == 400  # approved already, nothing changes
-    at_clock(monkeypatch, 2026, 5, 25, 9, 0)
+    at_clock(clock, 2026, 5, 25, 9, 0)
+    worker = signed_in(central_app, "caseworker")  # a session lasts 31 days
     assert cid in listed(worker, "visits")
     assert post(worker, f"/hardship/{cid}/act/visit", visited_on="2026-05-24", note="家访").status_code == 303
     assert cid not in listed(worker, "visits")
-    at_clock(monkeypatch, 2026, 8, 25, 9, 0)  # the next quarter: due again from the visit (08-24)
+    at_clock(clock, 2026, 8, 25, 9, 0)  # the next quarter: due again from the visit (08-24)
+    worker = signed_in(central_app, "caseworker")
     page = worker.get(f"/hardship/{cid}").get_data(as_text=True)
     assert "2026-08-24" in page and "季度走访已逾期" in page
-    at_clock(monkeypatch, 2027, 2, 20, 9, 0)
+    at_clock(clock, 2027, 2, 20, 9, 0)
+    worker = signed_in(central_app, "caseworker")
     assert cid in listed(worker, "census")
 
     with db.connection_context():
@@ -163,13 +165,13 @@ def listed(client, show) -> list[int]:
     return [int(n) for n in re.findall(r'data-case="(\d+)"', html)]
 
 
-def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approved_again(central_app, monkeypatch):
+def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approved_again(central_app, clock):
     add_xuhui_caseworker(central_app)
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    at_clock(clock, 2026, 3, 2, 10, 0)
     worker, union = signed_in(central_app, "caseworker"), signed_in(central_app, "xh-second")
     cid = record_case(worker)
     post(union, f"/hardship/{cid}/act/approve")
-    at_clock(monkeypatch, 2026, 4, 1, 10, 0)
+    at_clock(clock, 2026, 4, 1, 10, 0)
     assert post(worker, f"/hardship/{cid}/act/change", note="").status_code == 400  # says nothing: refused
     assert post(worker, f"/hardship/{cid}/act/change", note="丈夫失业").status_code == 303
     assert cid in listed(worker, "review")
@@ -190,9 +192,9 @@ def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approve
 
 # Documents
 
-def test_a_document_opens_only_for_the_districts_case_workers_and_every_read_is_audited(central_app, monkeypatch):
+def test_a_document_opens_only_for_the_districts_case_workers_and_every_read_is_audited(central_app, clock):
     add_minhang_caseworker(central_app)
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    at_clock(clock, 2026, 3, 2, 10, 0)
     worker = signed_in(central_app, "caseworker")
     cid = record_case(worker)
     sent = worker.post(f"/hardship/{cid}/documents", content_type="multipart/form-data", data={
@@ -234,9 +236,9 @@ def test_a_document_opens_only_for_the_districts_case_workers_and_every_read_is_
     (PDF, "scan.pdf", "passport", "请选择材料类型"),
     (b"%PDF-" + b"0" * (register.MAX_DOCUMENT_BYTES + 1), "big.pdf", "medical_record", "文件超过 5 MB"),
 ])
-def test_a_bad_document_is_refused_with_a_message_and_nothing_stored(central_app, monkeypatch, data, name, kind,
+def test_a_bad_document_is_refused_with_a_message_and_nothing_stored(central_app, clock, data, name, kind,
                                                                       message):
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    at_clock(clock, 2026, 3, 2, 10, 0)
     worker = signed_in(central_app, "caseworker")
     cid = record_case(worker)
     before = actions_of(cid)
@@ -248,8 +250,8 @@ def test_a_bad_document_is_refused_with_a_message_and_nothing_stored(central_app
     assert actions_of(cid) == before
 
 
-def test_a_disguised_pdf_is_refused_in_english_too(central_app, monkeypatch):
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+def test_a_disguised_pdf_is_refused_in_english_too(central_app, clock):
+    at_clock(clock, 2026, 3, 2, 10, 0)
     worker = signed_in(central_app, "caseworker")
     cid = record_case(worker)
     post(worker, "/auth/language", lang="en")
@@ -277,8 +279,8 @@ def test_a_disguised_pdf_is_refused_in_english_too(central_app, monkeypatch):
     ({"district": "999999"}, "请选择所属区"),
     ({"station": "xh-nowhere"}, "请选择您负责的驿站"),
 ])
-def test_a_bad_record_form_is_refused_with_a_message_and_changes_nothing(central_app, monkeypatch, changes, message):
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+def test_a_bad_record_form_is_refused_with_a_message_and_changes_nothing(central_app, clock, changes, message):
+    at_clock(clock, 2026, 3, 2, 10, 0)
     worker = signed_in(central_app, "caseworker")
     with db.connection_context():
         count, audits = HardshipCase.select().count(), AuditEntry.select().count()
@@ -288,9 +290,9 @@ def test_a_bad_record_form_is_refused_with_a_message_and_changes_nothing(central
         assert HardshipCase.select().count() == count and AuditEntry.select().count() == audits
 
 
-def test_a_case_worker_records_with_a_member_card_in_its_own_district_only(central_app, monkeypatch):
+def test_a_case_worker_records_with_a_member_card_in_its_own_district_only(central_app, clock):
     add_minhang_caseworker(central_app)
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+    at_clock(clock, 2026, 3, 2, 10, 0)
     with db.connection_context():
         member_no = Member.select().order_by(Member.id).first().member_no
         minhang = District.get(District.code == "minhang").id
@@ -303,8 +305,8 @@ def test_a_case_worker_records_with_a_member_card_in_its_own_district_only(centr
     assert cid not in listed(signed_in(central_app, "mh-worker"), "all")
 
 
-def test_a_station_manager_records_at_its_station_and_cannot_open_the_case(central_app, monkeypatch):
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+def test_a_station_manager_records_at_its_station_and_cannot_open_the_case(central_app, clock):
+    at_clock(clock, 2026, 3, 2, 10, 0)
     manager = signed_in(central_app, "manager")
     assert post(manager, "/hardship/new", **FIGURES, station="xh-longhua").status_code == 400  # not its station
     done = post(manager, "/hardship/new", **FIGURES, station="xh-caohejing")
@@ -320,8 +322,8 @@ def test_a_station_manager_records_at_its_station_and_cannot_open_the_case(centr
 
 # Federations
 
-def test_a_federation_sees_counts_only_with_small_counts_suppressed(central_app, monkeypatch):
-    at_clock(monkeypatch, 2026, 3, 2, 10, 0)
+def test_a_federation_sees_counts_only_with_small_counts_suppressed(central_app, clock):
+    at_clock(clock, 2026, 3, 2, 10, 0)
     admin = signed_in(central_app, "admin")
     with db.connection_context():
         minhang = District.get(District.code == "minhang").id
@@ -351,11 +353,8 @@ def test_a_federation_sees_counts_only_with_small_counts_suppressed(central_app,
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 
 
-def test_the_worker_uploads_from_the_phone_by_the_case_workers_link_until_it_expires(central_app, monkeypatch):
-    import station_admin.mobile.upload as phone_page
-
-    now = at_clock(monkeypatch, 2026, 3, 2, 10, 0)
-    monkeypatch.setattr(phone_page, "utcnow", lambda: now)
+def test_the_worker_uploads_from_the_phone_by_the_case_workers_link_until_it_expires(central_app, clock):
+    now = at_clock(clock, 2026, 3, 2, 10, 0)
     worker = signed_in(central_app, "caseworker")
     cid = record_case(worker)
     shown = post(worker, f"/hardship/{cid}/upload-link").get_data(as_text=True)
@@ -380,8 +379,7 @@ def test_the_worker_uploads_from_the_phone_by_the_case_workers_link_until_it_exp
     for forged in (f"{int(case_id) + 1}.{expires}.{mac}", f"{case_id}.{int(expires) + 3600}.{mac}",
                    f"{case_id}.{expires}", "../../hardship", "x" * 200):
         assert phone.get(f"/m/upload/{forged}").status_code == 404, forged
-    later = now.replace(day=5, hour=now.hour + 1)  # past the 72 hours
-    monkeypatch.setattr(phone_page, "utcnow", lambda: later)
+    clock(now.replace(day=5, hour=now.hour + 1), tick=False)  # past the 72 hours
     assert phone.get(link).status_code == 404
     assert phone.post(link, content_type="multipart/form-data", data={
         "csrf_token": csrf_of(phone), "kind": "other", "file": (io.BytesIO(JPEG), "a.jpg")}).status_code == 404
