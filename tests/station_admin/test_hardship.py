@@ -439,3 +439,23 @@ def test_the_record_form_prefills_the_districts_latest_assistance_line_and_admin
         as_text=True).count('data-case="')
     assert 'data-testid="district-filter"' in admin.get("/hardship/").get_data(as_text=True)
     assert 'data-testid="district-filter"' not in worker.get("/hardship/").get_data(as_text=True)
+
+
+def test_every_register_page_reads_in_english(central_app):
+    with db.connection_context():
+        cid = HardshipCase.select().join(HardshipDocument).first().id  # the demo case with a document
+    worker = signed_in(central_app, "caseworker")
+    post(worker, "/auth/language", lang="en")
+    case = worker.get(f"/hardship/{cid}").get_data(as_text=True)
+    assert "Admission letter" in case and "Education costs" in case and "Quarterly visit overdue" in case
+    assert "Yearly census due" in worker.get("/hardship/?show=census").get_data(as_text=True)
+    assert "Local assistance line (yuan per head a month)" in worker.get("/hardship/new").get_data(as_text=True)
+    link = re.search(r'href="http://localhost(/m/upload/[^"]+)"',
+                     post(worker, f"/hardship/{cid}/upload-link").get_data(as_text=True)).group(1)
+    federation = signed_in(central_app, "federation")
+    post(federation, "/auth/language", lang="en")
+    assert "Counts of cases per district only" in federation.get("/hardship/summary").get_data(as_text=True)
+    phone = central_app.test_client()
+    phone.get(link)  # the session's anti-forgery token
+    post(phone, "/m/language", lang="en", next=link)
+    assert "Upload documents for your hardship aid" in phone.get(link).get_data(as_text=True)
