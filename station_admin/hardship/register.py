@@ -85,7 +85,7 @@ def state_of(case: HardshipCase, last_visit_on: date | None, today: date, timezo
         next_visit_on = add_months(base, VISIT_EVERY_MONTHS)
         visit = _due(next_visit_on, today)
     return CaseState(
-        pending_approval=case.approved_census_on is None or case.approved_census_on < case.census_on,
+        pending_approval=case.approved_at is None or case.approved_at < case.recorded_at,
         census_due_on=census_due_on, census=_due(census_due_on, today), next_visit_on=next_visit_on, visit=visit,
         review_due=case.changed_at is not None and case.changed_at > case.recorded_at)
 
@@ -244,7 +244,7 @@ def approve(case: HardshipCase, actor: StaffUser, now: datetime) -> None:
     """Step two: the district union approves the latest census; never the one who recorded it."""
     if not may_approve(actor, case):
         raise HardshipError("hardship.error.same_user")
-    if case.approved_census_on is not None and case.approved_census_on >= case.census_on:
+    if case.approved_at is not None and case.approved_at >= case.recorded_at:  # approved since last recorded
         raise HardshipError("hardship.error.approved")
     before = {"approved_census_on": _iso(case.approved_census_on), "approved_by": case.approved_by_id}
     case.approved_census_on, case.approved_at, case.approved_by = case.census_on, now, actor

@@ -188,6 +188,13 @@ def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approve
     assert census.details["before"]["cause"] == "illness" and census.details["after"]["cause"] == "unemployment"
     assert post(union, f"/hardship/{cid}/act/approve").status_code == 303
     assert cid not in listed(worker, "pending")
+    # A second census the same day is a new recording: it needs its own approval too.
+    clock(datetime(2026, 4, 1, 5, tzinfo=UTC), tick=False)
+    assert post(worker, f"/hardship/{cid}/act/census", **{**FIGURES, "census_on": "2026-04-01"}).status_code == 303
+    assert cid in listed(worker, "pending")
+    assert post(worker, f"/hardship/{cid}/act/approve").status_code == 400  # not by its recorder
+    assert post(union, f"/hardship/{cid}/act/approve").status_code == 303
+    assert cid not in listed(worker, "pending")
 
 
 # Documents
