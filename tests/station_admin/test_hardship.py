@@ -122,6 +122,7 @@ def test_a_case_from_a_request_through_census_approval_and_quarterly_visits(cent
         assert case.income_per_head_fen == 80000 and case.below_line  # 800 a head under 1510
     page = worker.get(f"/hardship/{cid}").get_data(as_text=True)
     assert "待审核" in page and "登记人不能审核自己登记的档案" in page
+    assert f'href="/requests/{req.id}" data-testid="request-link">{req.tracking_code}<' in page
 
     refused = post(worker, f"/hardship/{cid}/act/approve")  # the recorder cannot approve
     assert refused.status_code == 400 and "登记人不能审核自己登记的档案。" in refused.get_data(as_text=True)
