@@ -18,6 +18,9 @@ def stored(link, parse, handler):
         except ProtocolError as e:
             log.warning("dropped invalid message on %s: %s", message.topic, e)
             return
+        except Exception:  # noqa: BLE001 - a parser that breaks its contract must not stop paho's network thread
+            log.exception("parser failed on a message on %s: dropped", message.topic)
+            return
         try:
             with db.connection_context():
                 handler(parsed)

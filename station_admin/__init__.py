@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from station_admin import reports
+from station_admin.admin import accounts, network
 from station_admin.community import schedule, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
 from station_admin.hardship import views as hardship_views
-from station_admin.live import alarms, api, commands, dashboard
+from station_admin.live import alarms, api, commands, dashboard, deadletters
 from station_admin.members import views as member_views
 from station_admin.mobile import directory, join, language, redeem, track, upload
 from station_admin.requests import calendars, open311, queue
@@ -29,7 +30,8 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
-                      schedule.bp, directory.bp, hardship_views.bp, upload.bp):
+                      schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp,
+                      hardship_views.bp, upload.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -96,7 +96,34 @@ def assert_exactly_once(expected_ids, broker_port: int, topic_root: str, station
     assert set(events_) == set(expected), "central holds events nobody sent"
     assert len(checkins) == len(set(checkins)) == len(expected)
     assert set(checkins) == set(expected)
+    assert_counted_once(len(expected), station)
     return checkins
+
+
+def assert_counted_once(count: int, station: str = STATION) -> None:
+    """The rollups the reports read (hourly, daily, weekly), and the report figures made from them, count
+    each check-in once: a redelivery that slipped past the unique index would show here, not only there."""
+    from station_admin.core.models import db
+    from station_admin.rollups.hourly import (
+        CheckInHourly,
+        checkin_per_local_day,
+        checkin_per_week_hour,
+        checkin_total,
+        hour_number,
+    )
+    from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
+
+    # Eight weeks around now, so the reports' figures read whole weeks, whole days and loose hours alike.
+    now = hour_number(utcnow())
+    window = (now - 24 * 28 - 5, now + 24 * 28 + 5)
+    with db.connection_context():
+        rows = [sum(r.n for r in rollup.select().where(rollup.station_code == station))
+                for rollup in (CheckInHourly, CheckInDaily, CheckInWeekly)]
+        # What the usage report's total, day table and busiest-hours heat map add up to (Asia/Shanghai, UTC+8).
+        figures = [checkin_total([station], *window),
+                   sum(checkin_per_local_day({station: [station]}, *window, 8).values()),
+                   sum(checkin_per_week_hour([station], *window, 8).values())]
+    assert rows + figures == [count] * 6, f"a rollup or report counts a check-in twice: {rows + figures}"
 
 
 # --- processes --------------------------------------------------------------------------------------

@@ -18,13 +18,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The kiosks' and the redeem page's clock, set to a care day (only the clock is patched)."""
+    """The kiosks', the redeem page's and central ingest's clock, set to a care day (only the clock is patched).
+
+    Central's ingest judges event times by its own receive time (issue 11): its clock moves with the
+    kiosks', or a kiosk's claim dated the care day would be taken for a clock weeks ahead."""
     moment = {"now": care_moment()}
 
     def set_to(value: datetime):
         moment["now"] = value
         for target in ("kiosk.voucher.utcnow", "kiosk.home.utcnow", "station_admin.mobile.redeem.utcnow",
-                       "station_admin.mobile.join.utcnow", "station_admin.community.vouchers.utcnow"):
+                       "station_admin.mobile.join.utcnow", "station_admin.community.vouchers.utcnow",
+                       "station_admin.node.ingest.utcnow"):
             monkeypatch.setattr(target, lambda: moment["now"])
     set_to(moment["now"])
     return set_to

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 
+from waystation.accounts import add_commands as add_account_commands
 from waystation.settings import ConfigError, load_settings
 
 log = logging.getLogger("waystation")
@@ -77,6 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-day", type=float, default=120.0, help="mean check-ins per station per day (default 120)")
     p.add_argument("--seed", type=int, default=0, help="random seed for a repeatable history (default: a new one)")
     p.set_defaults(run=cmd_seed)
+
+    add_account_commands(commands, _migrate_central, settings_for)
+
+    p = commands.add_parser("stations", help="import stations from CSV or .xlsx (docs/stations-import.md), or export")
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    v = verbs.add_parser("import", help="create and change stations from a file, matched by code")
+    v.add_argument("file", help="a .csv (UTF-8) or .xlsx file in the documented columns")
+    v.add_argument("--dry-run", action="store_true",
+                   help="show what would be created, changed and refused; write nothing")
+    v.set_defaults(run=cmd_stations_import)
+    v = verbs.add_parser("export", help="write every station to a .csv or .xlsx file in the import format")
+    v.add_argument("file")
+    v.set_defaults(run=cmd_stations_export)
 
     p = commands.add_parser("demo", help="run the whole system on this machine: broker, central, 3 kiosks, devices")
     p.add_argument("--port", type=int, default=0, help="central web port (default: a free one)")
@@ -152,6 +167,30 @@ def cmd_kiosk(args) -> int:
     return 0
 
 
+# Exit status when the ingest worker died: a supervisor (systemd Restart=on-failure) starts the process again.
+INGEST_DIED = 70
+
+
+def end_process_when_ingest_dies(node, stop: threading.Event) -> list:
+    """Make the death of the ingest thread end the process: `stop` is set, then exit INGEST_DIED.
+
+    Returns the list the cause is put in, for the serve command's exit status. If the clean shutdown
+    hangs, the process is ended anyway after 20 s.
+    """
+    died: list = []
+
+    def on_death(error: BaseException) -> None:
+        died.append(error)
+        log.critical("ingest died (%r): ending the process so that its supervisor starts it again", error)
+        stop.set()
+        timer = threading.Timer(20, os._exit, (INGEST_DIED,))
+        timer.daemon = True
+        timer.start()
+
+    node.ingest.on_death = on_death
+    return died
+
+
 def _central_link(settings, protector=None):
     """Central's MQTT side: ingest, station configurations and card trust."""
     from station_admin.node.central import CentralNode
@@ -202,6 +241,7 @@ def cmd_central(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
     try:
@@ -209,7 +249,7 @@ def cmd_central(args) -> int:
     finally:
         if worker:
             worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_ingest(args) -> int:
@@ -217,10 +257,11 @@ def cmd_ingest(args) -> int:
     _migrate_central(settings, signing_key=True)
     worker = _central_link(settings)
     stop = wait_for_termination()
+    died = end_process_when_ingest_dies(worker, stop)
     worker.start()
     stop.wait()
     worker.stop()
-    return 0
+    return INGEST_DIED if died else 0
 
 
 def cmd_simulate(args) -> int:
@@ -314,9 +355,10 @@ def cmd_migrate(args) -> int:
 
 def cmd_seed_demo(args) -> int:
     from station_admin.core.protect import DataProtector
-    from station_admin.demo.seed import seed_demo
+    from station_admin.demo.seed import require_demo_mode, seed_demo
 
     settings = settings_for(args)
+    require_demo_mode(settings)
     _migrate_central(settings)
     seeded = seed_demo(DataProtector(settings.secret("central.data_key")))
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
@@ -345,6 +387,62 @@ class ProgressBar:
         self.stream.flush()
 
 
+def cmd_stations_import(args) -> int:
+    from pathlib import Path
+
+    from station_admin.admin import imports
+    from station_admin.admin.refusal import Refused
+    from station_admin.core.models import db
+    from waystation.accounts import terminal_language
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings = settings_for(args)
+    _migrate_central(settings)
+    path = Path(args.file)
+    try:
+        rows = imports.read_rows(path.name, path.read_bytes())
+    except OSError as e:
+        print(f"waystation stations import: {e}", file=sys.stderr)
+        return 1
+    except Refused as refused:
+        for message in refused.messages(lang):
+            print(f"waystation stations import: {message}", file=sys.stderr)
+        return 1
+    with db.connection_context():
+        bar = ProgressBar(sys.stderr, translate("imports.checking", lang))
+        plans = imports.plan(rows, bar)
+        bar.finish()
+        for row in plans:
+            if row.action == "error":
+                for message in row.messages(lang):
+                    print(translate("imports.row_error", lang, line=row.line, code=row.code or "—", message=message),
+                          file=sys.stderr)
+            elif row.action != "unchanged":
+                print(translate(f"imports.row_{row.action}", lang, line=row.line, code=row.code))
+        counts = {a: sum(1 for p in plans if p.action == a) for a in ("create", "change", "unchanged", "error")}
+        if not args.dry_run and (counts["create"] or counts["change"]):
+            bar = ProgressBar(sys.stderr, translate("imports.writing", lang))
+            imports.apply(plans, progress=bar)
+            bar.finish()
+    print(translate("imports.summary_dry" if args.dry_run else "imports.summary", lang, **counts))
+    return 0
+
+
+def cmd_stations_export(args) -> int:
+    from pathlib import Path
+
+    from station_admin.admin.imports import write_export
+    from station_admin.core.models import db
+
+    settings = settings_for(args)
+    _migrate_central(settings)
+    with db.connection_context():
+        count = write_export(Path(args.file))
+    print(f"{count} stations written to {args.file}")
+    return 0
+
+
 def cmd_seed(args) -> int:
     import random
     from datetime import datetime
@@ -354,7 +452,7 @@ def cmd_seed(args) -> int:
     from station_admin.core.protect import DataProtector
     from station_admin.demo.activity import seed_activity
     from station_admin.demo.history import ensure_stations, seed_history
-    from station_admin.demo.seed import seed_demo
+    from station_admin.demo.seed import require_demo_mode, seed_demo
     from station_admin.rollups.hourly import utc_offset_hours
     from waystation.services import load_services
 
@@ -362,6 +460,7 @@ def cmd_seed(args) -> int:
         print("waystation seed: --stations, --days and --per-day must be positive", file=sys.stderr)
         return 2
     settings = settings_for(args)
+    require_demo_mode(settings)
     _migrate_central(settings)
     try:
         protector = DataProtector(settings.secret("central.data_key"))

@@ -22,7 +22,7 @@ from devices.protocol import (
     trust,
     vouchers,
 )
-from devices.protocol._base import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
+from devices.protocol._base import ID_RE, MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ProtocolError, format_time, utcnow
 
 # Topic pattern -> parser, for everything that flows from stations to central.
 _STATION_TO_CENTRAL = (
@@ -54,7 +54,7 @@ _ROUTES.update({_route_key(p.template): None for p in _CENTRAL_TO_STATION})
 STATION_TREE = "station/#"
 
 __all__ = [
-    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
+    "ID_RE", "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
     "format_time", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts", "schedule",
     "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -11,6 +12,15 @@ SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 16384
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 EVENT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+# No family nests deeper than a few levels; anything deeper is refused, even in a field nobody reads.
+MAX_DEPTH = 16
+SLOT_RE = re.compile(r"[1-9][0-9]?")
+# The one time form on the wire: no offset but Z, no date-only or week forms fromisoformat would take.
+TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+# Patterns are matched whole (fullmatch): `$` alone would let a value end in a newline.
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlevel = 3
 
 
 class ProtocolError(ValueError):
@@ -90,29 +100,80 @@ def _no_match(pattern: TopicPattern, topic: str):
     raise ProtocolError(f"topic {topic!r} does not fit {pattern.template!r}")
 
 
+def show(value: Any) -> str:
+    """A short, safe repr of a payload value for an error message (bounded in length and depth)."""
+    return _SHOWN.repr(value)
+
+
 def _check_part(name: str, kind: str, value: str) -> str | int:
     if kind == "int":
-        if not value.isdigit() or not 1 <= int(value) <= 64:
-            raise ProtocolError(f"topic part {name} must be a number from 1 to 64, got {value!r}")
+        # ASCII digits only: str.isdigit() also takes "²" and "١", which int() refuses or reads.
+        if not SLOT_RE.fullmatch(value) or not 1 <= int(value) <= 64:
+            raise ProtocolError(f"topic part {name} must be a number from 1 to 64, got {show(value)}")
         return int(value)
-    if not ID_RE.match(value):
-        raise ProtocolError(f"topic part {name} must be lower-case letters, digits, - or _, got {value!r}")
+    if not ID_RE.fullmatch(value):
+        raise ProtocolError(f"topic part {name} must be lower-case letters, digits, - or _, got {show(value)}")
     return value
+
+
+def _no_constant(name: str):
+    raise ProtocolError(f"payload holds {name}, which is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ProtocolError(f"payload holds a number too large for a float: {show(text)}")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses to convert more than 4,300 digits (ValueError); no field needs more than 64 bits.
+    if len(text.lstrip("-")) > 19:
+        raise ProtocolError(f"payload holds a number too large: {show(text)}")
+    return int(text)
+
+
+def _depth_within(obj: Any, limit: int) -> bool:
+    """Whether a decoded JSON value nests at most `limit` levels (iterative: no recursion to exhaust)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return False
+        stack.extend((inner, depth + 1) for inner in value if isinstance(inner, (dict, list)))
+    return True
 
 
 def decode(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
     """The JSON object in a payload, after the size, encoding and schema-version checks."""
+    if not isinstance(payload, (bytes, bytearray)):
+        raise ProtocolError(f"payload must be bytes, got {type(payload).__name__}")
     if len(payload) > max_bytes:
         raise ProtocolError(f"payload of {len(payload)} bytes is over the {max_bytes}-byte limit")
     try:
-        obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProtocolError(f"payload is not UTF-8 JSON: {e}") from None
+        # NaN and Infinity are refused: Python's json takes them, no other JSON reader does.
+        obj = json.loads(payload.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float,
+                         parse_int=_bounded_int)
+    except RecursionError:
+        # Deep nesting (a few thousand brackets) exhausts the parser's stack well under the size limit.
+        raise ProtocolError("payload is nested too deeply") from None
+    except ValueError as e:
+        # UnicodeDecodeError, JSONDecodeError and the int-digits limit are all ValueErrors.
+        if isinstance(e, ProtocolError):
+            raise
+        raise ProtocolError(f"payload is not UTF-8 JSON: {show(str(e))}") from None
     if not isinstance(obj, dict):
         raise ProtocolError("payload must be a JSON object")
+    if not _depth_within(obj, MAX_DEPTH):
+        raise ProtocolError(f"payload is nested too deeply (more than {MAX_DEPTH} levels)")
     version = obj.get("v")
     if version != SCHEMA_VERSION:
-        raise ProtocolError(f"schema version {version!r} is not supported (this side speaks {SCHEMA_VERSION})")
+        raise ProtocolError(f"schema version {show(version)} is not supported (this side speaks {SCHEMA_VERSION})")
     return obj
 
 
@@ -125,7 +186,7 @@ def get_int(obj: dict, name: str, *, low: int = 0, high: int = 2**53, default: i
     """An integer field within [low, high]."""
     value = obj.get(name, default)
     if type(value) is not int or not low <= value <= high:
-        raise ProtocolError(f"field {name} must be a whole number from {low} to {high}, got {value!r}")
+        raise ProtocolError(f"field {name} must be a whole number from {low} to {high}, got {show(value)}")
     return value
 
 
@@ -136,23 +197,23 @@ def get_str(obj: dict, name: str, *, choices=None, pattern: re.Pattern | None = 
     if value is None and optional:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= max_len:
-        raise ProtocolError(f"field {name} must be a string of 1 to {max_len} characters, got {value!r}")
+        raise ProtocolError(f"field {name} must be a string of 1 to {max_len} characters, got {show(value)}")
     if choices is not None and value not in choices:
-        raise ProtocolError(f"field {name} must be one of {sorted(choices)}, got {value!r}")
-    if pattern is not None and not pattern.match(value):
-        raise ProtocolError(f"field {name} has the wrong form: {value!r}")
+        raise ProtocolError(f"field {name} must be one of {sorted(choices)}, got {show(value)}")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ProtocolError(f"field {name} has the wrong form: {show(value)}")
     return value
 
 
 def get_time(obj: dict, name: str = "ts") -> datetime:
     """A UTC timestamp field in ISO 8601 (`2026-11-21T06:30:00.000Z`)."""
     value = obj.get(name)
-    if not isinstance(value, str) or not value.endswith("Z"):
-        raise ProtocolError(f"field {name} must be an ISO 8601 UTC time ending in Z, got {value!r}")
+    if not isinstance(value, str) or not TIME_RE.fullmatch(value):
+        raise ProtocolError(f"field {name} must be an ISO 8601 UTC time ending in Z, got {show(value)}")
     try:
         return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
-        raise ProtocolError(f"field {name} is not a valid time: {value!r}") from None
+        raise ProtocolError(f"field {name} is not a valid time: {show(value)}") from None
 
 
 def get_text(obj: dict, name: str, *, max_len: int = 200) -> dict[str, str]:

@@ -27,6 +27,7 @@ from devices.protocol._base import (
     get_int,
     get_str,
     get_time,
+    show,
 )
 from devices.protocol.identifiers import VOUCHER_NO_RE
 
@@ -113,8 +114,8 @@ class ServiceRequest:
         if not isinstance(answers, dict) or not 0 < len(answers) <= MAX_ANSWERS:
             raise ProtocolError(f"field answers must be an object of 1 to {MAX_ANSWERS} question ids -> choice ids")
         for question, choice in answers.items():
-            if not CODE_RE.match(question) or not isinstance(choice, str) or not CODE_RE.match(choice):
-                raise ProtocolError(f"field answers has a malformed entry {question!r}: {choice!r}")
+            if not CODE_RE.fullmatch(question) or not isinstance(choice, str) or not CODE_RE.fullmatch(choice):
+                raise ProtocolError(f"field answers has a malformed entry {show(question)}: {show(choice)}")
         member_no = get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, optional=True)
         sealed = get_str(obj, "contact_sealed", max_len=MAX_SEALED_CHARS, optional=True)
         if (member_no is None) == (sealed is None):
@@ -156,7 +157,7 @@ class VoucherClaim:
     def from_fields(cls, obj: dict) -> VoucherClaim:
         provisional = obj.get("provisional", False)
         if not isinstance(provisional, bool):
-            raise ProtocolError(f"field provisional must be true or false, got {provisional!r}")
+            raise ProtocolError(f"field provisional must be true or false, got {show(provisional)}")
         return cls(get_str(obj, "voucher_no", pattern=VOUCHER_NO_RE, max_len=10),
                    get_str(obj, "member_no", pattern=MEMBER_NO_FIELD_RE, max_len=20), provisional)
 
@@ -189,8 +190,8 @@ class Feedback:
         if not isinstance(categories, list) or len(categories) > MAX_FEEDBACK_CATEGORIES:
             raise ProtocolError(f"field categories must be a list of at most {MAX_FEEDBACK_CATEGORIES} ids")
         for category in categories:
-            if not isinstance(category, str) or not CODE_RE.match(category):
-                raise ProtocolError(f"field categories has a malformed id {category!r}")
+            if not isinstance(category, str) or not CODE_RE.fullmatch(category):
+                raise ProtocolError(f"field categories has a malformed id {show(category)}")
         if len(set(categories)) != len(categories):
             raise ProtocolError("field categories repeats an id")
         if score is None and not categories:
@@ -238,7 +239,7 @@ def parse(topic: str, payload: bytes) -> StationEvent:
     parts = PATTERN.parts(topic)
     body_class = KINDS.get(parts["kind"])
     if body_class is None:
-        raise ProtocolError(f"unknown event kind {parts['kind']!r}; known: {sorted(KINDS)}")
+        raise ProtocolError(f"unknown event kind {show(parts['kind'])}; known: {sorted(KINDS)}")
     obj = decode(payload)
     data = obj.get("data")
     if not isinstance(data, dict):

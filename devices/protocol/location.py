@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from devices.protocol._base import Message, ProtocolError, TopicPattern, decode, encode, format_time, get_time
+from devices.protocol._base import Message, ProtocolError, TopicPattern, decode, encode, format_time, get_time, show
 
 PATTERN = TopicPattern("station/{station}/location")
 MAX_PLACE = 80
@@ -39,7 +39,7 @@ class Location(Message):
 def _coordinate(obj: dict, name: str, limit: float) -> float:
     value = obj.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
-        raise ProtocolError(f"field {name} must be a number from -{limit:g} to {limit:g} (WGS84), got {value!r}")
+        raise ProtocolError(f"field {name} must be a number from -{limit:g} to {limit:g} (WGS84), got {show(value)}")
     return float(value)
 
 

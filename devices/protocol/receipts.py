@@ -21,6 +21,7 @@ from devices.protocol._base import (
     encode,
     format_time,
     get_time,
+    show,
 )
 
 PATTERN = TopicPattern("station/{station}/receipt")
@@ -55,6 +56,6 @@ def parse(topic: str, payload: bytes) -> Receipt:
     if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_IDS:
         raise ProtocolError(f"field ids must be a list of 1 to {MAX_IDS} event ids")
     for event_id in ids:
-        if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
-            raise ProtocolError(f"field ids holds something that is no event id: {event_id!r}")
+        if not isinstance(event_id, str) or not EVENT_ID_RE.fullmatch(event_id):
+            raise ProtocolError(f"field ids holds something that is no event id: {show(event_id)}")
     return Receipt(parts["station"], tuple(ids), get_time(obj))

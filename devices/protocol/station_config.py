@@ -19,6 +19,7 @@ from devices.protocol._base import (
     get_int,
     get_str,
     get_text,
+    show,
 )
 
 PATTERN = TopicPattern("station/{station}/config")
@@ -79,7 +80,7 @@ def parse(topic: str, payload: bytes) -> StationConfig:
 def _url(value, name: str) -> str:
     url = get_str({name: value}, name, max_len=300)
     if not url.startswith(("http://", "https://")):
-        raise ProtocolError(f"field {name} must be an http(s) address, got {url!r}")
+        raise ProtocolError(f"field {name} must be an http(s) address, got {show(url)}")
     return url
 
 

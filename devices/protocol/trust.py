@@ -26,6 +26,7 @@ from devices.protocol._base import (
     format_time,
     get_str,
     get_time,
+    show,
 )
 from devices.protocol.identifiers import KID_RE, MEMBER_ALPHABET, MEMBER_NO_RE
 
@@ -101,7 +102,7 @@ def parse_revocations(topic: str, payload: bytes) -> Revocations:
     """Revocations from a topic below the root and its payload; ProtocolError when invalid."""
     shard = REVOCATIONS_PATTERN.parts(topic)["shard"]
     if shard not in SHARDS:
-        raise ProtocolError(f"revocation shard must be one of {''.join(SHARDS)}, got {shard!r}")
+        raise ProtocolError(f"revocation shard must be one of {''.join(SHARDS)}, got {show(shard)}")
     obj = decode(payload, max_bytes=MAX_REVOCATION_BYTES)
     raw = obj.get("entries")
     if not isinstance(raw, list):
@@ -109,8 +110,8 @@ def parse_revocations(topic: str, payload: bytes) -> Revocations:
     entries = []
     for entry in raw:
         if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
-                and MEMBER_NO_RE.match(entry[0]) and shard_of(entry[0]) == shard):
-            raise ProtocolError(f"revocation entry {entry!r} is not [member number of this shard, time or null]")
+                and MEMBER_NO_RE.fullmatch(entry[0]) and shard_of(entry[0]) == shard):
+            raise ProtocolError(f"revocation entry {show(entry)} is not [member number of this shard, time or null]")
         before = None if entry[1] is None else get_time({"t": entry[1]}, "t")
         entries.append((entry[0], before))
     return Revocations(shard, tuple(entries), get_time(obj))

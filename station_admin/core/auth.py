@@ -7,6 +7,7 @@ import logging
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
+from devices.protocol import utcnow
 from station_admin.core.models import ApiToken, StaffUser
 from waystation.web import local_target, switch_language, translate
 
@@ -22,10 +23,13 @@ def init_app(app) -> None:
         g.user = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            g.user = ApiToken.user_for(header[len("Bearer "):].strip())
+            g.user = ApiToken.user_for(header[len("Bearer "):].strip(), utcnow())
             g.via_token = True
         elif session.get("user_id"):
             g.user = StaffUser.get_or_none(StaffUser.id == session["user_id"], StaffUser.active == True)  # noqa: E712
+            if g.user is not None and session.get("epoch", 0) != g.user.session_epoch:
+                g.user = None  # signed out everywhere since this session began
+                session.clear()
 
 
 def login_required(*roles: str):
@@ -62,6 +66,7 @@ def login():
         if user:
             session.clear()
             session["user_id"] = user.id
+            session["epoch"] = user.session_epoch
             log.info("staff user %s signed in", user.username)
             home = url_for(home_endpoint(user))
             target = local_target(request.args.get("next", ""), home)

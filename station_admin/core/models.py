@@ -18,6 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from devices.protocol.charger import OFFLINE, SlotStatus
 from waystation.db import UTCDateTimeField
 
+# A slot no report has named yet: central knows nothing about it (shown as unknown, not offline).
+UNKNOWN = "unknown"
+
 db = peewee.DatabaseProxy()
 
 
@@ -62,6 +65,13 @@ class Station(BaseModel):
     services = peewee.CharField(default="")
     always_open = peewee.BooleanField(default=False)
     mobile = peewee.BooleanField(default=False)
+    # When the station closed for good (None while open). Closing keeps the row and all its history;
+    # the dashboard and the API leave closed stations out.
+    closed_at = UTCDateTimeField(null=True)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     @classmethod
     def visible_to(cls, user: StaffUser):
@@ -90,12 +100,21 @@ class StaffUser(BaseModel):
     federation = peewee.ForeignKeyField(Federation, null=True)
     district = peewee.ForeignKeyField(District, null=True)
     active = peewee.BooleanField(default=True)
+    # Raised to end every open session of this user at once ("sign out everywhere"); a session
+    # remembers the value it signed in with.
+    session_epoch = peewee.IntegerField(default=0)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return self.active and check_password_hash(self.password_hash, password)
+        # An API token's own account has no password (an empty hash) and never signs in.
+        return self.active and bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_token_account(self) -> bool:
+        """Whether this account exists only to carry an API token's role and scope (no sign-in)."""
+        return not self.password_hash
 
     @classmethod
     def authenticate(cls, username: str, password: str) -> StaffUser | None:
@@ -117,10 +136,15 @@ class StationManager(BaseModel):
 class ApiToken(BaseModel):
     """A bearer token for the read-only API; only its hash is stored."""
 
+    # How stale `last_used_at` may get before a request writes it again (not one write per call).
+    LAST_USED_RESOLUTION_S = 60
+
     user = peewee.ForeignKeyField(StaffUser, backref="tokens", on_delete="CASCADE")
     name = peewee.CharField()
     token_hash = peewee.CharField(unique=True)
     created_at = UTCDateTimeField()
+    last_used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
 
     @staticmethod
     def _hash(token: str) -> str:
@@ -134,12 +158,18 @@ class ApiToken(BaseModel):
         return token
 
     @classmethod
-    def user_for(cls, token: str) -> StaffUser | None:
-        """The active user a presented token belongs to, or None."""
+    def user_for(cls, token: str, now: datetime | None = None) -> StaffUser | None:
+        """The active user a presented, unrevoked token belongs to, or None; notes when it was last used."""
         row = (cls.select(cls, StaffUser).join(StaffUser)
-               .where(cls.token_hash == cls._hash(token), StaffUser.active == True)  # noqa: E712
+               .where(cls.token_hash == cls._hash(token), cls.revoked_at.is_null(),
+                      StaffUser.active == True)  # noqa: E712
                .first())
-        return row.user if row else None
+        if row is None:
+            return None
+        if now is not None and (row.last_used_at is None
+                                or (now - row.last_used_at).total_seconds() > cls.LAST_USED_RESOLUTION_S):
+            cls.update(last_used_at=now).where(cls.id == row.id).execute()
+        return row.user
 
 
 class StationEvent(BaseModel):
@@ -149,19 +179,22 @@ class StationEvent(BaseModel):
     station_code = peewee.CharField(index=True)
     seq = peewee.BigIntegerField()
     kind = peewee.CharField()
-    occurred_at = UTCDateTimeField()
+    occurred_at = UTCDateTimeField()  # the kiosk's time, or central's receive time when that was implausible
     received_at = UTCDateTimeField()
     data = peewee.TextField()
+    # Set only when the kiosk's time was out of bounds: "future" or "past", and the time as it was reported.
+    ts_flag = peewee.CharField(null=True)
+    device_ts = UTCDateTimeField(null=True)
 
 
 class CheckIn(BaseModel):
     """A check-in at a station (anonymous, or by member card).
 
     Written only for events StationEvent's unique index has just taken as new, in the same
-    transaction, so each event has at most one check-in without an index of its own to say so.
+    transaction; its own unique index on event_id (migration 11) makes a second row impossible too.
     """
 
-    event_id = peewee.CharField(max_length=32)
+    event_id = peewee.CharField(max_length=32, unique=True)
     station_code = peewee.CharField()
     occurred_at = UTCDateTimeField()
     method = peewee.CharField()
@@ -209,7 +242,8 @@ class StationLive(BaseModel):
     station_code = peewee.CharField(primary_key=True)
     people_inside = peewee.IntegerField()
     entered_today = peewee.IntegerField(default=0)
-    occupancy_at = UTCDateTimeField()
+    occupancy_at = UTCDateTimeField()  # the counter's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders readings
 
 
 class DeviceState(BaseModel):
@@ -220,8 +254,10 @@ class DeviceState(BaseModel):
     kind = peewee.CharField()
     online = peewee.BooleanField()
     changed_at = UTCDateTimeField()
-    heartbeat_at = UTCDateTimeField(null=True)
+    heartbeat_at = UTCDateTimeField(null=True)  # central's receive time of the last heartbeat: liveness
     outbox_pending = peewee.IntegerField(default=0)
+    reported_at = UTCDateTimeField(null=True)  # the last heartbeat's own `ts`, as the device reported it
+    clock_offset_s = peewee.DoubleField(null=True)  # device clock minus central's, at the last heartbeat
 
     class Meta:
         indexes = ((("station_code", "device"), True),)
@@ -236,7 +272,8 @@ class ChargerSlotState(BaseModel):
     power_w = peewee.IntegerField(default=0)
     energy_wh = peewee.IntegerField(default=0)
     fault = peewee.CharField(null=True)
-    reported_at = UTCDateTimeField()
+    reported_at = UTCDateTimeField()  # the controller's time (bounded)
+    received_at = UTCDateTimeField(null=True)  # central's receive time: what orders reports
 
     class Meta:
         indexes = ((("station_code", "slot"), True),)
@@ -272,7 +309,7 @@ class LiveStation:
         return max(self.station.capacity - self.people_inside, 0)
 
     def slot_counts(self) -> dict[str, int]:
-        counts = {status: 0 for status in [*SlotStatus, OFFLINE]}
+        counts = {status: 0 for status in [*SlotStatus, OFFLINE, UNKNOWN]}
         for status in self.slots:
             counts[status] += 1
         return counts
@@ -295,9 +332,12 @@ def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStati
     for station in stations:
         occ = live.get(station.code)
         devs = devices.get(station.code, {})
-        charger_online = any(d.online for d in devs.values() if d.kind == "charger_controller")
+        controllers = [d for d in devs.values() if d.kind == "charger_controller"]
+        # Offline only when the controller says so (its availability, or Last Will); a slot nobody has
+        # reported yet is unknown, not offline (docs/mqtt.md).
+        charger_offline = bool(controllers) and not any(d.online for d in controllers)
         reported = slots.get(station.code, {})
-        slot_states = [reported.get(n, OFFLINE) if charger_online else OFFLINE
+        slot_states = [OFFLINE if charger_offline else reported.get(n, UNKNOWN)
                        for n in range(1, station.charger_slots + 1)]
         result.append(LiveStation(station, occ.people_inside if occ else None, occ.occupancy_at if occ else None,
                                   devs, slot_states, today.get(station.code, 0)))

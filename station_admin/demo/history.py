@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import peewee
 
+from station_admin.admin.organisation import save_district, save_federation
+from station_admin.admin.stations import StationFacts, save_station
 from station_admin.core.models import CheckIn, District, Federation, Station, db
 from station_admin.rollups.hourly import CheckInHourly, upsert
 from station_admin.rollups.periodic import CheckInDaily, CheckInWeekly
@@ -60,19 +62,18 @@ class SeedStation:
 def ensure_stations(count: int, rng: random.Random) -> list[SeedStation]:
     """At least `count` stations across Shanghai's districts (the demo ones first), with a worker profile each."""
     with db.atomic():
-        federation, _ = Federation.get_or_create(code="sh", defaults={
-            "name_zh": "上海市总工会", "name_en": "Shanghai Federation of Trade Unions"})
-        districts = [District.get_or_create(code=code, defaults={"federation": federation, "name_zh": zh,
-                                                                 "name_en": en})[0]
+        federation = Federation.get_or_none(Federation.code == "sh") or save_federation(
+            "sh", "上海市总工会", "Shanghai Federation of Trade Unions")
+        districts = [District.get_or_none(District.code == code) or save_district(code, federation.code, zh, en)
                      for code, zh, en in DISTRICTS]
         stations = list(Station.select().order_by(Station.id).limit(count))
         for n in range(len(stations), count):
             district = districts[n % len(districts)]
             code = f"{district.code[:4]}-{n:04d}"
-            stations.append(Station.get_or_create(code=code, defaults={
-                "district": district, "name_zh": f"{district.name_zh[:-3]}第{n}号爱心驿站",
-                "name_en": f"{district.name_en.split()[0]} Station {n}", "capacity": rng.choice([12, 20, 30]),
-                "charger_slots": rng.choice([0, 4, 8])})[0])
+            stations.append(Station.get_or_none(Station.code == code) or save_station(StationFacts(
+                code=code, district=district.code, name_zh=f"{district.name_zh[:-3]}第{n}号爱心驿站",
+                name_en=f"{district.name_en.split()[0]} Station {n}", capacity=rng.choice([12, 20, 30]),
+                charger_slots=rng.choice([0, 4, 8]))))
     kinds = list(PROFILES)
     return [SeedStation(s.code, kinds[i % len(kinds)], rng.lognormvariate(0, 0.45)) for i, s in enumerate(stations)]
 

@@ -6,14 +6,17 @@ import logging
 from datetime import timedelta
 
 from devices.protocol import utcnow
-from station_admin.community.opening import OpeningInterval, set_hours
-from station_admin.core.models import ApiToken, District, Federation, StaffUser, Station, StationManager, db
+from station_admin.admin.organisation import save_centre, save_district, save_federation
+from station_admin.admin.staff import Scope, add_token, add_user
+from station_admin.admin.stations import StationFacts, save_station
+from station_admin.core.models import ApiToken, District, Federation, StaffUser, Station, db
 from station_admin.core.protect import DataProtector
 from station_admin.hardship import register
 from station_admin.hardship.models import HardshipCase
 from station_admin.members.models import Member, ensure_signing_key, join
 from station_admin.requests.casework import parse_yuan
-from station_admin.requests.models import CentreMember, LegalAidCentre
+from station_admin.requests.models import LegalAidCentre
+from waystation.settings import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ DEMO_DIRECTORY = {
     "xh-longhua": ("seat,water,toilet,first_aid", False, [("04:30", "09:00"), ("20:00", "02:00")]),
 }
 DEMO_TOKEN = "wst_demo_read_only_token_do_not_use_in_production"
+DEMO_TOKEN_NAME = "demo-api"
 
 
 DEMO_MEMBERS = [
@@ -56,57 +60,53 @@ DEMO_MEMBERS = [
 ]
 
 
+def require_demo_mode(settings) -> None:
+    """Refuse (ConfigError) to seed outside demo mode: the demo's passwords and API token are published."""
+    if not settings.demo:
+        raise ConfigError("demo: the demo data has published passwords and a published API token, so "
+                          "seed-demo and seed run only in demo mode (demo = true or WAYSTATION_DEMO=true; "
+                          "`waystation demo` sets it). Make a real system's first admin with "
+                          "`waystation users add NAME --role admin`.")
+
+
 def seed_demo(protector: DataProtector | None = None) -> dict:
-    """Create the demo organisation, stations, users and token (again, idempotently); with a data
-    protector also a card signing key and demo members with cards."""
+    """Create the demo organisation, stations, users and token (again, idempotently) through the same
+    functions as the admin pages and the CLI; with a data protector also a card signing key and demo
+    members with cards. The command refuses outside demo mode (`require_demo_mode`); tests call this directly.
+    """
     with db.connection_context(), db.atomic():
-        federation, _ = Federation.get_or_create(code="sh", defaults={"name_zh": "上海市总工会",
-                                                                      "name_en": "Shanghai Federation of Trade Unions"})
+        federation = Federation.get_or_none(Federation.code == "sh") or save_federation(
+            "sh", "上海市总工会", "Shanghai Federation of Trade Unions")
         centres = {}
         for code, zh, en, centre_zh, centre_en in DEMO_DISTRICTS:
-            district_row, _ = District.get_or_create(code=code, defaults={
-                "federation": federation, "name_zh": zh, "name_en": en})
+            district_row = District.get_or_none(District.code == code) or save_district(code, federation.code, zh, en)
             centres[code] = LegalAidCentre.get_or_none(LegalAidCentre.district == district_row) or \
-                LegalAidCentre.create(district=district_row, name_zh=centre_zh, name_en=centre_en)
-        district = District.get(District.code == "xuhui")
+                save_centre(code, centre_zh, centre_en)
         stations = []
         for code, zh, en, address, lat, lon, seats, slots in DEMO_STATIONS:
-            station, _ = Station.get_or_create(code=code, defaults={
-                "district": district, "name_zh": zh, "name_en": en, "address": address, "latitude": lat,
-                "longitude": lon, "capacity": seats, "charger_slots": slots})
+            station = Station.get_or_none(Station.code == code)
+            if station is None:
+                services, always_open, intervals = DEMO_DIRECTORY[code]
+                station = save_station(StationFacts(
+                    code=code, district="xuhui", name_zh=zh, name_en=en, address=address, latitude=lat,
+                    longitude=lon, capacity=seats, charger_slots=slots, services=tuple(services.split(",")),
+                    always_open=always_open, hours={weekday: intervals for weekday in range(7)}))
             stations.append(station)
-            _seed_directory(station)
+        scopes = {"federation": Scope(federation=federation.code),
+                  "manager": Scope(stations=tuple(s.code for s in stations[:2])),
+                  "caseworker": Scope(centre=centres["xuhui"].id)}
         for username, password, name, role in DEMO_USERS:
-            user = StaffUser.get_or_none(StaffUser.username == username)
-            if user is None:
-                user = StaffUser(username=username, display_name=name, role=role,
-                                 federation=federation if role == "federation" else None)
-                user.set_password(password)
-                user.save()
-            if role == "manager":
-                for station in stations[:2]:
-                    StationManager.get_or_create(user=user, station=station)
-            if role == "caseworker":
-                CentreMember.get_or_create(user=user, defaults={"centre": centres["xuhui"]})
-            if role == "admin" and not ApiToken.select().where(ApiToken.user == user).exists():
-                ApiToken.issue(user, "demo", utcnow(), token=DEMO_TOKEN)
-        cards = _seed_members(protector, district) if protector else []
+            if not StaffUser.select().where(StaffUser.username == username).exists():
+                # The demo's passwords are published and weak on purpose: demo mode only.
+                add_user(username, name, role, password, scopes.get(role, Scope()), weak_password_ok=True)
+        if not ApiToken.select().where(ApiToken.name == DEMO_TOKEN_NAME).exists():
+            add_token(DEMO_TOKEN_NAME, "admin", Scope(), utcnow(), token=DEMO_TOKEN)
+        cards = _seed_members(protector, District.get(District.code == "xuhui")) if protector else []
         if protector:
-            seed_hardship(protector, district)
+            seed_hardship(protector, District.get(District.code == "xuhui"))
     log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
     return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
             "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
-
-
-def _seed_directory(station: Station) -> None:
-    """Services and opening hours of a demo station, the first time."""
-    if station.code not in DEMO_DIRECTORY:
-        return
-    if OpeningInterval.select().where(OpeningInterval.station == station).exists():
-        return
-    services, always_open, intervals = DEMO_DIRECTORY[station.code]
-    Station.update(services=services, always_open=always_open).where(Station.id == station.id).execute()
-    set_hours(station, {weekday: intervals for weekday in range(7)})
 
 
 def _seed_members(protector: DataProtector, district: District) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from station_admin.core.protect import DataProtector
 from station_admin.hardship.models import CAUSES, DOCUMENT_KINDS, HardshipCase, HardshipDocument, HardshipVisit
 from station_admin.members.models import Member
 from station_admin.requests.casework import add_months, parse_yuan
-from station_admin.requests.models import CentreMember, ServiceRequest, TransitionError
+from station_admin.requests.models import CentreMember, LegalAidCentre, ServiceRequest, TransitionError
 from waystation import cards
 
 log = logging.getLogger(__name__)
@@ -98,23 +98,25 @@ def states(cases: list[HardshipCase], today: date, timezone: str) -> list[tuple[
 
 # Who may do what
 
-def caseworker_district(user: StaffUser) -> int | None:
-    """The district whose cases a case worker works: their centre's."""
+def caseworker_districts(user: StaffUser) -> list[int]:
+    """The districts whose cases a case worker works: those their centre serves (its own, and any it is
+    named to serve), as request routing reads them (LegalAidCentre.for_district)."""
     centre = CentreMember.centre_of(user) if user.role == "caseworker" else None
-    return centre.district_id if centre else None
+    if centre is None:
+        return []
+    candidates = [centre.district_id, *(d.id for d in centre.served_districts())]
+    return [d for d in dict.fromkeys(candidates) if (serving := LegalAidCentre.for_district(d)) and
+            serving.id == centre.id]
 
 
 def own_district_ids(user: StaffUser) -> list[int] | None:
     """The districts whose cases the user may open (None: all, for admins)."""
-    if user.role == "admin":
-        return None
-    district = caseworker_district(user)
-    return [district] if district else []
+    return None if user.role == "admin" else caseworker_districts(user)
 
 
 def may_view(user: StaffUser, case: HardshipCase) -> bool:
     """Admins and the case's district case workers open a case and its documents; nobody else."""
-    return user.role == "admin" or (user.role == "caseworker" and caseworker_district(user) == case.district_id)
+    return user.role == "admin" or case.district_id in caseworker_districts(user)
 
 
 def may_approve(user: StaffUser, case: HardshipCase) -> bool:
@@ -129,7 +131,7 @@ def recording_stations(user: StaffUser) -> list[Station]:
                     .where(StationManager.user == user.id).order_by(Station.code))
     query = Station.select().order_by(Station.code)
     if user.role == "caseworker":
-        query = query.where(Station.district == caseworker_district(user))
+        query = query.where(Station.district.in_(caseworker_districts(user)))
     return list(query) if user.role in ("admin", "caseworker") else []
 
 
@@ -138,7 +140,7 @@ def recording_districts(user: StaffUser) -> list[District]:
     if user.role == "admin":
         return list(District.select().order_by(District.code))
     if user.role == "caseworker":
-        return list(District.select().where(District.id == caseworker_district(user)))
+        return list(District.select().where(District.id.in_(caseworker_districts(user))).order_by(District.code))
     if user.role == "manager":
         return list(District.select().where(District.id.in_([s.district_id for s in recording_stations(user)]))
                     .order_by(District.code))

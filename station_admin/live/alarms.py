@@ -18,6 +18,7 @@ from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
 from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, StationLive
 from station_admin.live.charging import close_lost_sessions
+from station_admin.live.deadletters import DeadLetter
 from station_admin.requests.casework import unrouted_requests
 from station_admin.requests.models import OPEN_STATUSES, ServiceRequest
 from waystation.db import JSONField, UTCDateTimeField
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("alarms", __name__, url_prefix="/alarms")
 
 SEVERITY = {"device_offline": "critical", "slot_faulted": "critical", "occupancy_high": "warning",
-            "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning"}
+            "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning",
+            "ingest_dead_letter": "critical"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -140,6 +142,10 @@ def conditions(now: datetime, settings) -> dict[tuple[str, str], tuple[str | Non
         found[("request_overdue", r.tracking_code)] = (r.station_code, {"service": r.service, "due_at": r.due_at})
     for r in unrouted_requests():
         found[("request_unrouted", r.tracking_code)] = (r.station_code, {"service": r.service})
+    waiting = DeadLetter.open_count()
+    if waiting:
+        # No station: only admins see it, and only admins may re-run or discard a dead letter.
+        found[("ingest_dead_letter", "ingest")] = (None, {"count": waiting})
     return found
 
 

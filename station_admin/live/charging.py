@@ -99,8 +99,8 @@ def record_slot_change(message: charger.ChargerSlotState) -> bool:
     """
     latest = ChargerSlotState.get_or_none(ChargerSlotState.station_code == message.station,
                                           ChargerSlotState.slot == message.slot)
-    if latest is not None and (latest.reported_at >= message.ts or
-                               (latest.status, latest.fault) == (message.status.value, message.fault)):
+    if latest is not None and ((latest.status, latest.fault) == (message.status.value, message.fault) or
+                               (latest.received_at is None and latest.reported_at >= message.ts)):
         return False
     (ChargerSlotEvent.insert(station_code=message.station, slot=message.slot, status=message.status.value,
                              fault=message.fault, reported_at=message.ts)

@@ -187,6 +187,7 @@ SLOT_ACTIONS = {
     "faulted": ("slot_disable",),
     "unavailable": ("slot_enable",),
     "offline": ("slot_disable", "slot_enable"),  # the controller is silent: what it last was is unknown
+    "unknown": ("slot_disable", "slot_enable"),  # never reported: it may be in service or not
 }
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, g
 from devices.protocol import utcnow
 from station_admin.core.auth import login_required
 from station_admin.core.models import Station, live_stations
+from station_admin.core.unknown import UnknownStation
 from station_admin.live.alarms import strip_context
 from waystation.web import current_settings, htmx, page_or_fragment
 
@@ -23,10 +24,11 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
 
 
 def visible_live_stations():
-    """The signed-in user's stations with their live state."""
+    """The signed-in user's stations in service (closed ones keep their history in reports) with their live state."""
     settings = current_settings()
     now = utcnow()
-    return live_stations(list(Station.visible_to(g.user)), local_midnight(now, settings.central.timezone)), now
+    stations = list(Station.visible_to(g.user).where(Station.closed_at.is_null()))
+    return live_stations(stations, local_midnight(now, settings.central.timezone)), now
 
 
 @bp.get("/")
@@ -43,5 +45,7 @@ def stations():
     settings = current_settings()
     rows, now = visible_live_stations()
     alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
+    if not htmx and g.user.role == "admin":
+        alarms["unknown_stations"] = UnknownStation.select().count()
     return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
                             stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)

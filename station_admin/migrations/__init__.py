@@ -20,6 +20,8 @@ from station_admin.migrations import (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0011_ingest_robustness,
+    m0012_administration,
     m0016_hardship_register,
 )
 
@@ -34,5 +36,7 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0008_daily_rollup,
     m0009_weekly_rollup,
     m0010_feedback,
+    m0011_ingest_robustness,
+    m0012_administration,
     m0016_hardship_register,
 )]

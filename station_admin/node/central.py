@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 from station_admin.core.protect import DataProtector
 from station_admin.node.ingest import IngestWorker
 from station_admin.node.operations import OperationsLoop
-from station_admin.node.publishers import CommunityPublisher, TrustPublisher, publish_station_configs
+from station_admin.node.publishers import CommunityPublisher, StationConfigPublisher, TrustPublisher
 from station_admin.requests.casework import Intake
 
 
@@ -21,14 +19,13 @@ class CentralNode:
         self.trust = TrustPublisher(self.link, protector, settings.central.trust_publish_seconds)
         self.operations = OperationsLoop(settings, self.link)
         self.community = CommunityPublisher(self.link, settings)
-        public_url = settings.central.public_url
-        # Configurations are read from the database, so not on paho's network thread.
-        self.link.on_connect(lambda: threading.Thread(
-            target=publish_station_configs, args=(self.link, protector, public_url), daemon=True).start())
+        self.configs = StationConfigPublisher(self.link, protector, settings.central.public_url,
+                                              settings.central.config_publish_seconds)
 
     def start(self) -> None:
         """Start ingesting and publishing (the link connects in the background)."""
         self.ingest.start()
+        self.configs.start()
         self.trust.start()
         self.operations.start()
         self.community.start()
@@ -36,6 +33,7 @@ class CentralNode:
     def stop(self) -> None:
         """Stop publishing, then ingest (which disconnects)."""
         self.operations.stop()
+        self.configs.stop()
         self.trust.stop()
         self.community.stop()
         self.ingest.stop()

@@ -5,15 +5,28 @@ the edge, applies a batch in one transaction and only then acknowledges its QoS 
 manual ack). If the process dies before the commit, the broker still holds the messages for the
 worker's persistent session and delivers them again; events are stored under their unique id, so
 a second delivery has no second effect. Invalid messages are logged with their topic and dropped.
+
+No message can stop the worker. Parsers raise only ProtocolError; a batch that fails for any reason
+but the database is applied again message by message, and a message that fails on its own goes to
+the dead-letter table (station_admin.live.deadletters), is acknowledged, logged once and raised as
+an alarm for admins. A database outage keeps the whole batch unacknowledged and retried. If the
+worker thread dies anyway, `on_death` is called (the serve commands end the process, non-zero).
+
+Central's receive time decides liveness and the order of live state; a device's `ts` is kept as
+reported, unless it is more than `ingest.future_bound_s` ahead or `ingest.past_bound_days` behind,
+when the receive time is stored instead and the event flagged (docs/mqtt.md, "Time").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import peewee
 
@@ -33,13 +46,45 @@ from devices.protocol import (
 )
 from station_admin.community import careday, feedback, opening
 from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
-from station_admin.live import charging
+from station_admin.core.unknown import UnknownStation
+from station_admin.live import alarms, charging, deadletters
 from station_admin.live import commands as staff_commands
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from waystation.db import insert_rows
 
 log = logging.getLogger(__name__)
+
+# What a database outage looks like: the batch stays unacknowledged and is tried again. That is the
+# database gone (OperationalError, InterfaceError) or not in shape (ProgrammingError: a missing table
+# or column; InternalError; NotSupportedError): no message is to blame, and none may be dead-lettered
+# for it. What a message can cause (IntegrityError, DataError, any Python exception) is isolated.
+OUTAGE = (peewee.OperationalError, peewee.InterfaceError, peewee.ProgrammingError, peewee.InternalError,
+          peewee.NotSupportedError)
+
+
+@dataclasses.dataclass
+class Received:
+    """One MQTT message on its way in: what it parsed to, when central received it, and why it failed."""
+
+    message: object  # paho MQTTMessage
+    received_at: datetime
+    parsed: object | None = None  # None: nothing to apply (invalid and dropped, or central's own)
+    station: str | None = None
+    clock: tuple[datetime, str] | None = None  # (ts as reported, "future"/"past") when it was out of bounds
+    failure: str | None = None  # set when applying it failed on its own: it goes to the dead letters
+
+    @property
+    def topic(self) -> str:
+        return topic_of(self.message)
+
+
+def topic_of(message) -> str:
+    """A message's topic as text; paho decodes it on each access, and a broker may let bad UTF-8 through."""
+    try:
+        return message.topic
+    except UnicodeDecodeError:
+        return repr(message._topic)
 
 
 class IngestWorker:
@@ -52,6 +97,15 @@ class IngestWorker:
         self.max_payload = ingest.max_payload_bytes
         self.intake = intake or Intake.from_settings(settings)
         self.community = settings.community
+        self.future_bound = timedelta(seconds=ingest.future_bound_s)
+        self.past_bound = timedelta(days=ingest.past_bound_days)
+        self.rerun_poll = ingest.rerun_poll_seconds
+        self._next_rerun_look = 0.0
+        # Called if the worker thread dies anyway; the serve commands end the process with it.
+        self.on_death: Callable[[BaseException], None] | None = None
+        self.died: BaseException | None = None
+        self.dead_letters = 0  # messages this worker put in the dead-letter table (counted, for the log and tests)
+        self.dropped = 0  # invalid messages logged and dropped
         # Central's answers to voucher claims of the batch being stored, sent after its commit.
         self._decisions: list = []
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
@@ -75,21 +129,42 @@ class IngestWorker:
         if self._thread:
             self._thread.join(timeout=10)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if not batch:
+                    self.rerun_requested()
                     continue
                 stored = self._store_until_done(batch)
                 if stored is None:
                     return  # stopping: what is not acknowledged is delivered again
-                self._send_receipts(stored)
-                for message in batch:
-                    if message.qos > 0:
-                        self.link.ack(message.mid, message.qos)
+                self._after_commit(batch, stored)
+                self.rerun_requested()
+        except BaseException as e:  # noqa: BLE001 - whatever it is, the process must not live on without ingest
+            self.died = e
+            log.critical("the ingest worker died: %r", e, exc_info=True)
+            if self.on_death is not None:
+                self.on_death(e)
+            raise
         finally:
             _discard_connection()
+
+    def _after_commit(self, batch: list, stored: dict[str, list[str]]) -> None:
+        """Receipts and voucher decisions out, then the acknowledgements: what is committed is never lost."""
+        try:
+            self._send_receipts(stored)
+        except Exception:  # noqa: BLE001 - a receipt not sent is sent again on the kiosk's resend
+            log.exception("could not send receipts for a stored batch")
+            self._decisions = []
+        for message in batch:
+            if message.qos > 0:
+                self.link.ack(message.mid, message.qos)
 
     def _store_until_done(self, batch: list) -> dict[str, list[str]] | None:
         """Store a batch, retrying with backoff while the database fails; None if told to stop first."""
@@ -100,7 +175,7 @@ class IngestWorker:
                 # costs a WAL checkpoint on SQLite and a connect on PostgreSQL).
                 db.connect(reuse_if_open=True)
                 return self.store(batch)
-            except peewee.PeeweeException:
+            except OUTAGE:
                 # Keep the batch unacknowledged and try again: the database may be restarting. A
                 # connection the server killed fails the rollback with InterfaceError, which is no
                 # DatabaseError; the connection is discarded and the retry opens a new one.
@@ -140,7 +215,10 @@ class IngestWorker:
     def parse(self, message):
         """The protocol message in an MQTT message, or None (logged) when it breaks the contract."""
         try:
-            topic = self.link.relative(message.topic)
+            try:
+                topic = self.link.relative(message.topic)
+            except UnicodeDecodeError:
+                raise protocol.ProtocolError("topic is not UTF-8") from None
             if protocol.from_central(topic):
                 return None
             if len(message.payload) > self.max_payload:
@@ -153,44 +231,207 @@ class IngestWorker:
                     raise protocol.ProtocolError("service request not accepted: " + "; ".join(problems))
             return parsed
         except protocol.ProtocolError as e:
-            log.warning("dropped invalid message on %s: %s", message.topic, e)
+            log.warning("dropped invalid message on %r: %s", topic_of(message), e)
+            self.dropped += 1
             return None
 
+    def receive(self, message) -> Received:
+        """Parse one MQTT message and bound its time; a parser that breaks its contract makes it a dead letter."""
+        # paho stamps each message with time.monotonic() as it arrives: the receive time, not the batch's
+        # (0 for a message that did not come off the network, such as a dead letter re-run).
+        stamped = getattr(message, "timestamp", 0.0) or 0.0
+        waited = max(time.monotonic() - stamped, 0.0) if stamped else 0.0
+        item = Received(message, utcnow() - timedelta(seconds=waited))
+        try:
+            parsed = self.parse(message)
+        except Exception as e:  # noqa: BLE001 - a parser bug: the message is kept, the worker goes on
+            item.failure = f"parser failed: {_describe(e)}"
+            return item
+        if parsed is not None:
+            item.station = getattr(parsed, "station", None)
+            item.parsed, item.clock = self.bounded(parsed, item.received_at)
+        return item
+
+    def bounded(self, parsed, received_at: datetime):
+        """The message with its `ts` replaced by the receive time when implausible; and (reported, flag) then."""
+        ts = getattr(parsed, "ts", None)
+        if not isinstance(ts, datetime) or isinstance(parsed, heartbeat.Heartbeat):
+            return parsed, None  # a heartbeat's ts is recorded as reported: it is how its offset is measured
+        if ts > received_at + self.future_bound:
+            flag = "future"
+        elif ts < received_at - self.past_bound:
+            flag = "past"
+        else:
+            return parsed, None
+        log.warning("%s on %s/%s dated %s (%s); stored with central's receive time %s", type(parsed).__name__,
+                    parsed.station, getattr(parsed, "device", getattr(parsed, "slot", "")), ts.isoformat(), flag,
+                    received_at.isoformat())
+        changes = {"ts": received_at}
+        if isinstance(parsed, sessions.ChargeSession) and not (
+                received_at - self.past_bound <= parsed.started_at <= received_at + self.future_bound):
+            changes["started_at"] = received_at
+        elif isinstance(parsed, sessions.ChargeSession):
+            changes["started_at"] = min(parsed.started_at, received_at)
+        return dataclasses.replace(parsed, **changes), (ts, flag)
+
     def store(self, batch: list) -> dict[str, list[str]]:
-        """Apply a batch of MQTT messages in one transaction; the event ids stored, by station."""
-        parsed = [m for m in (self.parse(message) for message in batch) if m is not None]
-        station_events = [m for m in parsed if isinstance(m, events.StationEvent)]
+        """Apply a batch of MQTT messages; the event ids stored (or kept as dead letters), by station.
+
+        One transaction for the batch. If it fails for a reason other than a database outage, each
+        message is applied in a transaction of its own and those that fail alone become dead letters.
+        An outage (raised) leaves the batch to be tried again whole.
+        """
+        items = [self.receive(message) for message in batch]
+        good = [i for i in items if i.parsed is not None and i.failure is None]
         self._decisions = []
-        if parsed:
-            with db.atomic():
-                on_events(station_events, self.intake)
-                claims = list({e.event_id: e for e in station_events
-                               if isinstance(e.body, events.VoucherClaim)}.values())
-                if claims:
-                    self._decisions = careday.decide_claims(claims, self.intake.protector, self.community,
-                                                            self.intake.timezone, utcnow())
-                for m in parsed:
-                    handler = STATE_HANDLERS.get(type(m))
-                    if handler:
-                        handler(m)
+        if good:
+            try:
+                with db.atomic():
+                    self._decisions = self.apply(good)
+            except OUTAGE:
+                raise
+            except Exception as e:  # noqa: BLE001 - one message may be to blame: find it
+                log.warning("a batch of %d messages failed (%s); applying them one by one", len(good), _describe(e))
+                self._one_by_one(good)
             self.stored_batches += 1
+        dead = [i for i in items if i.failure is not None]
+        if dead:
+            try:
+                with db.atomic():
+                    for item in dead:
+                        self._dead_letter(item)
+            except OUTAGE:
+                raise
+            except Exception as e:  # noqa: BLE001 - keeping it failed too: retry the batch, never drop it
+                log.exception("could not keep %d dead letters", len(dead))
+                raise peewee.OperationalError(f"could not keep dead letters: {_describe(e)}") from e
         stored: dict[str, list[str]] = {}
-        for event in station_events:
-            stored.setdefault(event.station, []).append(event.event_id)
+        # Dead-lettered events are receipted too: central holds them, so the kiosk need not send them again.
+        for item in items:
+            if isinstance(item.parsed, events.StationEvent):
+                stored.setdefault(item.parsed.station, []).append(item.parsed.event_id)
         return stored
 
+    def _one_by_one(self, items: list[Received]) -> None:
+        self._decisions = []
+        for item in items:
+            try:
+                with db.atomic():
+                    self._decisions += self.apply([item])
+            except OUTAGE:
+                raise
+            except Exception as e:  # noqa: BLE001 - this message alone breaks a handler
+                if isinstance(e, peewee.PeeweeException):
+                    _database_answers()  # an error from a database that has gone away is an outage, not the message
+                item.failure = _describe(e)
 
-def on_events(batch: list[events.StationEvent], intake: Intake | None = None) -> int:
+    def apply(self, items: list[Received]) -> list:
+        """Apply parsed messages in the caller's transaction; central's voucher decisions to send after it."""
+        parsed = [i.parsed for i in items]
+        station_events = [m for m in parsed if isinstance(m, events.StationEvent)]
+        clocks = {i.parsed.event_id: i.clock for i in items
+                  if i.clock is not None and isinstance(i.parsed, events.StationEvent)}
+        decisions = []
+        UnknownStation.note(parsed, utcnow())  # stored as usual below; admins see that the code is unknown
+        on_events(station_events, self.intake, clocks)
+        claims = list({e.event_id: e for e in station_events if isinstance(e.body, events.VoucherClaim)}.values())
+        if claims:
+            decisions = careday.decide_claims(claims, self.intake.protector, self.community, self.intake.timezone,
+                                              utcnow())
+        for item in items:
+            handler = STATE_HANDLERS.get(type(item.parsed))
+            if handler:
+                handler(item.parsed, item.received_at)
+        return decisions
+
+    def _dead_letter(self, item: Received) -> None:
+        """Keep a message that failed on its own, count it, log it the first time, raise the admins' alarm."""
+        now = utcnow()
+        new = deadletters.record(item.topic, item.message.payload, item.failure, item.station, now)
+        self.dead_letters += 1
+        if new:
+            log.error("message on %r could not be applied and is kept as a dead letter: %s", item.topic, item.failure)
+        else:
+            log.debug("dead letter on %r seen again", item.topic)
+        alarms.raise_alarm("ingest_dead_letter", "ingest", None, {"count": deadletters.DeadLetter.open_count()}, now)
+
+    def rerun_requested(self, force: bool = False) -> None:
+        """Apply again the dead letters an admin asked to re-run (every few seconds, between batches)."""
+        if time.monotonic() < self._next_rerun_look and not force:
+            return
+        self._next_rerun_look = time.monotonic() + self.rerun_poll
+        try:
+            db.connect(reuse_if_open=True)
+            with db.atomic():
+                claimed = deadletters.claim_reruns()
+            for row in claimed:
+                self._rerun(row)
+        except OUTAGE:
+            log.warning("could not look for dead letters to re-run; trying again later", exc_info=True)
+            _discard_connection()
+
+    def _rerun(self, row) -> None:
+        message = _StoredMessage(row.topic, bytes(row.payload))
+        item = self.receive(message)
+        error = item.failure
+        if error is None and item.parsed is None:
+            error = "the message is invalid (it breaks the wire contract): nothing to apply"
+        if error is None:
+            try:
+                with db.atomic():
+                    decisions = self.apply([item])
+            except OUTAGE:
+                raise
+            except Exception as e:  # noqa: BLE001 - still broken: it stays a dead letter
+                error = _describe(e)
+            else:
+                for decision in decisions:
+                    self.link.publish(decision)
+                if isinstance(item.parsed, events.StationEvent):
+                    self._send_receipts({item.parsed.station: [item.parsed.event_id]})
+        with db.atomic():
+            deadletters.settle_rerun(row, error, utcnow())
+        log.info("dead letter %d on %r re-run: %s", row.id, row.topic, error or "applied")
+
+
+class _StoredMessage:
+    """A dead letter's topic and payload in the shape of the MQTT message it came in as."""
+
+    qos = 0
+    mid = 0
+
+    def __init__(self, topic: str, payload: bytes):
+        self.topic = topic
+        self.payload = payload
+
+
+def _database_answers() -> None:
+    """Raise the outage (OperationalError or InterfaceError) if the database does not answer a trivial query."""
+    db.execute_sql("SELECT 1").fetchall()
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as one line for the log and the admin page: type and message, bounded."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 500 else text[:500] + "…"
+
+
+def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
+              clocks: dict[str, tuple[datetime, str]] | None = None) -> int:
     """Store events not seen before, with their effects, in arrival order; returns how many were new.
 
     Service requests need `intake` (the catalogue and the key to open sealed contacts); without it
-    they are stored as raw events only, and logged.
+    they are stored as raw events only, and logged. `clocks` names the events whose time was out of
+    bounds (already replaced by the receive time): their time as reported and why, kept on the row.
     """
     unique = list({e.event_id: e for e in batch}.values())
     now = utcnow()
+    clocks = clocks or {}
     new = insert_rows(db, StationEvent, [
         {"event_id": e.event_id, "station_code": e.station, "seq": e.seq, "kind": e.kind,
-         "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False)}
+         "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False),
+         "ts_flag": clocks[e.event_id][1] if e.event_id in clocks else None,
+         "device_ts": clocks[e.event_id][0] if e.event_id in clocks else None}
         for e in unique
     ], new_key="event_id")
     check_ins = [e for e in unique if e.event_id in new and isinstance(e.body, events.CheckIn)]
@@ -210,52 +451,75 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None) ->
     return len(new)
 
 
-def on_availability(message: availability.Availability) -> None:
+def on_availability(message: availability.Availability, received_at: datetime | None = None) -> None:
     """A kiosk or device came online or went offline (its Last Will)."""
-    now = utcnow()
+    now = received_at or utcnow()
     (DeviceState.insert(station_code=message.station, device=message.device, kind=message.kind.value,
                         online=message.online, changed_at=now)
      .on_conflict(conflict_target=[DeviceState.station_code, DeviceState.device],
                   update={DeviceState.online: message.online, DeviceState.kind: message.kind.value,
                           DeviceState.changed_at: now})
      .execute())
+    _unannounced.discard((message.station, message.device))
     if not message.online and message.kind == availability.DeviceKind.CHARGER_CONTROLLER:
         charging.close_lost_sessions(message.station, "last_will")
 
 
-def on_heartbeat(message: heartbeat.Heartbeat) -> None:
-    """A kiosk or device is alive; a kiosk's heartbeat carries its outbox backlog."""
-    (DeviceState.update(heartbeat_at=message.ts, outbox_pending=message.outbox_pending)
-     .where(DeviceState.station_code == message.station, DeviceState.device == message.device,
-            DeviceState.heartbeat_at.is_null() | (DeviceState.heartbeat_at <= message.ts))
-     .execute())
+# Devices whose heartbeat came before their availability, already logged (so the log says it once).
+_unannounced: set[tuple[str, str]] = set()
 
 
-def on_occupancy(message: occupancy.Occupancy) -> None:
-    """The people counter's latest count; an older reading never overwrites a newer one."""
+def on_heartbeat(message: heartbeat.Heartbeat, received_at: datetime | None = None) -> None:
+    """A kiosk or device is alive, by central's receive time; its own `ts` gives its clock's offset.
+
+    A heartbeat from a device that has not announced itself (availability) first is not availability:
+    it is logged, once per device, and otherwise ignored (docs/mqtt.md, "Heartbeat").
+    """
+    now = received_at or utcnow()
+    offset = (message.ts - now).total_seconds()
+    done = (DeviceState.update(heartbeat_at=now, outbox_pending=message.outbox_pending, reported_at=message.ts,
+                               clock_offset_s=round(offset, 3))
+            .where(DeviceState.station_code == message.station, DeviceState.device == message.device,
+                   DeviceState.heartbeat_at.is_null() | (DeviceState.heartbeat_at <= now))
+            .execute())
+    key = (message.station, message.device)
+    if done or key in _unannounced:
+        return
+    if not DeviceState.select().where(DeviceState.station_code == message.station,
+                                      DeviceState.device == message.device).exists():
+        if len(_unannounced) < 10_000:
+            _unannounced.add(key)
+        log.warning("heartbeat from %s/%s, which has not sent its availability: ignored until it does",
+                    message.station, message.device)
+
+
+def on_occupancy(message: occupancy.Occupancy, received_at: datetime | None = None) -> None:
+    """The people counter's latest count; a reading received earlier never overwrites one received later."""
+    now = received_at or utcnow()
     (StationLive.insert(station_code=message.station, people_inside=message.inside,
-                        entered_today=message.entered_today, occupancy_at=message.ts)
+                        entered_today=message.entered_today, occupancy_at=message.ts, received_at=now)
      .on_conflict(conflict_target=[StationLive.station_code],
                   update={StationLive.people_inside: message.inside,
                           StationLive.entered_today: message.entered_today,
-                          StationLive.occupancy_at: message.ts},
-                  where=(StationLive.occupancy_at <= message.ts))
+                          StationLive.occupancy_at: message.ts, StationLive.received_at: now},
+                  where=(StationLive.received_at.is_null() | (StationLive.received_at <= now)))
      .execute())
 
 
-def on_charger(message: charger.ChargerSlotState) -> None:
-    """A charger slot's latest state (an older report never overwrites a newer one), and its history."""
+def on_charger(message: charger.ChargerSlotState, received_at: datetime | None = None) -> None:
+    """A charger slot's latest state (one received earlier never overwrites one received later), and its history."""
+    now = received_at or utcnow()
     charging.record_slot_change(message)
     values = {"status": message.status.value, "power_w": message.power_w, "energy_wh": message.energy_wh,
-              "fault": message.fault, "reported_at": message.ts}
+              "fault": message.fault, "reported_at": message.ts, "received_at": now}
     (ChargerSlotState.insert(station_code=message.station, slot=message.slot, **values)
      .on_conflict(conflict_target=[ChargerSlotState.station_code, ChargerSlotState.slot],
                   update={getattr(ChargerSlotState, k): v for k, v in values.items()},
-                  where=(ChargerSlotState.reported_at <= message.ts))
+                  where=(ChargerSlotState.received_at.is_null() | (ChargerSlotState.received_at <= now)))
      .execute())
 
 
-def on_command_reply(message: commands.CommandReply) -> None:
+def on_command_reply(message: commands.CommandReply, received_at: datetime | None = None) -> None:
     """A device answered a command: settle central's command (a kiosk's own slot_start is not central's)."""
     settled = staff_commands.settle(message, utcnow())
     log.info("command %s on %s/%s: %s %s%s", message.command_id, message.station, message.device,
@@ -263,7 +527,7 @@ def on_command_reply(message: commands.CommandReply) -> None:
              "" if settled else " (not pending at central)")
 
 
-def on_session(message: sessions.ChargeSession) -> None:
+def on_session(message: sessions.ChargeSession, received_at: datetime | None = None) -> None:
     """A charge session report; a second open session of one member is stopped (one per member)."""
     started = charging.on_session(message)
     if started is not None and charging.other_open_session(started) is not None:
@@ -290,5 +554,5 @@ STATE_HANDLERS = {
     charger.ChargerSlotState: on_charger,
     commands.CommandReply: on_command_reply,
     sessions.ChargeSession: on_session,
-    location.Location: opening.on_location,
+    location.Location: lambda message, received_at: opening.on_location(message),
 }

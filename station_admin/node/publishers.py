@@ -2,12 +2,13 @@
 voucher policies and the week's events.
 
 Runs in every process that holds central's MQTT link (central with ingest, or an ingest worker).
-Station configurations are published on every (re)connect. The other publishers follow one pattern
-(`ChangePublisher`): every `interval_s` they read the database and publish only the messages whose
-content (timestamp aside) differs from what was last sent on this connection; a reconnect sends
-everything again. So a revocation made on any web process reaches every online kiosk within
-`central.trust_publish_seconds` plus delivery, and the events list moves on by itself at local
-midnight. Several processes publishing the same retained content is harmless.
+All publishers follow one pattern (`ChangePublisher`): every `interval_s` they read the database
+and publish only the messages whose content (timestamp aside) differs from what was last sent on
+this connection; a reconnect sends everything again. So a revocation made on any web process
+reaches every online kiosk within `central.trust_publish_seconds` plus delivery, a station edited
+on an admin page reaches its kiosk within `central.config_publish_seconds`, and the events list
+moves on by itself at local midnight. Several processes publishing the same retained content is
+harmless.
 """
 
 from __future__ import annotations
@@ -115,18 +116,41 @@ def station_config(station: Station, protector: DataProtector | None = None, pub
     )
 
 
+def station_config_messages(protector: DataProtector | None = None, public_url: str = "") -> list[StationConfig]:
+    """Every station's configuration as it should be now (called inside a database connection)."""
+    stations = list(Station.select(Station, District).join(District).order_by(Station.code))
+    districts: dict[int, list] = {}
+    for d in District.select().order_by(District.code):
+        districts.setdefault(d.federation_id, []).append((d.code, d.name_zh, d.name_en))
+    return [station_config(station, protector, public_url, tuple(districts.get(station.district.federation_id, ())))
+            for station in stations]
+
+
 def publish_station_configs(link, protector: DataProtector | None = None, public_url: str = "") -> int:
-    """Publish every station's configuration (retained), e.g. after connecting; returns how many."""
+    """Publish every station's configuration (retained) once; returns how many."""
     with db.connection_context():
-        stations = list(Station.select(Station, District).join(District))
-        districts: dict[int, list] = {}
-        for d in District.select().order_by(District.code):
-            districts.setdefault(d.federation_id, []).append((d.code, d.name_zh, d.name_en))
-    for station in stations:
-        choices = tuple(districts.get(station.district.federation_id, ()))
-        link.publish(station_config(station, protector, public_url, choices))
-    log.info("published configuration of %d stations", len(stations))
-    return len(stations)
+        messages = station_config_messages(protector, public_url)
+    for message in messages:
+        link.publish(message)
+    log.info("published configuration of %d stations", len(messages))
+    return len(messages)
+
+
+class StationConfigPublisher(ChangePublisher):
+    """Publishes every station's configuration on connect, then a station's again whenever it changes
+    (an admin edits the station, its district is renamed), from whichever web process made the change."""
+
+    name = "station configuration"
+
+    def __init__(self, link, protector: DataProtector | None, public_url: str, interval_s: float):
+        super().__init__(link, interval_s)
+        self.protector, self.public_url = protector, public_url
+
+    def messages(self) -> list:
+        return station_config_messages(self.protector, self.public_url)
+
+    def content(self, message) -> tuple:
+        return (message.to_payload(),)
 
 
 # Card trust: keys and revocations

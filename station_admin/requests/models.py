@@ -67,8 +67,15 @@ class LegalAidCentre(BaseModel):
 
     @classmethod
     def for_district(cls, district_id: int) -> LegalAidCentre | None:
-        """The district's centre (the first, when a district has several), or None."""
-        return cls.select().where(cls.district == district_id).order_by(cls.id).first()
+        """The centre that serves a district: the one named to serve it, else the first centre in it, or None."""
+        serving = (cls.select().join(CentreDistrict, on=(CentreDistrict.centre == cls.id))
+                   .where(CentreDistrict.district == district_id).first())
+        return serving or cls.select().where(cls.district == district_id).order_by(cls.id).first()
+
+    def served_districts(self) -> list[District]:
+        """The districts this centre is named to serve besides its own, by code."""
+        return list(District.select().join(CentreDistrict, on=(CentreDistrict.district == District.id))
+                    .where(CentreDistrict.centre == self.id).order_by(District.code))
 
     @classmethod
     def visible_to(cls, user: StaffUser):
@@ -81,6 +88,18 @@ class LegalAidCentre(BaseModel):
         if user.role == "caseworker":
             return query.where(cls.id.in_(CentreMember.select(CentreMember.centre).where(CentreMember.user == user.id)))
         return query.where(peewee.SQL("1 = 0"))
+
+
+class CentreDistrict(BaseModel):
+    """A district a legal-aid centre serves besides its own (a district without a centre of its own,
+    say): routing sends that district's requests there. A district is served by one centre at most.
+    Its table comes from migration 12."""
+
+    centre = peewee.ForeignKeyField(LegalAidCentre, backref="served", on_delete="CASCADE")
+    district = peewee.ForeignKeyField(District, unique=True, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "centre_district"
 
 
 class CentreMember(BaseModel):

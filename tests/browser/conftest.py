@@ -336,10 +336,12 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
     published; `kiosk(broker_url=..., prime=True)` on another broker, having heard its station first."""
     stack = contextlib.ExitStack()
 
-    def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True, **kiosk_options):
+    def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True,
+              community: dict | None = None, **kiosk_options):
         if publish_state:
             publish_station(shared_mosquitto.port, topic_root)
-        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options)
+        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options,
+                                  community=community or {})
         running = stack.enter_context(running_kiosk(settings, shared_mosquitto.url if prime else None))
         if broker_url is None and publish_state:
             wait_for_station(running, inside=7, slots=8)

@@ -77,7 +77,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     card = page.locator('article[data-station="xh-longhua"]')
     expect(card.get_by_test_id("people")).to_have_text("— / 12")
     expect(card.locator(".slot")).to_have_count(4)
-    expect(card.locator(".slot.s-offline")).to_have_count(4)
+    expect(card.locator(".slot.s-unknown")).to_have_count(4)  # nothing reported yet: unknown, not offline
     page.evaluate("window.__sameDocument = true")
     history_before = page.evaluate("history.length")
 
@@ -96,7 +96,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     expect(card.locator(".slot").nth(0)).to_have_attribute("data-status", "charging")
     expect(card.locator(".slot").nth(1)).to_have_attribute("data-status", "available")
     expect(card.locator(".slot").nth(2)).to_have_attribute("data-status", "faulted")
-    expect(card.locator(".slot").nth(3)).to_have_attribute("data-status", "offline")  # never reported
+    expect(card.locator(".slot").nth(3)).to_have_attribute("data-status", "unknown")  # never reported
     expect(card.locator(".legend")).to_contain_text("故障 1")
 
     publish(port, topic_root, occupancy(inside=4, station="xh-longhua"))

@@ -110,9 +110,12 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
     from station_admin.requests.models import ServiceRequest
     from waystation.db import open_database
 
+    # The examples are dated through 2026 (February's requests, December's care day): bounds wide
+    # enough that none is taken for a wrong clock and stored with the receive time instead.
     settings = central_settings(f"mqtt://central-ingest:{doc_broker.ingest_password}@127.0.0.1:{doc_broker.broker.port}",
                                 template="demo", broker={"topic_root": "waystation/v1"},
-                                ingest={"client_id": doc_broker.ingest_id})
+                                ingest={"client_id": doc_broker.ingest_id, "past_bound_days": 3650,
+                                        "future_bound_s": 3650 * 86400})
     models.db.initialize(open_database(settings.database.url))
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")

@@ -183,7 +183,10 @@ def publisher(port):
 def test_ingest_files_a_request_from_the_broker_once(shared_mosquitto, central_app, central_settings, running,
                                                      topic_root):
     data_key = central_app.extensions["waystation.settings"].central.data_key  # the key kiosks seal to
-    settings = central_settings(shared_mosquitto.url, central={"data_key": data_key})
+    # Filed on 30 September 2026 (the National Day holidays decide the due date): a bound wide enough
+    # that central takes that date as the kiosk's, not as a wrong clock to replace by the receive time.
+    settings = central_settings(shared_mosquitto.url, central={"data_key": data_key},
+                                ingest={"past_bound_days": 3650})
     worker = running.start(IngestWorker(settings))
     wait_until(worker.link.subscribed.is_set, message="ingest subscribed")
     good = events.StationEvent("xh-caohejing", events.new_event_id(), 1, local(2026, 9, 30, 16, 45),

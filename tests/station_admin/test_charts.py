@@ -6,7 +6,7 @@ import re
 
 from station_admin.core.privacy import HIDDEN, MIN_CELL
 from station_admin.reports.charts import category_chart, short_label
-from tests.station_admin.test_reports import RANGE, admin, app  # noqa: F401
+from tests.station_admin.conftest import RANGE, admin
 
 
 def test_short_labels_fit_their_room_counting_chinese_as_two_columns():

@@ -44,7 +44,7 @@ def test_api_with_bearer_token_and_without(central_app):
     body = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).get_json()
     assert [s["code"] for s in body["stations"]] == ["xh-caohejing", "xh-longhua", "xh-xujiahui"]
     first = body["stations"][0]
-    assert first["online"] is False and first["charger_slots"] == ["offline"] * 8 and first["people_inside"] is None
+    assert first["online"] is False and first["charger_slots"] == ["unknown"] * 8 and first["people_inside"] is None
     assert client.get("/api/v1/stations").status_code == 401
     assert client.get("/api/v1/stations", headers={"Authorization": "Bearer wst_wrong"}).status_code == 401
     login(client, "manager", "manager-demo")
@@ -81,3 +81,22 @@ def test_simulated_devices_show_on_the_dashboard(shared_mosquitto, central_app, 
 
     charger.stop()  # a clean stop says offline: every slot shows offline
     wait_until(lambda: card().count('data-status="offline"') == 4, message="slots offline")
+
+
+def test_a_devices_clock_offset_is_shown_on_its_badge(central_app):
+    """The offset central measured at the last heartbeat (device minus central) is on the device's badge."""
+    from datetime import timedelta
+
+    from devices.protocol import availability, heartbeat, utcnow
+    from station_admin.core.models import db
+    from station_admin.node.ingest import on_availability, on_heartbeat
+
+    received = utcnow()
+    with central_app.app_context(), db.connection_context():
+        on_availability(availability.Availability("xh-longhua", "charger",
+                                                  availability.DeviceKind.CHARGER_CONTROLLER, True))
+        on_heartbeat(heartbeat.Heartbeat("xh-longhua", "charger", received - timedelta(minutes=10)), received)
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-clock-offset="-600"' in page and "相差 -600 秒" in page

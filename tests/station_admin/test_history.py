@@ -14,6 +14,7 @@ from waystation.cli import main
 
 def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, monkeypatch, capsys):
     monkeypatch.setenv("WAYSTATION_DATABASE_URL", central_db_url)
+    monkeypatch.setenv("WAYSTATION_DEMO", "true")  # the seed adds the demo's published logins: demo mode only
     assert main(["--log-level", "WARNING", "seed", "--stations", "6", "--days", "8", "--per-day", "60",
                  "--seed", "5"]) == 0
     out, err = capsys.readouterr()
@@ -40,6 +41,7 @@ def test_seed_command_fills_check_ins_and_a_consistent_rollup(central_db_url, mo
 def test_seeded_history_is_in_the_past(central_db_url, monkeypatch):
     """Today's seeded check-ins stop at now: the usage log never starts with a visit later than the clock."""
     monkeypatch.setenv("WAYSTATION_DATABASE_URL", central_db_url)
+    monkeypatch.setenv("WAYSTATION_DEMO", "true")  # the seed adds the demo's published logins: demo mode only
     before = datetime.now(UTC)
     assert main(["--log-level", "WARNING", "seed", "--stations", "4", "--days", "2", "--per-day", "200",
                  "--seed", "7"]) == 0

@@ -53,19 +53,25 @@ def test_two_workers_share_the_load_and_store_each_event_once(shared_mosquitto, 
     assert all(w.stored_batches > 0 for w in workers), "one worker got nothing: the subscription is not shared"
 
 
-def test_state_never_goes_back_in_time(central_settings):
+def test_live_state_follows_central_receive_time_and_keeps_the_device_time(central_settings):
+    """A reading received earlier never overwrites one received later, whatever the devices' clocks say."""
     settings = central_settings(template="migrated")
     migrated(settings)
     now = utcnow()
     with models.db.connection_context():
-        on_occupancy(occupancy.Occupancy("s1", 9, 9, 0, now))
-        on_occupancy(occupancy.Occupancy("s1", 2, 2, 0, now - timedelta(seconds=5)))
-        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.CHARGING, 300, 50, now))
-        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.AVAILABLE, 0, 0, now - timedelta(seconds=5)))
+        on_occupancy(occupancy.Occupancy("s1", 9, 9, 0, now), now)
+        on_occupancy(occupancy.Occupancy("s1", 2, 2, 0, now + timedelta(seconds=5)), now - timedelta(seconds=1))
+        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.CHARGING, 300, 50, now), now)
+        on_charger(charger.ChargerSlotState("s1", 1, charger.SlotStatus.AVAILABLE, 0, 0, now),
+                   now - timedelta(seconds=1))
         assert models.StationLive.get().people_inside == 9
         assert models.ChargerSlotState.get().status == "charging"
-        on_occupancy(occupancy.Occupancy("s1", 4, 9, 5, now + timedelta(seconds=1)))
-        assert models.StationLive.get().people_inside == 4
+        # A counter whose clock is behind: received later, so it is the newer reading; its own time is kept.
+        behind = now - timedelta(minutes=10)
+        on_occupancy(occupancy.Occupancy("s1", 4, 9, 5, behind), now + timedelta(seconds=1))
+        live = models.StationLive.get()
+        assert live.people_inside == 4 and live.occupancy_at == behind
+        assert live.received_at == now + timedelta(seconds=1)
 
 
 def test_redelivered_events_across_batches_have_one_effect(central_settings):
@@ -76,3 +82,24 @@ def test_redelivered_events_across_batches_have_one_effect(central_settings):
         assert on_events(batch) == 3
         assert on_events(batch[1:] + batch[:1] + batch) == 0
         assert models.CheckIn.select().count() == 3 and models.StationEvent.select().count() == 3
+
+
+def test_a_heartbeat_before_availability_is_logged_once_and_ignored(central_settings, caplog):
+    """docs/mqtt.md: a heartbeat is not availability; one from a device central has none for is logged, once."""
+    from devices.protocol import availability, heartbeat
+    from station_admin.node.ingest import on_availability, on_heartbeat
+
+    settings = central_settings(template="migrated")
+    migrated(settings)
+    caplog.set_level("WARNING")
+    with models.db.connection_context():
+        for _ in range(3):
+            on_heartbeat(heartbeat.Heartbeat("s9", "counter", utcnow()))
+        assert not models.DeviceState.select().exists()
+        assert sum("has not sent its availability" in r.getMessage() for r in caplog.records) == 1
+        on_availability(availability.Availability("s9", "counter", availability.DeviceKind.PEOPLE_COUNTER, True))
+        received = utcnow()
+        on_heartbeat(heartbeat.Heartbeat("s9", "counter", received - timedelta(minutes=10)), received)
+        state = models.DeviceState.get()
+        assert state.heartbeat_at == received and state.clock_offset_s == -600.0
+        assert state.reported_at == received - timedelta(minutes=10)

@@ -51,10 +51,11 @@ def test_a_database_made_before_the_migrations_were_frozen_upgrades_in_place(cen
         applied = {v.number: v.applied_at for v in SchemaVersion.select()}
     assert sorted(applied) == list(range(1, 11))
 
-    # nothing applied twice: only the migrations written after the dump
+    # nothing applied twice: only the migrations made since apply
     assert migrate(database, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n > 10]
-    later = (11, "later", lambda db: db.execute_sql("CREATE TABLE later_step (id INTEGER PRIMARY KEY)"))
-    assert migrate(database, [*migrations.MIGRATIONS, later]) == [11]  # and the next one applies on top
+    number = max(n for n, *_ in migrations.MIGRATIONS) + 1
+    later = (number, "later", lambda db: db.execute_sql("CREATE TABLE later_step (id INTEGER PRIMARY KEY)"))
+    assert migrate(database, [*migrations.MIGRATIONS, later]) == [number]  # and the next one applies on top
     with database.bind_ctx([SchemaVersion]), database.connection_context():
         assert {v.number: v.applied_at for v in SchemaVersion.select() if v.number <= 10} == applied
         database.execute_sql("DROP TABLE later_step")

@@ -29,9 +29,10 @@ def evaluate(app, now):
 
 
 def apply(app, *handlers_and_messages):
+    """Apply messages as ingest does, each received at its own `ts` (devices with exact clocks)."""
     with app.app_context(), db.connection_context(), db.atomic():
         for handler, message in handlers_and_messages:
-            handler(message)
+            handler(message, getattr(message, "ts", None))
 
 
 def open_keys(app):
@@ -189,7 +190,7 @@ def test_commands_are_audited_settled_and_shown(central_app):
     assert "被拒绝" in shown and "正在使用" in shown and "hx-trigger" not in shown
     assert "超时未回应" in admin.get(f"/commands/{announce.command_id}", headers=HX).get_data(as_text=True)
     page = admin.get("/commands/station/xh-longhua").get_data(as_text=True)
-    # Slot 4 never reported (its controller is silent): it can be disabled or enabled, but there is nothing to stop.
+    # Slot 4 never reported (unknown): it can be disabled or enabled, but there is nothing to stop.
     assert 'data-testid="slot_disable-4"' in page and 'data-testid="slot_enable-4"' in page
     assert 'data-testid="slot_stop-4"' not in page and "超时未回应" in page
 

@@ -1,0 +1,72 @@
+"""Station codes that send data although central has no station by that code.
+
+What such a station sends is stored as usual under its code, so creating the station later keeps
+it; the ingest worker notes each batch's unknown codes here, and admins see them as "unknown
+station sending data" with what it sent and when.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import peewee
+
+from station_admin.core.models import BaseModel, Station
+from waystation.db import UTCDateTimeField
+
+
+def message_family(message) -> str:
+    """The wire family of a parsed station message, as an admin reads it: `occupancy`, `charger`, `events/checkin`."""
+    family = type(message).__module__.rsplit(".", 1)[-1]
+    kind = getattr(message, "kind", None)
+    return f"{family}/{kind}" if family == "events" and isinstance(kind, str) else family
+
+
+class UnknownStation(BaseModel):
+    """A station code heard from but unknown: what families it sent and how much, and when.
+
+    Its table comes from migration 12.
+    """
+
+    station_code = peewee.CharField(primary_key=True)
+    first_seen_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    messages = peewee.IntegerField(default=0)
+    families = peewee.TextField(default="{}")  # JSON: family -> messages
+
+    class Meta:
+        table_name = "unknown_station"
+
+    @property
+    def family_counts(self) -> dict[str, int]:
+        return json.loads(self.families)
+
+    @classmethod
+    def note(cls, messages: list, now: datetime) -> int:
+        """Record the messages of a batch whose station central does not know; how many codes were unknown.
+
+        One query when every station is known. Called inside the batch's transaction.
+        """
+        by_code: dict[str, dict[str, int]] = {}
+        for message in messages:
+            counts = by_code.setdefault(message.station, {})
+            family = message_family(message)
+            counts[family] = counts.get(family, 0) + 1
+        if not by_code:
+            return 0
+        known = {row.code for row in Station.select(Station.code).where(Station.code.in_(list(by_code)))}
+        unknown = {code: counts for code, counts in by_code.items() if code not in known}
+        if not unknown:
+            return 0
+        (cls.insert_many([{"station_code": code, "first_seen_at": now, "last_seen_at": now, "messages": 0,
+                           "families": "{}"} for code in unknown])
+         .on_conflict_ignore().execute())
+        for row in cls.select().where(cls.station_code.in_(list(unknown))):
+            families = row.family_counts
+            for family, n in unknown[row.station_code].items():
+                families[family] = families.get(family, 0) + n
+            (cls.update(last_seen_at=now, messages=cls.messages + sum(unknown[row.station_code].values()),
+                        families=json.dumps(families, sort_keys=True))
+             .where(cls.station_code == row.station_code).execute())
+        return len(unknown)
