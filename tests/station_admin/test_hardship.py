@@ -467,3 +467,18 @@ def test_every_register_page_reads_in_english(central_app):
     phone.get(link)  # the session's anti-forgery token
     post(phone, "/m/language", lang="en", next=link)
     assert "Upload documents for your hardship aid" in phone.get(link).get_data(as_text=True)
+
+
+def test_a_centre_named_to_serve_another_district_keeps_that_districts_cases(central_app, clock):
+    from station_admin.admin.organisation import save_centre, save_district
+
+    add_minhang_caseworker(central_app)
+    at_clock(clock, 2026, 3, 2, 10, 0)
+    with central_app.app_context(), db.connection_context():
+        fengxian = save_district("fengxian", "sh", "奉贤区总工会", "Fengxian District Federation")
+        xuhui = LegalAidCentre.get(LegalAidCentre.name_en.contains("Xuhui"))
+        save_centre("xuhui", xuhui.name_zh, xuhui.name_en, serves=["fengxian"], centre=xuhui)
+    worker = signed_in(central_app, "caseworker")
+    cid = record_case(worker, district=str(fengxian.id))
+    assert worker.get(f"/hardship/{cid}").status_code == 200 and cid in listed(worker, "all")
+    assert signed_in(central_app, "mh-worker").get(f"/hardship/{cid}").status_code == 403
