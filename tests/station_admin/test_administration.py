@@ -347,7 +347,7 @@ def test_a_central_database_before_administration_upgrades_in_place(central_db_u
         assert "closed_at" not in {c.name for c in central.get_columns("station")}
         assert "session_epoch" not in {c.name for c in central.get_columns("staffuser")}
         assert not central.table_exists("unknown_station") and not central.table_exists("centre_district")
-    assert migrate(central, migrations.MIGRATIONS) == [12]
+    assert migrate(central, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n >= 12]
     with central.connection_context():
         assert {"closed_at"} <= {c.name for c in central.get_columns("station")}
         assert {"session_epoch"} <= {c.name for c in central.get_columns("staffuser")}
