@@ -6,10 +6,13 @@ from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.permissions import account_name
 from kiosk.community import CommunityListener
+from kiosk.health import HealthReporter
 from kiosk.live import StationListener
+from kiosk.models import database_path
 from kiosk.operations import StationOperations
 from kiosk.outbox import OutboxPublisher
 from kiosk.trust import TrustListener
+from waystation.pairing import device_login
 
 
 class KioskNode:
@@ -18,11 +21,14 @@ class KioskNode:
     def __init__(self, settings):
         k = settings.kiosk
         self.station_id = k.station_id
+        # The kiosk's own broker account (written by `waystation pair`), else the one in broker.url.
+        login = device_login(settings, "kiosk")
         # The client id is the kiosk's broker account name (station.device), to which the broker binds it.
         self.link = MqttLink(
             settings.broker, account_name(k.station_id, k.device_id),
             online=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, True),
             offline=Availability(k.station_id, k.device_id, DeviceKind.KIOSK, False),
+            username=login[0] if login else None, password=login[1] if login else None,
         )
         self.listener = StationListener(self.link, k.station_id)
         self.trust = TrustListener(self.link)
@@ -32,6 +38,7 @@ class KioskNode:
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
+        self.health = HealthReporter(self.link, k.station_id, k.device_id, database_path(settings), k.health_seconds)
 
     def start(self) -> None:
         """Connect (in the background) and start draining the outbox."""
@@ -40,9 +47,11 @@ class KioskNode:
         self.operations.subscribe()
         self.community.subscribe()
         self.publisher.start()
+        self.health.start()
         self.link.start()
 
     def stop(self) -> None:
         """Stop draining and disconnect, saying offline."""
         self.publisher.stop()
+        self.health.stop()
         self.link.stop()

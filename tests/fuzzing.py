@@ -19,6 +19,7 @@ from devices.protocol import (
     charger,
     commands,
     events,
+    health,
     heartbeat,
     location,
     occupancy,
@@ -54,6 +55,7 @@ VALID = [
     (sessions.parse, sessions.ChargeSession(STATION, 2, ID, sessions.Phase.END, TS, TS, 120, 0, 3600, "M12345678",
                                             sessions.EndReason.FULL)),
     (heartbeat.parse, heartbeat.Heartbeat(STATION, "kiosk", TS, 12)),
+    (health.parse, health.Health(STATION, "kiosk", TS, "0.1.0", 3600, 2**34, 2**22, 3, 40, TS)),
     (commands.parse, commands.Command(STATION, "kiosk", ID, "announce", TS,
                                       {"text": TEXT, "until": "2026-11-22T00:00:00.000Z"})),
     (commands.parse, commands.Command(STATION, "charger", ID, "slot_start", TS,
@@ -170,7 +172,7 @@ topic_parts = st.one_of(st.sampled_from(["xh-longhua", "kiosk", "1", "64", "0", 
 # Messages as the ingest worker sees them from a station: the station-to-central families only.
 FROM_STATIONS = [(parse, m) for parse, m in VALID if parse in (
     events.parse, availability.parse, occupancy.parse, charger.parse, sessions.parse, heartbeat.parse,
-    commands.parse_reply, location.parse)]
+    commands.parse_reply, location.parse, health.parse)]
 
 
 def mqtt_message(topic: str, payload: bytes, qos: int = 1):

@@ -65,6 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("device", help="device id (kiosk, counter, charger...)")
     p.set_defaults(run=cmd_broker_account)
 
+    p = commands.add_parser("pair", help="pair this station PC with central: fetch its settings and credentials")
+    p.add_argument("code", help="the six-digit pairing code staff issued at central")
+    p.add_argument("--central", required=True, help="central's address, e.g. https://central.example.org")
+    p.add_argument("--site-file", help="where to write the site file (default: --config, else ./site.toml)")
+    p.add_argument("--central-ca", help="CA certificate (PEM) that signed central's HTTPS certificate, if not a "
+                                        "public one")
+    p.set_defaults(run=cmd_pair)
+
+    p = commands.add_parser("install-station", help="install the station's systemd units and kiosk browser launcher")
+    p.add_argument("--root", default="/", help="install under this folder instead of / (nothing is enabled then)")
+    p.add_argument("--user", default="waystation", help="the user the kiosk and device services run as")
+    p.add_argument("--state-dir", default="/var/lib/waystation", help="working folder: kiosk database and outbox")
+    p.add_argument("--no-enable", action="store_true", help="write the files only")
+    p.set_defaults(run=cmd_install_station)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -277,8 +292,12 @@ def cmd_simulate(args) -> int:
         print("waystation simulate: --station takes CODE[:SEATS[:SLOTS]] with whole numbers", file=sys.stderr)
         return 2
     ops = settings.operations
+    from waystation.pairing import device_login
+
+    # The paired station's devices log in with their own accounts from the site file's [accounts].
     simulation = Simulation(settings.broker, stations, sim.mean_interval_s, sim.seed, settings.kiosk.timezone,
-                            limit_s=ops.charge_limit_s, heartbeat_s=ops.device_heartbeat_seconds)
+                            limit_s=ops.charge_limit_s, heartbeat_s=ops.device_heartbeat_seconds,
+                            credentials=lambda station, kind: device_login(settings, str(kind), station))
     stop = wait_for_termination()
     simulation.start()
     thread = threading.Thread(target=simulation.run, name="simulation", daemon=True)
@@ -335,6 +354,53 @@ def cmd_broker_account(args) -> int:
     except (BrokerAccountError, ValueError) as e:
         print(f"waystation broker-account: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_pair(args) -> int:
+    from pathlib import Path
+
+    from waystation.pairing import PairingError, pair
+
+    site_file = Path(args.site_file or args.config or "site.toml")
+    # The site file is what we are about to write: read settings from the environment only.
+    settings = load_settings(env=None) if not site_file.exists() else load_settings(site_file)
+    try:
+        paired = pair(args.code, args.central, site_file, allow_plain_http=settings.pairing.allow_plain_http,
+                      central_ca=args.central_ca)
+    except PairingError as e:
+        print(f"waystation pair: {e}", file=sys.stderr)
+        return 1
+    print(f"paired with central {args.central} as station {paired.station_id}")
+    print(f"wrote {paired.site_file} (mode 0600): broker {paired.broker_url}, kiosk secret key, "
+          f"{len(paired.devices)} device accounts: {', '.join(paired.devices)}")
+    if paired.ca_file:
+        print(f"wrote {paired.ca_file} (mode 0600): the broker's CA certificate")
+    print(f"next: waystation --config {paired.site_file} kiosk   and   waystation --config {paired.site_file} "
+          f"simulate --station {paired.station_id}   (or the device agents)")
+    return 0
+
+
+def cmd_install_station(args) -> int:
+    import subprocess
+    from pathlib import Path
+
+    from waystation.install import install_station
+
+    settings = settings_for(args)
+    try:
+        installed = install_station(settings, Path(args.root), user=args.user, state_dir=args.state_dir,
+                                    enable=False if args.no_enable else None)
+    except (ValueError, OSError, subprocess.CalledProcessError) as e:
+        print(f"waystation install-station: {e}", file=sys.stderr)
+        return 1
+    for path in installed.files:
+        print(f"wrote {path}")
+    if installed.enabled:
+        print("enabled and started waystation-kiosk and waystation-devices; the kiosk browser starts with the "
+              "touchscreen user's graphical session")
+    else:
+        print("not enabled (run it again on / without --no-enable, or systemctl enable the units yourself)")
     return 0
 
 

@@ -12,6 +12,7 @@ from devices.protocol import (
     charger,
     commands,
     events,
+    health,
     heartbeat,
     location,
     occupancy,
@@ -32,6 +33,7 @@ _STATION_TO_CENTRAL = (
     (charger.PATTERN, charger.parse),
     (sessions.PATTERN, sessions.parse),
     (heartbeat.PATTERN, heartbeat.parse),
+    (health.PATTERN, health.parse),
     (commands.REPLY_PATTERN, commands.parse_reply),
     (location.PATTERN, location.parse),
 )
@@ -55,7 +57,7 @@ STATION_TREE = "station/#"
 
 __all__ = [
     "ID_RE", "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
-    "format_time", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts", "schedule",
+    "format_time", "health", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts", "schedule",
     "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
 ]
 

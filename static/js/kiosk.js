@@ -3,6 +3,11 @@
   "use strict";
   const body = document.body;
 
+  // A touchscreen kiosk has no context menu (a long press would open one) and no pinch zoom
+  // (the launcher also starts Chromium with --disable-pinch).
+  document.addEventListener("contextmenu", (event) => event.preventDefault());
+  document.addEventListener("gesturestart", (event) => event.preventDefault());
+
   // ---- Idle reset ----------------------------------------------------------------------------------
   // Every screen but the untouched home screen (data-pristine) counts `data-idle-ms` from its load, the
   // last touch or key, and every change a touch or scan made (an htmx swap). For the last

@@ -23,7 +23,7 @@ from station_admin.hardship.models import CAUSES, DOCUMENT_KINDS, HardshipCase, 
 from station_admin.hardship.register import HardshipError
 from station_admin.requests.casework import may_work_on
 from station_admin.requests.models import ServiceRequest
-from waystation.web import allow_upload, current_settings, page_or_fragment, translate
+from waystation.web import current_settings, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hardship", __name__, url_prefix="/hardship")
@@ -31,10 +31,12 @@ LISTS = ("all", "visits", "census", "review", "pending")
 VISIT_STATES = ("none", "ok", "due", "overdue")
 
 
-@bp.record_once
-def _limits(state) -> None:
-    # Room for a document at its limit plus the form around it; a larger body is refused with 413.
-    allow_upload(state.app, "hardship.upload", register.MAX_DOCUMENT_BYTES * 2)
+@bp.url_value_preprocessor
+def _upload_size(endpoint, values):
+    # Runs before the app's anti-forgery check parses the form: only the document upload may be large
+    # (room for a document at its limit and the form around it; a larger body is refused with 413).
+    if endpoint == "hardship.upload":
+        request.max_content_length = register.MAX_DOCUMENT_BYTES * 2
 
 
 def timezone() -> str:

@@ -17,6 +17,7 @@ from devices.protocol import utcnow
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
 from station_admin.core.models import BaseModel, ChargerSlotState, DeviceState, StaffUser, Station, StationLive
+from station_admin.live import health
 from station_admin.live.charging import close_lost_sessions
 from station_admin.live.deadletters import DeadLetter
 from station_admin.requests.casework import unrouted_requests
@@ -29,7 +30,8 @@ bp = Blueprint("alarms", __name__, url_prefix="/alarms")
 
 SEVERITY = {"device_offline": "critical", "slot_faulted": "critical", "occupancy_high": "warning",
             "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning",
-            "ingest_dead_letter": "critical"}
+            "ingest_dead_letter": "critical", "disk_low": "critical", "clock_off": "warning",
+            "version_behind": "info", "outbox_old": "warning"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -146,6 +148,7 @@ def conditions(now: datetime, settings) -> dict[tuple[str, str], tuple[str | Non
     if waiting:
         # No station: only admins see it, and only admins may re-run or discard a dead letter.
         found[("ingest_dead_letter", "ingest")] = (None, {"count": waiting})
+    found.update(health.conditions(now, settings))
     return found
 
 

@@ -12,6 +12,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.models import Station, live_stations
 from station_admin.core.unknown import UnknownStation
 from station_admin.live.alarms import strip_context
+from station_admin.live.health import StationHealth
 from waystation.web import current_settings, htmx, page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
@@ -47,5 +48,7 @@ def stations():
     alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
     if not htmx and g.user.role == "admin":
         alarms["unknown_stations"] = UnknownStation.select().count()
+    health = StationHealth.of_stations([r.station.code for r in rows])
     return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
-                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, **alarms)
+                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, health=health,
+                            limits=settings.alarms, **alarms)

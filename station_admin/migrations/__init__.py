@@ -22,6 +22,7 @@ from station_admin.migrations import (
     m0010_feedback,
     m0011_ingest_robustness,
     m0012_administration,
+    m0015_pairing,
     m0016_hardship_register,
 )
 
@@ -38,5 +39,6 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0010_feedback,
     m0011_ingest_robustness,
     m0012_administration,
+    m0015_pairing,
     m0016_hardship_register,
 )]

@@ -17,15 +17,17 @@ from station_admin.core.models import db
 from station_admin.hardship import register
 from station_admin.hardship.models import DOCUMENT_KINDS
 from station_admin.hardship.register import HardshipError
-from waystation.web import allow_upload, translate
+from waystation.web import translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("upload", __name__, url_prefix="/m/upload")
 
 
-@bp.record_once
-def _limits(state) -> None:
-    allow_upload(state.app, "upload.submit", register.MAX_DOCUMENT_BYTES * 2)
+@bp.url_value_preprocessor
+def _upload_size(endpoint, values):
+    # Before the anti-forgery check reads the form: a document may be larger than other forms.
+    if endpoint == "upload.submit":
+        request.max_content_length = register.MAX_DOCUMENT_BYTES * 2
 
 
 def case_or_404(token: str):

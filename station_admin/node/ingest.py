@@ -37,6 +37,7 @@ from devices.protocol import (
     charger,
     commands,
     events,
+    health,
     heartbeat,
     location,
     occupancy,
@@ -49,6 +50,7 @@ from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, St
 from station_admin.core.unknown import UnknownStation
 from station_admin.live import alarms, charging, deadletters
 from station_admin.live import commands as staff_commands
+from station_admin.live import health as station_health
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from waystation.db import insert_rows
@@ -255,8 +257,8 @@ class IngestWorker:
     def bounded(self, parsed, received_at: datetime):
         """The message with its `ts` replaced by the receive time when implausible; and (reported, flag) then."""
         ts = getattr(parsed, "ts", None)
-        if not isinstance(ts, datetime) or isinstance(parsed, heartbeat.Heartbeat):
-            return parsed, None  # a heartbeat's ts is recorded as reported: it is how its offset is measured
+        if not isinstance(ts, datetime) or isinstance(parsed, (heartbeat.Heartbeat, health.Health)):
+            return parsed, None  # a heartbeat's or health report's ts is kept as reported: it measures the offset
         if ts > received_at + self.future_bound:
             flag = "future"
         elif ts < received_at - self.past_bound:
@@ -555,4 +557,5 @@ STATE_HANDLERS = {
     commands.CommandReply: on_command_reply,
     sessions.ChargeSession: on_session,
     location.Location: lambda message, received_at: opening.on_location(message),
+    health.Health: station_health.on_health,
 }

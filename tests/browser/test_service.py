@@ -38,6 +38,9 @@ def station(kiosk, shared_mosquitto, topic_root):
 
 
 def big_enough(page, selector: str):
+    # Measured once the page's stylesheets have loaded: a layout asked for before then is the unstyled one
+    # (a loaded machine showed a 24 px label the stylesheet makes 80 px).
+    page.wait_for_load_state("load")
     for box in [e.bounding_box() for e in page.locator(selector).all()]:
         assert box["height"] >= 60 and box["width"] >= 60, (selector, box)
 

@@ -99,7 +99,7 @@ def test_doc_has_an_example_for_every_family():
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
                    "event/service_request", "event/feedback", "config", "command", "reply", "receipt",
                    "central/trust", "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy",
-                   "schedule", "location"):
+                   "schedule", "location", "health"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -107,6 +107,7 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
     from station_admin.community import opening
     from station_admin.community.feedback import Feedback
     from station_admin.core import models
+    from station_admin.live.health import StationHealth
     from station_admin.requests.models import ServiceRequest
     from waystation.db import open_database
 
@@ -137,7 +138,7 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
                     and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
                     and models.StationEvent.select().count() == 4 and opening.StationLocation.select().exists()
-                    and Feedback.select().count() == 1
+                    and Feedback.select().count() == 1 and StationHealth.select().exists()
                     and (slots, live, counter))
 
     slots, live, counter = wait_until(stored, message="every example stored")
@@ -156,6 +157,9 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
             3, "full", 420, "W7K3M9Q2XZ")
         assert models.StationEvent.select().count() == 4  # with the voucher claim (of a member central lacks)
         assert opening.StationLocation.get().place == "人民广场东侧"
+        health = StationHealth.get()
+        assert (health.device, health.version, health.outbox_pending, health.outbox_oldest_age_s) == (
+            "kiosk", "0.1.0", 2, 40)
         feedback = Feedback.get()
         assert (feedback.station_code, feedback.score, feedback.member_no) == ("xh-longhua", 2, None)
         assert sorted(c.category for c in feedback.categories) == ["chargers", "seats"]

@@ -1,0 +1,68 @@
+"""`waystation install-station` into a temporary root: the units and launcher it writes, checked by systemd itself."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+
+from waystation import cli
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "systemd-analyze"  # Debian: apt-get install systemd
+
+
+def install(tmp_path, capsys, monkeypatch, *extra):
+    monkeypatch.delenv("WAYSTATION_CONFIG", raising=False)
+    monkeypatch.setenv("WAYSTATION_KIOSK_STATION_ID", "xh-longhua")
+    monkeypatch.setenv("WAYSTATION_KIOSK_PORT", "8123")
+    rc = cli.main(["install-station", "--root", str(tmp_path / "root"), "--user", "root", *extra])
+    return rc, capsys.readouterr()
+
+
+def test_install_writes_filled_units_and_an_executable_launcher(tmp_path, capsys, monkeypatch):
+    rc, out = install(tmp_path, capsys, monkeypatch)
+    assert rc == 0, out.err
+    root = tmp_path / "root"
+    kiosk = (root / "etc/systemd/system/waystation-kiosk.service").read_text()
+    devices = (root / "etc/systemd/system/waystation-devices.service").read_text()
+    browser = (root / "etc/systemd/user/waystation-kiosk-browser.service").read_text()
+    launcher = root / "usr/local/bin/waystation-kiosk-browser"
+    assert "@" not in kiosk + devices + browser
+    assert "--config /etc/waystation/site.toml kiosk" in kiosk and "WorkingDirectory=/var/lib/waystation" in kiosk
+    assert "simulate --station xh-longhua" in devices
+    assert "ExecStart=/usr/local/bin/waystation-kiosk-browser http://127.0.0.1:8123/" in browser
+    assert all("Restart=always" in unit for unit in (kiosk, devices, browser))
+    assert stat.S_IMODE(launcher.stat().st_mode) == 0o755 and (root / "var/lib/waystation").is_dir()
+    script = launcher.read_text()
+    for flag in ("--kiosk", "--disable-pinch", "--noerrdialogs", "--overscroll-history-navigation=0"):
+        assert flag in script
+    subprocess.run(["sh", "-n", str(launcher)], check=True, timeout=10)
+    assert "not enabled" in out.out  # a root that is not / is never enabled
+
+
+def test_installed_units_pass_systemd_analyze_verify(tmp_path, capsys, monkeypatch):
+    rc, out = install(tmp_path, capsys, monkeypatch)
+    assert rc == 0, out.err
+    root = tmp_path / "root"
+    # Verify as installed, with the launcher's path seen under the temporary root (so it exists here).
+    units = []
+    for path in [*sorted((root / "etc/systemd/system").glob("*.service")),
+                 root / "etc/systemd/user/waystation-kiosk-browser.service"]:
+        copy = tmp_path / path.name
+        copy.write_text(path.read_text().replace("/usr/local/bin/", f"{root}/usr/local/bin/"))
+        units.append(str(copy))
+    result = subprocess.run([SYSTEMD_ANALYZE, "verify", *units], capture_output=True, text=True, timeout=60)
+    # verify exits 0 even for a directive it ignores: any complaint at all fails the test.
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+    broken = tmp_path / "broken.service"
+    broken.write_text((tmp_path / "waystation-kiosk.service").read_text().replace("Restart=always", "Restart=often"))
+    complaint = subprocess.run([SYSTEMD_ANALYZE, "verify", str(broken)], capture_output=True, text=True, timeout=60)
+    assert "restart specifier" in complaint.stderr  # the check sees what it must
+
+
+def test_install_needs_the_station_id(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("WAYSTATION_CONFIG", raising=False)
+    monkeypatch.delenv("WAYSTATION_KIOSK_STATION_ID", raising=False)
+    rc = cli.main(["install-station", "--root", str(tmp_path / "root")])
+    assert rc == 2 and "kiosk.station_id: must be set" in capsys.readouterr().err
+    assert not (tmp_path / "root").exists()
