@@ -7,9 +7,10 @@ from station_admin.admin import accounts, network
 from station_admin.community import schedule, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
+from station_admin.hardship import views as hardship_views
 from station_admin.live import alarms, api, commands, dashboard, deadletters
 from station_admin.members import views as member_views
-from station_admin.mobile import directory, join, language, redeem, track
+from station_admin.mobile import directory, join, language, redeem, track, upload
 from station_admin.pairing import views as pairing_views
 from station_admin.requests import calendars, open311, queue
 from waystation.db import open_database
@@ -30,7 +31,8 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
-                      schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp):
+                      schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
+                      hardship_views.bp, upload.bp):
         app.register_blueprint(blueprint)
     return app
 

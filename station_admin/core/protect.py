@@ -58,6 +58,10 @@ class DataProtector:
         """The key a station's kiosk signs its join QR codes with (sent in the station's configuration)."""
         return hmac.new(self._derive("join-links"), station_code.encode(), hashlib.sha256).hexdigest()
 
+    def link_mac(self, purpose: str, text: str) -> str:
+        """A keyed tag for a link central hands out (e.g. a phone upload link), so it cannot be forged."""
+        return hmac.new(self._derive(f"links:{purpose}"), text.encode(), hashlib.sha256).hexdigest()[:32]
+
     def encrypt(self, text: str) -> str:
         """Ciphertext for storage (a fresh nonce each time, so equal numbers do not look equal)."""
         nonce = os.urandom(12)
@@ -68,6 +72,19 @@ class DataProtector:
         raw = unb64(stored)
         try:
             return self._aead.decrypt(raw[:12], raw[12:], b"phone").decode()
+        except InvalidTag:
+            raise ValueError("stored ciphertext does not open with this data key") from None
+
+    def encrypt_bytes(self, data: bytes, purpose: str) -> bytes:
+        """Ciphertext of a file for storage (nonce first); `purpose` binds it to its use, e.g. "document"."""
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, data, purpose.encode())
+
+    def decrypt_bytes(self, stored: bytes, purpose: str) -> bytes:
+        """The clear bytes of a stored file; ValueError if made with another key or for another purpose."""
+        raw = bytes(stored)
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], purpose.encode())
         except InvalidTag:
             raise ValueError("stored ciphertext does not open with this data key") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from devices.protocol import utcnow
 from station_admin.admin.organisation import save_centre, save_district, save_federation
@@ -10,7 +11,10 @@ from station_admin.admin.staff import Scope, add_token, add_user
 from station_admin.admin.stations import StationFacts, save_station
 from station_admin.core.models import ApiToken, District, Federation, StaffUser, Station, db
 from station_admin.core.protect import DataProtector
+from station_admin.hardship import register
+from station_admin.hardship.models import HardshipCase
 from station_admin.members.models import Member, ensure_signing_key, join
+from station_admin.requests.casework import parse_yuan
 from station_admin.requests.models import LegalAidCentre
 from waystation.settings import ConfigError
 
@@ -98,6 +102,8 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
         if not ApiToken.select().where(ApiToken.name == DEMO_TOKEN_NAME).exists():
             add_token(DEMO_TOKEN_NAME, "admin", Scope(), utcnow(), token=DEMO_TOKEN)
         cards = _seed_members(protector, District.get(District.code == "xuhui")) if protector else []
+        if protector:
+            seed_hardship(protector, District.get(District.code == "xuhui"))
     log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
     return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
             "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
@@ -114,3 +120,38 @@ def _seed_members(protector: DataProtector, district: District) -> list[tuple[st
                                  station_code=station, now=now, card_days=365)
             made.append((member.member_no, token))
     return made
+
+
+# A one-page PDF: what a scanned admission letter looks like to the register (type by its first bytes).
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_HARDSHIP = [
+    # cause, household members, household income a month (yuan), days ago recorded, approved, visited days ago
+    ("illness", 4, "3200", 100, True, 20),
+    ("education", 3, "4100", 200, True, None),
+    ("accident", 2, "1800", 5, False, None),
+]
+
+
+def seed_hardship(protector: DataProtector, district: District) -> None:
+    """Demo hardship cases in the district, the first time: one visited, one with its visit overdue, one
+    awaiting approval (recorded by the case worker, approved by the admin), with a document."""
+    if HardshipCase.select().exists():
+        return
+    now = utcnow()
+    recorder = StaffUser.get(StaffUser.username == "caseworker")
+    approver = StaffUser.get(StaffUser.username == "admin")
+    member_nos = [m.member_no for m in Member.select().order_by(Member.id)]
+    for n, (cause, members, income, ago, approved, visited) in enumerate(DEMO_HARDSHIP):
+        at = now - timedelta(days=ago)
+        figures = register.Figures(cause, members, parse_yuan(income), 151000,
+                                   at.date(), member_nos[n] if n < len(member_nos) else None)
+        case = register.record(figures, district, DEMO_STATIONS[n][0], None, recorder, at)
+        if approved:
+            register.approve(case, approver, at + timedelta(days=2))
+        if visited is not None:
+            register.record_visit(case, (now - timedelta(days=visited)).date(), "家访：已送慰问金", recorder,
+                                  now - timedelta(days=visited))
+        if n == 1:
+            register.add_document(case, "admission_letter", "录取通知书.pdf", DEMO_PDF, "staff", protector,
+                                  recorder, at)

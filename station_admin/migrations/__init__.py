@@ -23,6 +23,7 @@ from station_admin.migrations import (
     m0011_ingest_robustness,
     m0012_administration,
     m0015_pairing,
+    m0016_hardship_register,
 )
 
 MIGRATIONS = [m.MIGRATION for m in (
@@ -39,4 +40,5 @@ MIGRATIONS = [m.MIGRATION for m in (
     m0011_ingest_robustness,
     m0012_administration,
     m0015_pairing,
+    m0016_hardship_register,
 )]

@@ -4,5 +4,6 @@
 - `track`: following a request with its tracking code.
 - `directory`: the public station directory.
 - `redeem`: redeeming a care-day voucher at a shop.
+- `upload`: a hardship case's documents from the worker's phone, by a link the case worker gives.
 - `language`: the language switch every phone page shares.
 """

@@ -17,6 +17,18 @@ def test_encryption_round_trip_and_no_clear_text():
         DataProtector("x" * 40).decrypt(stored)
 
 
+def test_files_are_encrypted_bound_to_their_purpose():
+    vault = DataProtector("k" * 40)
+    data = b"%PDF-1.4 a medical record"
+    stored = vault.encrypt_bytes(data, "document")
+    assert b"medical" not in stored and stored != vault.encrypt_bytes(data, "document")
+    assert vault.decrypt_bytes(memoryview(stored), "document") == data  # as PostgreSQL's bytea comes back
+    with pytest.raises(ValueError):
+        vault.decrypt_bytes(stored, "phone")  # a document's ciphertext is not a phone number's
+    with pytest.raises(ValueError):
+        DataProtector("x" * 40).decrypt_bytes(stored, "document")
+
+
 def test_lookup_hash_is_keyed_and_ignores_formatting():
     vault = DataProtector("k" * 40)
     assert vault.lookup_hash("138 1234 1234") == vault.lookup_hash("+8613812341234") == vault.lookup_hash("13812341234")
