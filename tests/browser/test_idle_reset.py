@@ -195,7 +195,7 @@ def test_continue_keeps_the_screen_and_the_reset_comes_later(station, open_page)
     page.goto(station.url + "/")
     to_help_step(page, station, 5)
     page.evaluate("window.__sameDocument = true")
-    expect(page.get_by_test_id("idle-warning")).to_be_visible()
+    expect(page.get_by_test_id("idle-warning")).to_be_visible(timeout=(IDLE_S + 2) * 1000)
     page.get_by_test_id("idle-continue").tap()
     expect(page.get_by_test_id("idle-warning")).to_be_hidden()
     expect(page.get_by_test_id("summary")).to_contain_text("尾号 5678")  # still the same screen
