@@ -20,6 +20,7 @@ def test_scan_tap_a_slot_and_see_it_charging(kiosk, open_page, card, kiosk_setti
         page.goto(station.url + "/")
         page.get_by_test_id("charging").click()
         expect(page.get_by_test_id("charging-scan-hint")).to_be_visible()
+        page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
         page.keyboard.type(card, delay=4)  # the USB scanner's burst goes to this screen's data-scan-url
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("charging-member")).to_contain_text(f"会员 {MEMBER}")

@@ -68,6 +68,7 @@ def station(shared_mosquitto, topic_root, kiosk_settings, card):
 
 def scan(page, code: str) -> None:
     """A USB scanner's burst: the code's keys a few milliseconds apart, then Enter."""
+    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
     page.keyboard.type(code, delay=4)
     page.keyboard.press("Enter")
 

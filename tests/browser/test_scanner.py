@@ -54,9 +54,11 @@ def test_a_burst_stalled_by_a_busy_kiosk_is_still_a_scan(kiosk, open_page, card)
     page.goto(station.url + "/")
     # Half the card, then the kiosk PC freezes for 0.7 s (the page's main thread busy), then the rest.
     half = len(card) // 2
+    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
     page.keyboard.type(card[:half], delay=4)
     page.evaluate("setTimeout(() => { const end = performance.now() + 700; while (performance.now() < end) {} }, 0)")
     time.sleep(0.05)
+    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
     page.keyboard.type(card[half:], delay=4)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("welcome")).to_have_text(f"欢迎您，会员 {MEMBER}")
@@ -105,6 +107,7 @@ def test_feedback_a_scan_after_choosing_answers_attaches_the_member_and_submits_
     page.locator("label.choice.score").nth(3).tap()
     page.get_by_test_id("category-seats").check()
     assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")  # focus on an answer
+    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
     page.keyboard.type(card, delay=4)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("feedback-member")).to_contain_text(MEMBER)

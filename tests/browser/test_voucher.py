@@ -37,6 +37,7 @@ def test_scanning_a_card_on_the_voucher_screen_shows_the_confirmed_voucher(centr
     page.goto(station.url + "/")
     page.get_by_test_id("voucher-open").tap()
     expect(page.get_by_test_id("care-day-today")).to_contain_text("今天是关爱日")
+    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
     page.keyboard.type(card, delay=4)  # a USB scanner's burst, then Enter: it goes to the voucher claim
     page.keyboard.press("Enter")
     voucher = page.get_by_test_id("voucher")
