@@ -296,6 +296,15 @@ def sniff(data: bytes, filename: str) -> str:
     raise HardshipError("hardship.error.file_type")
 
 
+def add_uploaded(case: HardshipCase, kind: str, sent, source: str, protector: DataProtector,
+                 actor: StaffUser | None, now: datetime) -> HardshipDocument:
+    """A document from an upload form (staff page or the rider's phone): read no more than the limit allows."""
+    if sent is None or not sent.filename:
+        raise HardshipError("hardship.error.file_empty")
+    data = sent.stream.read(MAX_DOCUMENT_BYTES + 1)
+    return add_document(case, kind, sent.filename, data, source, protector, actor, now)
+
+
 def add_document(case: HardshipCase, kind: str, filename: str, data: bytes, source: str,
                  protector: DataProtector, actor: StaffUser | None, now: datetime) -> HardshipDocument:
     """Store a document encrypted, after checking its kind, size and type by its first bytes."""

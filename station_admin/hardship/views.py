@@ -202,13 +202,9 @@ def act(cid: int, action: str):
 def upload(cid: int):
     """A document scanned or photographed by staff: PDF, JPEG or PNG by its bytes, size-limited, encrypted."""
     found = case_or_403(cid)
-    sent = request.files.get("file")
     try:
-        if sent is None or not sent.filename:
-            raise HardshipError("hardship.error.file_empty")
-        data = sent.stream.read(register.MAX_DOCUMENT_BYTES + 1)
         with db.atomic():
-            register.add_document(found, request.form.get("kind", ""), sent.filename, data, "staff",
+            register.add_uploaded(found, request.form.get("kind", ""), request.files.get("file"), "staff",
                                   current_protector(), g.user, utcnow())
     except HardshipError as e:
         log.info("document refused on hardship case %s: %s", found.id, e.key)

@@ -3,42 +3,33 @@
 An existing database upgrades in place with `waystation migrate central` (the serve commands run it too).
 Each file holds its SQL as text, for SQLite and for PostgreSQL, frozen once released: it never reads
 today's models, so migration 1 means the same thing in every version. A schema change is a new file
-appended here; tests/station_admin/test_migrations.py checks that migrating from 1 gives the schema of
-today's models.
+(`mNNNN_name.py`, the next number); tests/station_admin/test_migrations.py checks that migrating
+from 1 gives the schema of today's models.
 """
 
 from __future__ import annotations
 
-from station_admin.migrations import (
-    m0001_initial,
-    m0002_audit_log,
-    m0003_service_requests,
-    m0004_reports,
-    m0005_membership,
-    m0006_station_operations,
-    m0007_community,
-    m0008_daily_rollup,
-    m0009_weekly_rollup,
-    m0010_feedback,
-    m0011_ingest_robustness,
-    m0012_administration,
-    m0015_pairing,
-    m0016_hardship_register,
-)
+import importlib
+import pkgutil
+import re
 
-MIGRATIONS = [m.MIGRATION for m in (
-    m0001_initial,
-    m0002_audit_log,
-    m0003_service_requests,
-    m0004_reports,
-    m0005_membership,
-    m0006_station_operations,
-    m0007_community,
-    m0008_daily_rollup,
-    m0009_weekly_rollup,
-    m0010_feedback,
-    m0011_ingest_robustness,
-    m0012_administration,
-    m0015_pairing,
-    m0016_hardship_register,
-)]
+FILE_NAME = re.compile(r"^m(\d{4})_\w+$")
+
+
+def _load() -> list:
+    """Every mNNNN_*.py beside this file, in number order; a file whose name and number disagree is a mistake."""
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        name = FILE_NAME.match(module.name)
+        if name:
+            migration = importlib.import_module(f"{__name__}.{module.name}").MIGRATION
+            if migration[0] != int(name[1]):
+                raise RuntimeError(f"{module.name} declares migration {migration[0]}")
+            found.append(migration)
+    numbers = [m[0] for m in found]
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"two migrations share a number: {sorted(numbers)}")
+    return sorted(found, key=lambda m: m[0])
+
+
+MIGRATIONS = _load()

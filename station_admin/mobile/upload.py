@@ -55,13 +55,9 @@ def form(token: str):
 def submit(token: str):
     """Store one document from the phone; a refused file gets its reason and nothing is stored."""
     case = case_or_404(token)
-    sent = request.files.get("file")
     try:
-        if sent is None or not sent.filename:
-            raise HardshipError("hardship.error.file_empty")
-        data = sent.stream.read(register.MAX_DOCUMENT_BYTES + 1)
         with db.atomic():
-            register.add_document(case, request.form.get("kind", ""), sent.filename, data, "phone",
+            register.add_uploaded(case, request.form.get("kind", ""), request.files.get("file"), "phone",
                                   current_protector(), None, utcnow())
     except HardshipError as e:
         log.info("phone document refused on hardship case %s: %s", case.id, e.key)

@@ -336,12 +336,10 @@ def kiosk(shared_mosquitto, topic_root, kiosk_settings):
     published; `kiosk(broker_url=..., prime=True)` on another broker, having heard its station first."""
     stack = contextlib.ExitStack()
 
-    def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True,
-              community: dict | None = None, **kiosk_options):
+    def start(broker_url: str | None = None, prime: bool = False, publish_state: bool = True, **kiosk_options):
         if publish_state:
             publish_station(shared_mosquitto.port, topic_root)
-        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options,
-                                  community=community or {})
+        settings = kiosk_settings(broker_url or shared_mosquitto.url, migrated=True, kiosk=kiosk_options)
         running = stack.enter_context(running_kiosk(settings, shared_mosquitto.url if prime else None))
         if broker_url is None and publish_state:
             wait_for_station(running, inside=7, slots=8)
@@ -369,3 +367,10 @@ def card(shared_mosquitto, topic_root):
     publish(shared_mosquitto.port, topic_root, trust.TrustAnchors((("TSTK", public),), b64(b"s" * 32), utcnow()))
     now = utcnow()
     return cards.sign_card(key, "TSTK", MEMBER, now - timedelta(days=1), now + timedelta(days=300))
+
+
+def scanner_types(page, text: str, delay: float = 4) -> None:
+    """A USB barcode scanner's burst (keys `delay` ms apart), once the page has loaded: kiosk.js listens for
+    scans when its deferred script has run, and keys typed the instant a screen shows would be lost before it."""
+    page.wait_for_load_state("load")
+    page.keyboard.type(text, delay=delay)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LANDSCAPE, MEMBER, STATION, kiosk_with_keys
+from tests.browser.conftest import LANDSCAPE, MEMBER, STATION, kiosk_with_keys, scanner_types
 from tests.charging_helpers import DrivenCharger
 
 pytestmark = pytest.mark.browser
@@ -20,8 +20,7 @@ def test_scan_tap_a_slot_and_see_it_charging(kiosk, open_page, card, kiosk_setti
         page.goto(station.url + "/")
         page.get_by_test_id("charging").click()
         expect(page.get_by_test_id("charging-scan-hint")).to_be_visible()
-        page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-        page.keyboard.type(card, delay=4)  # the USB scanner's burst goes to this screen's data-scan-url
+        scanner_types(page, card)  # the USB scanner's burst goes to this screen's data-scan-url
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("charging-member")).to_contain_text(f"会员 {MEMBER}")
         button = page.get_by_test_id("start-slot-1")

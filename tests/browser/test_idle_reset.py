@@ -17,7 +17,15 @@ import pytest
 from playwright.sync_api import expect
 
 from devices.protocol import trust, utcnow
-from tests.browser.conftest import PORTRAIT, publish, publish_station, running_kiosk, session_of, wait_for_station
+from tests.browser.conftest import (
+    PORTRAIT,
+    publish,
+    publish_station,
+    running_kiosk,
+    scanner_types,
+    session_of,
+    wait_for_station,
+)
 from tests.conftest import wait_until
 from waystation import cards
 
@@ -68,8 +76,7 @@ def station(shared_mosquitto, topic_root, kiosk_settings, card):
 
 def scan(page, code: str) -> None:
     """A USB scanner's burst: the code's keys a few milliseconds apart, then Enter."""
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(code, delay=4)
+    scanner_types(page, code)
     page.keyboard.press("Enter")
 
 

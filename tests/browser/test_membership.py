@@ -14,6 +14,7 @@ from tests.browser.conftest import (  # noqa: F401 - MEMBER, kiosk_with_keys and
     kiosk_with_keys,
     publish,
     read_qr,
+    scanner_types,
     session_of,
 )
 from tests.conftest import wait_until
@@ -31,15 +32,13 @@ def test_a_scanner_burst_with_no_field_focused_checks_the_member_in(kiosk, open_
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     assert page.evaluate("document.activeElement === document.body")
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card, delay=4)  # a USB scanner: the whole code in a fast burst, then Enter
+    scanner_types(page, card)  # a USB scanner: the whole code in a fast burst, then Enter
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("welcome")).to_have_text(f"欢迎您，会员 {MEMBER}")
     assert card_checkins(station) == [MEMBER]
 
     # The same card again at once (a double scan) is one check-in.
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card, delay=4)
+    scanner_types(page, card)
     page.keyboard.press("Enter")
     page.wait_for_timeout(1_000)
     assert card_checkins(station) == [MEMBER]
@@ -62,8 +61,7 @@ def test_a_refused_card_says_why_and_checks_nobody_in(kiosk, open_page, card):
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
     tampered = card[:20] + ("A" if card[20] != "A" else "B") + card[21:]
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(tampered, delay=4)
+    scanner_types(page, tampered)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("card-refused")).to_contain_text("会员卡校验失败")
     assert card_checkins(station) == []
@@ -74,8 +72,7 @@ def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, ca
     station = kiosk_with_keys(kiosk, idle_reset_seconds=8, idle_warning_seconds=2)
     page = open_page(PORTRAIT)
     page.goto(station.url + "/")
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card, delay=4)
+    scanner_types(page, card)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("welcome")).to_contain_text(MEMBER, timeout=7_000)
     page.evaluate("window.__sameDocument = true")

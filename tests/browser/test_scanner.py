@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from devices.protocol import trust, utcnow
-from tests.browser.conftest import PORTRAIT, publish
+from tests.browser.conftest import PORTRAIT, publish, scanner_types
 from tests.browser.test_membership import MEMBER, card_checkins, kiosk_with_keys
 from waystation import cards
 from waystation.sealing import b64
@@ -54,12 +54,10 @@ def test_a_burst_stalled_by_a_busy_kiosk_is_still_a_scan(kiosk, open_page, card)
     page.goto(station.url + "/")
     # Half the card, then the kiosk PC freezes for 0.7 s (the page's main thread busy), then the rest.
     half = len(card) // 2
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card[:half], delay=4)
+    scanner_types(page, card[:half])
     page.evaluate("setTimeout(() => { const end = performance.now() + 700; while (performance.now() < end) {} }, 0)")
     time.sleep(0.05)
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card[half:], delay=4)
+    scanner_types(page, card[half:])
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("welcome")).to_have_text(f"欢迎您，会员 {MEMBER}")
     expect(page.get_by_test_id("card-refused")).to_have_count(0)
@@ -107,8 +105,7 @@ def test_feedback_a_scan_after_choosing_answers_attaches_the_member_and_submits_
     page.locator("label.choice.score").nth(3).tap()
     page.get_by_test_id("category-seats").check()
     assert page.evaluate("document.activeElement.type") in ("radio", "checkbox")  # focus on an answer
-    page.wait_for_load_state("load")  # kiosk.js listens for scans once it has run
-    page.keyboard.type(card, delay=4)
+    scanner_types(page, card)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("feedback-member")).to_contain_text(MEMBER)
     page.wait_for_timeout(500)
