@@ -221,3 +221,23 @@ def test_the_command_refuses_without_the_site_file(tmp_path, capsys, monkeypatch
     assert cli.main(["upgrade-station", "waystation==0.1.1", "--releases", str(tmp_path)]) == 2
     assert "--config" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
+
+
+def test_the_first_release_goes_in_as_docs_operations_says(wheelhouse, tmp_path):
+    """The doc's first-release commands, run as written but under a temporary root instead of /."""
+    import re
+
+    section = (PROJECT_ROOT / "docs" / "operations.md").read_text().split("### Upgrading a station\n", 1)[1]
+    section = section.split("\n## ", 1)[0].split("\n### ", 1)[0]
+    script = re.findall(r"```sh\n(.*?)```", section, flags=re.S)[-1]
+    assert "python3 -m venv /opt/waystation/releases/0.1.0" in script
+    root = tmp_path / "root"
+    (root / "usr/local/bin").mkdir(parents=True)
+    (root / "opt/waystation").mkdir(parents=True)
+    script = (script.replace("sudo ", "").replace("/media/usb/wheelhouse", str(wheelhouse))
+              .replace("/opt/waystation", f"{root}/opt/waystation").replace("/usr/local/bin", f"{root}/usr/local/bin"))
+    subprocess.run(["bash", "-e", "-c", script], check=True, timeout=300, capture_output=True, env=waystation_env())
+    assert Releases(root / "opt/waystation").current().name == "0.1.0"
+    shown = subprocess.run([str(root / "usr/local/bin/waystation"), "--version"], capture_output=True, text=True,
+                           timeout=60)
+    assert shown.stdout.strip() == "waystation 0.1.0"
