@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("ingest", help="run an ingest worker only (scale-out)")
     p.set_defaults(run=cmd_ingest)
 
+    p = commands.add_parser("jobs", help="run background job workers only (exports), beside web processes")
+    p.set_defaults(run=cmd_jobs)
+
     p = commands.add_parser("simulate", help="simulate people counters and charger controllers")
     p.add_argument("--station", action="append", required=True, metavar="CODE[:SEATS[:SLOTS]]",
                    help="a station to simulate (repeat for more)")
@@ -250,21 +253,45 @@ def _apply_deadline_counting(settings) -> None:
 def cmd_central(args) -> int:
     from station_admin import create_app
     from station_admin.core.context import PROTECTOR
+    from station_admin.core.jobs import JobRunner
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
+    jobs = JobRunner(settings) if settings.jobs.workers else None
     stop = wait_for_termination()
     died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
+    if jobs:
+        jobs.start()
     try:
         serve(app, settings.central.host, settings.central.port, settings.central.threads, stop)
     finally:
+        if jobs:
+            jobs.stop()
         if worker:
             worker.stop()
     return INGEST_DIED if died else 0
+
+
+def cmd_jobs(args) -> int:
+    from station_admin import create_app
+    from station_admin.core.jobs import JobRunner
+
+    settings = settings_for(args)
+    create_app(settings.as_dict())  # every feature's jobs registered, the models bound
+    _migrate_central(settings)
+    if settings.jobs.workers < 1:
+        print("waystation jobs: jobs.workers must be at least 1", file=sys.stderr)
+        return 2
+    jobs = JobRunner(settings)
+    stop = wait_for_termination()
+    jobs.start()
+    stop.wait()
+    jobs.stop()
+    return 0
 
 
 def cmd_ingest(args) -> int:
