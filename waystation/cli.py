@@ -83,6 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-enable", action="store_true", help="write the files only")
     p.set_defaults(run=cmd_install_station)
 
+    p = commands.add_parser("backup", help="back up central's or a kiosk's database: timestamped, checksummed, "
+                                           "old ones removed by backup.keep / keep_days")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--dir", help="folder to write to (backup.dir)")
+    p.set_defaults(run=cmd_backup)
+
+    p = commands.add_parser("restore", help="restore a backup into central's or a kiosk's database (checked first)")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("file", help="the backup file (its .sha256 beside it)")
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a database that is not empty (a SQLite file is kept aside, renamed)")
+    p.set_defaults(run=cmd_restore)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -444,6 +459,68 @@ def cmd_migrate(args) -> int:
     models.db.init(models.database_path(settings), pragmas=sqlite_pragmas(settings.database.busy_timeout_ms))
     migrate(models.db, MIGRATIONS)
     return 0
+
+
+def _backup_target(args):
+    """The database URL and backup name of `central` or a station's kiosk."""
+    settings = settings_for(args, kiosk={"station_id": args.station})
+    if args.target == "central":
+        return settings, settings.database.url, "central"
+    from kiosk.models import database_path
+
+    settings.require("kiosk.station_id")
+    return settings, f"sqlite:///{database_path(settings)}", f"kiosk-{settings.kiosk.station_id}"
+
+
+def cmd_backup(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, apply_retention, backup_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, name = _backup_target(args)
+    folder = Path(args.dir or settings.backup.dir)
+    try:
+        made = backup_database(url, folder, name, pg_dump=settings.backup.pg_dump)
+    except (BackupError, OSError) as e:
+        print(f"waystation backup: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    removed = apply_retention(folder, name, settings.backup.keep, settings.backup.keep_days)
+    print(translate("backup.made", lang, path=str(made.path), size=made.path.stat().st_size,
+                    checksum=str(made.checksum_file), removed=len(removed)))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, restore_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, _ = _backup_target(args)
+    try:
+        kept = restore_database(Path(args.file), url, replace=args.replace, pg_restore=settings.backup.pg_restore)
+    except (BackupError, OSError) as e:
+        print(f"waystation restore: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    print(translate("backup.restored", lang, path=args.file))
+    if kept:
+        print(translate("backup.kept_aside", lang, path=str(kept)))
+    print(translate("backup.restore_next", lang))
+    return 0
+
+
+def _backup_message(error, lang: str) -> str:
+    from waystation.backup import BackupError
+    from waystation.web import translate
+
+    if isinstance(error, BackupError):
+        return translate(f"backup.{error.key}", lang, **error.params)
+    return str(error)
 
 
 def cmd_seed_demo(args) -> int:
