@@ -1,4 +1,4 @@
-"""CSV exports that open right in Excel on Chinese Windows, and background jobs for the large ones.
+"""CSV exports that open right in Excel on Chinese Windows.
 
 Every file is UTF-8 with a byte-order mark (Excel reads BOM-less UTF-8 as GBK), times are ISO 8601
 with the local offset (+08:00), and a text cell that a spreadsheet would run as a formula (it starts
