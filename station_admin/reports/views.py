@@ -101,34 +101,40 @@ def export_usage():
         if busy.job is None:  # it finished in the meantime: ask again
             abort(409)
         return _job_response(busy.job, notice="admin.reports.export_busy")
-    if htmx:
-        return _job_response(job)
-    return redirect(url_for("reports.export_job", job_id=job.id), 303)
+    return _queued(job)
 
 
 @bp.get("/exports/<int:job_id>")
 @login_required(*ROLES)
 def export_job(job_id: int):
     """An export's progress: polled by htmx while it runs, then a download link."""
-    job = ExportJob.of_user(job_id, g.user)
-    if job is None:
-        abort(404)
-    return _job_response(job)
+    return _job_response(_own_job(job_id))
 
 
 @bp.post("/exports/<int:job_id>/again")
 @login_required(*ROLES)
 def export_again(job_id: int):
     """Run a failed or expired export again, as it was asked."""
-    job = ExportJob.of_user(job_id, g.user)
-    if job is None:
-        abort(404)
+    job = _own_job(job_id)
     if not job.can_run_again:
         return _job_response(job)
     try:
         job = run_again(job)
     except ExportBusy as busy:
         return _job_response(busy.job or job, notice="admin.reports.export_busy")
+    return _queued(job)
+
+
+def _own_job(job_id: int) -> ExportJob:
+    """The signed-in user's export job; 404 for anyone else's (others' jobs do not exist for them)."""
+    job = ExportJob.of_user(job_id, g.user)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _queued(job: ExportJob):
+    """After queueing: the progress fragment for htmx, else a redirect to the job's page."""
     if htmx:
         return _job_response(job)
     return redirect(url_for("reports.export_job", job_id=job.id), 303)
