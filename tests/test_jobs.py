@@ -140,3 +140,34 @@ def test_a_web_process_killed_during_an_export_and_two_sharing_the_file_store(ce
         web.stop()
         models.db.close()
 
+
+
+def test_waystation_jobs_runs_the_queue_alone_and_stops_cleanly(central_settings, tmp_path):
+    from station_admin import create_app
+    from tests.station_admin.conftest import admin as signed_in_admin
+    from tests.station_admin.conftest import ingest, local
+
+    settings = central_settings(template="seeded", reports={"export_dir": str(tmp_path / "store")})
+    app = create_app(settings.as_dict())
+    app.config["TESTING"] = True
+    ingest("xh-xujiahui", [local(LAST_DAY, 9, m) for m in range(12)])
+    client = signed_in_admin(app)
+    client.get("/reports/usage")
+    with client.session_transaction() as s:
+        csrf = s["csrf"]
+    answer = client.post(f"/reports/export?{QUERY}", data={"csrf_token": csrf})
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    assert job(job_id).status == "queued"  # nothing in this process runs jobs
+
+    env = waystation_env(database_url=settings.database.url, central_secret_key=SECRETS["central"]["secret_key"],
+                         central_data_key=SECRETS["central"]["data_key"], reports_export_dir=tmp_path / "store",
+                         jobs_poll_seconds=0.2)
+    jobs = WaystationProcess("jobs", env, tmp_path / "jobs.log")
+    try:
+        jobs.start()
+        wait_until(lambda: job(job_id).status == "done", timeout=60, interval=0.1, message="the job done by jobs")
+        assert len(client.get(f"/reports/exports/{job_id}/download").get_data().splitlines()) == 13
+    finally:
+        jobs.stop()
+        models.db.close()
+    assert jobs.proc.returncode == 0, tail(jobs.log)
