@@ -3,9 +3,10 @@
 A SQLite database (central's or a kiosk's) is copied with SQLite's online backup API: one consistent
 snapshot taken in a read transaction, so the running app and ingest go on writing (WAL) meanwhile;
 the copy passes `PRAGMA integrity_check` before it counts. A PostgreSQL database is dumped with
-`pg_dump --format=custom` (one consistent snapshot too). Each backup is one file,
-`<name>-<UTC time>.sqlite` or `.pgdump`, written under a temporary name and renamed when complete,
-with `<file>.sha256` beside it in `sha256sum` format (`sha256sum -c` checks it by hand).
+`pg_dump --format=custom` (one consistent snapshot too), which `pg_restore --list` must read back.
+Each backup is one file, `<name>-<UTC time>.sqlite` or `.pgdump`, written under a temporary name and
+renamed when complete, with `<file>.sha256` beside it in `sha256sum` format (`sha256sum -c` checks
+it by hand).
 
 Only the database goes in: never a settings file, so never `central.data_key` or `secret_key`
 (they are settings, not rows). Back the data key up apart from the backups (docs/operations.md).
@@ -88,7 +89,7 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///"):])
 
 
-def backup_database(url: str, folder: Path, name: str, *, pg_dump: str = "pg_dump",
+def backup_database(url: str, folder: Path, name: str, *, pg_dump: str = "pg_dump", pg_restore: str = "pg_restore",
                     now: datetime | None = None) -> Backup:
     """Back up the database at `url` (sqlite:/// or postgresql://) into `folder`; the finished backup."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,6 +102,7 @@ def backup_database(url: str, folder: Path, name: str, *, pg_dump: str = "pg_dum
             _copy_sqlite(sqlite_path(url), partial)
         else:
             _pg_dump(url, partial, pg_dump)
+            _run([pg_restore, "--list", str(partial)], dict(os.environ), "copy_unreadable")  # it reads back
         checksum = sha256_of(partial)
         partial.replace(path)
         path.with_name(path.name + ".sha256").write_text(f"{checksum}  {path.name}\n")

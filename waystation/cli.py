@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 def setup_logging(level: str) -> None:
     """One line per record with time, level and logger; quiet the chatty libraries."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("amqtt", "transitions", "waitress.queue"):
+    # huey logs every task it runs (the export sweep each minute); the jobs log their own starts and ends.
+    for name in ("amqtt", "transitions", "waitress.queue", "huey"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -483,7 +484,8 @@ def cmd_backup(args) -> int:
     settings, url, name = _backup_target(args)
     folder = Path(args.dir or settings.backup.dir)
     try:
-        made = backup_database(url, folder, name, pg_dump=settings.backup.pg_dump)
+        made = backup_database(url, folder, name, pg_dump=settings.backup.pg_dump,
+                               pg_restore=settings.backup.pg_restore)
     except (BackupError, OSError) as e:
         print(f"waystation backup: {_backup_message(e, lang)}", file=sys.stderr)
         return 1
