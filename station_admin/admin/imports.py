@@ -160,15 +160,23 @@ def _comparable(facts: StationFacts) -> tuple:
 
 
 def apply(plans: list[RowPlan], actor: StaffUser | None = None,
-          progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Write a plan's creates and changes in one transaction (rows with errors are left out); counts by action."""
+          progress: Callable[[int, int], None] | None = None, chunk: int | None = None) -> dict[str, int]:
+    """Write a plan's creates and changes (rows with errors are left out); counts by action.
+
+    In one transaction, or with `chunk`, one transaction per `chunk` stations (a background import:
+    its progress, written with each chunk, shows as it goes; if it stops midway, whole chunks are
+    written and importing the file again writes the rest).
+    """
     todo = [p for p in plans if p.action in ("create", "change")]
-    with db.atomic():
-        existing = {s.code: s for s in Station.select().where(Station.code.in_([p.code for p in todo]))} if todo else {}
-        for n, row in enumerate(todo):
-            save_station(row.facts, existing.get(row.code), actor=actor)
-            if progress and (n + 1) % 50 == 0:
-                progress(n + 1, len(todo))
+    size = chunk or max(len(todo), 1)
+    for start in range(0, len(todo), size):
+        part = todo[start:start + size]
+        with db.atomic():
+            existing = {s.code: s for s in Station.select().where(Station.code.in_([p.code for p in part]))}
+            for n, row in enumerate(part, start):
+                save_station(row.facts, existing.get(row.code), actor=actor)
+                if progress and (n + 1) % 50 == 0:
+                    progress(n + 1, len(todo))
     if progress:
         progress(len(todo), len(todo))
     counts = {action: sum(1 for p in plans if p.action == action) for action in ("create", "change", "unchanged",

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from devices.protocol import utcnow
-from station_admin.admin import imports
+from station_admin.admin import import_jobs, imports
 from station_admin.admin.organisation import save_centre, save_district, save_federation, tree
 from station_admin.admin.refusal import Refused
 from station_admin.admin.stations import (
@@ -31,7 +31,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.models import District, Federation, Station
 from station_admin.core.unknown import UnknownStation
 from station_admin.requests.models import LegalAidCentre
-from waystation.web import current_settings, translate
+from waystation.web import current_settings, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("network", __name__, url_prefix="/admin")
@@ -197,7 +197,10 @@ def save_centre_view(centre_id: int | None):
     return _saved("centre")
 
 
-# Bulk import: upload, preview (nothing written), confirm
+# Bulk import: upload, preview (nothing written), confirm, a background job with its progress
+
+# The preview lists every refused row, and creates and changes up to this many rows in all.
+PREVIEW_ROWS = 500
 
 def _import_path(token: str, suffix: str) -> Path:
     return Path(current_settings().central.import_dir) / f"{token}{suffix}"
@@ -230,8 +233,13 @@ def import_preview():
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     session["station_import"] = token + suffix
+    session["station_import_name"] = name[:200]
+    listed = [p for p in plans if p.action == "error"]
+    listed += [p for p in plans if p.action in ("create", "change")][:max(0, PREVIEW_ROWS - len(listed))]
+    listed.sort(key=lambda p: p.line)
     return render_template("station_admin/admin/network/import.html", plans=plans, errors=[], token=token + suffix,
-                           name=name, columns=imports.COLUMNS,
+                           name=name, columns=imports.COLUMNS, listed=listed,
+                           more=sum(1 for p in plans if p.action in ("create", "change", "error")) - len(listed),
                            counts={a: sum(1 for p in plans if p.action == a)
                                    for a in ("create", "change", "unchanged", "error")})
 
@@ -239,7 +247,7 @@ def import_preview():
 @bp.post("/stations/import/confirm")
 @login_required("admin")
 def import_confirm():
-    """Write the previewed file's good rows (checked again against the database as it is now)."""
+    """Queue the previewed file's import; its progress page follows (checked again against the database then)."""
     token = request.form.get("token", "")
     if not token or token != session.get("station_import"):
         return render_template("station_admin/admin/network/import.html", plans=None, columns=imports.COLUMNS,
@@ -248,8 +256,44 @@ def import_confirm():
     if not path.is_file():
         return render_template("station_admin/admin/network/import.html", plans=None, columns=imports.COLUMNS,
                                errors=[translate("imports.error.expired")]), 400
-    counts = imports.apply(imports.plan(imports.read_rows(path.name, path.read_bytes())), actor=g.user)
-    path.unlink()
     session.pop("station_import", None)
-    return redirect(url_for("network.stations", imported="{create},{change},{unchanged},{error}".format(**counts)),
-                    303)
+    try:
+        job = import_jobs.start_import(g.user, path.name, session.pop("station_import_name", "") or path.name)
+    except import_jobs.ImportBusy as busy:
+        path.unlink(missing_ok=True)
+        return _import_job_response(busy.job, notice="imports.busy")
+    return redirect(url_for("network.import_job", job_id=job.id), 303)
+
+
+@bp.get("/stations/import/jobs/<int:job_id>")
+@login_required("admin")
+def import_job(job_id: int):
+    """An import's progress: polled by htmx while it runs, then what it wrote."""
+    return _import_job_response(_own_import(job_id))
+
+
+@bp.post("/stations/import/jobs/<int:job_id>/again")
+@login_required("admin")
+def import_again(job_id: int):
+    """Run a failed import again: what it had written stays, the rest is written."""
+    job = _own_import(job_id)
+    if job.status != "failed" or not (Path(current_settings().central.import_dir) / job.path).is_file():
+        return _import_job_response(job, notice="imports.cannot_again"), 409
+    try:
+        job = import_jobs.run_again(job)
+    except import_jobs.ImportBusy as busy:
+        return _import_job_response(busy.job or job, notice="imports.busy")
+    return _import_job_response(job)
+
+
+def _own_import(job_id: int) -> import_jobs.StationImportJob:
+    job = import_jobs.StationImportJob.of_user(job_id, g.user)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _import_job_response(job, notice: str | None = None):
+    return page_or_fragment("station_admin/admin/network/import_job.html",
+                            "station_admin/admin/network/_import_job.html", job=job, notice=notice,
+                            poll_seconds=current_settings().reports.export_poll_seconds)

@@ -172,10 +172,42 @@ def _upload(client, name: str, data: bytes):
                        content_type="multipart/form-data")
 
 
-def test_the_import_page_previews_every_bad_row_then_writes_on_confirmation(central_app):
+@pytest.fixture
+def import_app(central_settings, tmp_path):
+    """A central app whose uploads go to this test's own folder, and whose job pages poll quickly."""
+    from station_admin import create_app
+
+    app = create_app(central_settings(template="seeded", central={"import_dir": str(tmp_path / "imports")},
+                                      reports={"export_poll_seconds": 1}).as_dict())
+    app.config["TESTING"] = True
+    yield app
+    db.close()
+
+
+@pytest.fixture
+def import_workers(import_app, running):
+    """Background job workers in this process, as `waystation central` runs them."""
+    from station_admin.core.jobs import JobRunner
+    from waystation.web import SETTINGS
+
+    return running.start(JobRunner(import_app.extensions[SETTINGS]))
+
+
+def wait_for_job(client, location: str, status: str = "done") -> str:
+    from tests.conftest import wait_until
+    from tests.htmx import HX
+
+    def ended():
+        html = client.get(location, headers=HX).get_data(as_text=True)
+        return html if f'data-status="{status}"' in html else None
+    return wait_until(ended, timeout=120, message=f"the import job {status}")
+
+
+def test_the_import_page_previews_every_bad_row_then_writes_on_confirmation(import_app, import_workers, tmp_path):
     from tests.conftest import csrf_of
     from tests.station_admin.test_administration import signed_in
 
+    central_app = import_app
     admin = signed_in(central_app)
     rows = network_rows(1000)
     preview = _upload(admin, "stations.csv", as_csv(rows))
@@ -185,15 +217,22 @@ def test_the_import_page_previews_every_bad_row_then_writes_on_confirmation(cent
     for line, message in [(103, "没有代码为“nowhere”的区。"), (504, "坐标必须是中国境内的 WGS84 度数"),
                           (905, "星期二的开放时间格式不对")]:
         assert message in page.split(f'data-testid="row-{line}"')[1].split("</tr>")[0]
+    # Every refused row is listed, creates up to 500 rows in all, the rest counted.
+    assert page.count('data-testid="row-') == 500 and "另有 500 行将新建或修改" in page
     with central_app.app_context(), db.connection_context():
         assert not Station.select().where(Station.code.startswith("xh-n")).exists()
     token = page.split('name="token" value="')[1].split('"')[0]
     done = admin.post("/admin/stations/import/confirm", data={"csrf_token": csrf_of(admin), "token": token})
-    assert done.status_code == 303
-    listing = admin.get(done.headers["Location"]).get_data(as_text=True)
-    assert "新建 997 个，修改 0 个，0 个无变化，3 行被拒绝。" in listing
+    assert done.status_code == 303 and "/admin/stations/import/jobs/" in done.headers["Location"]
+    job_page = admin.get(done.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="progress"' in job_page and "导入驿站 · stations.csv" in job_page
+    finished = wait_for_job(admin, done.headers["Location"])
+    assert "导入完成： 新建 997 个，修改 0 个，0 个无变化，3 行被拒绝。" in finished and 'value="100"' in finished
     with central_app.app_context(), db.connection_context():
         assert Station.select().where(Station.code.startswith("xh-n")).count() == 997
+    assert not list((tmp_path / "imports").iterdir())  # the upload is deleted once written
+    # Another admin cannot see the job; in English the page says the same.
+    assert signed_in(central_app, "federation").get(done.headers["Location"]).status_code == 403
     replay = admin.post("/admin/stations/import/confirm", data={"csrf_token": csrf_of(admin), "token": token})
     assert replay.status_code == 400 and "这次预览已失效" in replay.get_data(as_text=True)
 
@@ -206,3 +245,47 @@ def test_the_import_page_previews_every_bad_row_then_writes_on_confirmation(cent
     other = signed_in(central_app, "federation")
     assert other.get("/admin/stations/import").status_code == 403
     assert _upload(other, "stations.csv", as_csv(rows)).status_code == 403
+
+
+def test_an_import_whose_process_died_shows_what_it_wrote_and_runs_again_to_the_end(import_app, running, tmp_path):
+    """The worker's process died after two chunks: the job is failed at the next start, and running it again
+    writes the rest; what was written is not written twice."""
+    import socket
+    import subprocess
+    import sys
+
+    from station_admin.admin import import_jobs
+    from station_admin.core.jobs import JobRunner
+    from station_admin.core.models import StaffUser
+    from tests.conftest import csrf_of
+    from tests.station_admin.test_administration import signed_in
+    from waystation.web import SETTINGS
+
+    admin = signed_in(import_app)
+    rows = network_rows(600)
+    page = _upload(admin, "stations.csv", as_csv(rows)).get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    queued = admin.post("/admin/stations/import/confirm", data={"csrf_token": csrf_of(admin), "token": token})
+    location = queued.headers["Location"]  # no worker runs yet: the job waits in the queue
+    with import_app.app_context(), db.connection_context():
+        job = import_jobs.StationImportJob.get()
+        assert job.status == "queued"
+        # What a worker that died after its second chunk leaves: 400 rows done (one of them refused), "running".
+        imports.apply(imports.plan(imports.read_rows("part.csv", as_csv(rows[:401]))),
+                      actor=StaffUser.get(StaffUser.username == "admin"))
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        import_jobs.StationImportJob.update(status="running", rows_done=400, rows_total=598,
+                                            worker=f"{socket.gethostname()}:{dead.pid}:gone").execute()
+        import_jobs.jobs.queue.flush()  # the dead process had taken the task out of the queue
+    running.start(JobRunner(import_app.extensions[SETTINGS]))  # a worker starts: its sweep fails the job
+    failed = wait_for_job(admin, location, "failed")
+    assert "导入中断，已写入 400 / 598 个驿站。再次运行会写入其余的" in failed and 'data-testid="run-again"' in failed
+    again = admin.post(location + "/again", data={"csrf_token": csrf_of(admin)})
+    assert again.status_code == 200
+    finished = wait_for_job(admin, location)
+    assert "新建 199 个，修改 0 个，399 个无变化，2 行被拒绝。" in finished
+    with import_app.app_context(), db.connection_context():
+        assert Station.select().where(Station.code.startswith("xh-n")).count() == 598
+    # A job that did not fail cannot be run again.
+    assert admin.post(location + "/again", data={"csrf_token": csrf_of(admin)}).status_code == 409
