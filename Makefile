@@ -7,8 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # System programs the tests drive for real: a Mosquitto broker and its clients, headless Chromium.
-TEST_TOOLS := mosquitto mosquitto_pub chromium
-TEST_PACKAGES := mosquitto mosquitto-clients chromium chromium-driver fonts-noto-cjk
+TEST_TOOLS := mosquitto mosquitto_pub chromium nginx
+TEST_PACKAGES := mosquitto mosquitto-clients chromium chromium-driver fonts-noto-cjk nginx
 
 .PHONY: demo test bench system-deps clean
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from station_admin import reports
 from station_admin.admin import accounts, network
 from station_admin.community import schedule, vouchers
@@ -27,13 +29,18 @@ def create_app(test_config: dict | None = None):
     context.install(app, DataProtector(settings.secret("central.data_key")),
                     load_services(settings.requests.services_file or None))
     init_db(app, settings)
-    auth.init_app(app)
+    auth.init_app(app, settings)
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, reports.bp, queue.bp,
                       calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp, redeem.bp,
                       schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
                       hardship_views.bp, upload.bp):
         app.register_blueprint(blueprint)
+    proxies = settings.central.trusted_proxies
+    if proxies:
+        # Behind that many reverse proxies the client's address and scheme are in their X-Forwarded-* headers
+        # (each proxy appends one); without any, the headers are anyone's to forge and are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app
 
 

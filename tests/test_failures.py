@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import http.cookiejar
 import re
+import secrets
 import signal
 import socket
 import sqlite3
@@ -136,7 +137,8 @@ class KioskProcess(WaystationProcess):
         self.database = tmp_path / f"kiosk-{KIOSK_STATION}.db"
         env = waystation_env(broker_url=broker_url, broker_topic_root=topic_root, broker_reconnect_min_s=1,
                              broker_reconnect_max_s=2, kiosk_station_id=KIOSK_STATION, kiosk_port=self.port,
-                             kiosk_database_path=tmp_path / "kiosk-{station}.db", kiosk_secret_key="k" * 40,
+                             kiosk_database_path=tmp_path / "kiosk-{station}.db",
+                             kiosk_secret_key=secrets.token_hex(20),
                              kiosk_heartbeat_seconds=1, kiosk_outbox_ack_timeout_s=3, **settings)
         super().__init__("kiosk", env, tmp_path / "kiosk.log")
         self.browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -180,7 +182,7 @@ def ingest_process(processes, tmp_path, broker_url, topic_root, database_url, **
     env = waystation_env(broker_url=broker_url, broker_topic_root=topic_root, broker_reconnect_min_s=1,
                          broker_reconnect_max_s=2, database_url=database_url,
                          ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}", ingest_batch_wait_ms=20,
-                         central_secret_key="c" * 40, central_data_key="d" * 40, **settings)
+                         central_secret_key=secrets.token_hex(20), central_data_key=secrets.token_hex(20), **settings)
     process = WaystationProcess("ingest", env, tmp_path / "ingest.log")
     processes.append(process)
     return process

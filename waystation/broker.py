@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ipaddress
 import logging
 import threading
 
 log = logging.getLogger(__name__)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a listen address is this machine's loopback (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class EmbeddedBroker:
     """An amqtt broker on its own event loop in a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883):
+        if not is_loopback(host):
+            # It lets anyone connect, publish and subscribe (no accounts, no TLS): never beyond this machine.
+            raise ValueError(f"the embedded demo broker listens on loopback only, not {host!r}; "
+                             "use Mosquitto (docs/operations.md) for a network")
         self.host, self.port = host, port
         self.config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}", "max_connections": 1000}},

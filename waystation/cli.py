@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_simulate)
 
     p = commands.add_parser("broker", help="run the embedded demo MQTT broker (use Mosquitto in production)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="a loopback address (anyone may use this broker)")
     p.add_argument("--port", type=int, default=1883)
     p.set_defaults(run=cmd_broker)
 
@@ -176,14 +176,27 @@ def wait_for_termination() -> threading.Event:
     return stop
 
 
-def serve(app, host: str, port: int, threads: int, stop: threading.Event) -> None:
-    """Serve a WSGI app with waitress until `stop` is set."""
+def web_server(app, host: str, port: int, threads: int, **options):
+    """A waitress server for a WSGI app, not yet running (`.run()`; `.effective_port`, `.close()`)."""
     from waitress.server import create_server
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="waystation")
+    return create_server(app, host=host, port=port, threads=threads, ident="waystation", **options)
+
+
+def central_server(app, settings, port: int | None = None):
+    """Central's waitress server as its settings say: many slow or idle clients wait on sockets, not on threads."""
+    central = settings.central
+    # waitress drops X-Forwarded-* headers unless told otherwise; with trusted proxies the app's ProxyFix reads them.
+    return web_server(app, central.host, central.port if port is None else port, central.threads,
+                      connection_limit=central.connection_limit, channel_timeout=central.channel_timeout,
+                      backlog=central.backlog, clear_untrusted_proxy_headers=not central.trusted_proxies)
+
+
+def serve(server, stop: threading.Event) -> None:
+    """Run a waitress server until `stop` is set."""
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
-    log.info("serving on http://%s:%s/", host, server.effective_port)
+    log.info("serving on http://%s:%s/", server.effective_host, server.effective_port)
     stop.wait()
     server.close()
 
@@ -207,7 +220,7 @@ def cmd_kiosk(args) -> int:
     stop = wait_for_termination()
     node.start()
     try:
-        serve(app, settings.kiosk.host, settings.kiosk.port, 4, stop)
+        serve(web_server(app, settings.kiosk.host, settings.kiosk.port, 4), stop)
     finally:
         node.stop()
     return 0
@@ -282,10 +295,14 @@ def cmd_central(args) -> int:
     from station_admin import create_app
     from station_admin.core.context import PROTECTOR
     from station_admin.core.jobs import JobRunner
+    from station_admin.core.models import db
+    from station_admin.demo.seed import refuse_demo_credentials
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
+    with db.connection_context():
+        refuse_demo_credentials(settings)  # outside demo mode, a published password or token would open it
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
     jobs = JobRunner(settings) if settings.jobs.workers else None
     stop = wait_for_termination()
@@ -295,7 +312,7 @@ def cmd_central(args) -> int:
     if jobs:
         jobs.start()
     try:
-        serve(app, settings.central.host, settings.central.port, settings.central.threads, stop)
+        serve(central_server(app, settings), stop)
     finally:
         if jobs:
             jobs.stop()
@@ -365,7 +382,11 @@ def cmd_simulate(args) -> int:
 def cmd_broker(args) -> int:
     from waystation.broker import EmbeddedBroker
 
-    broker = EmbeddedBroker(args.host, args.port)
+    try:
+        broker = EmbeddedBroker(args.host, args.port)
+    except ValueError as e:
+        print(f"waystation broker: {e}", file=sys.stderr)
+        return 2
     stop = wait_for_termination()
     broker.start()
     stop.wait()

@@ -77,14 +77,29 @@ class Settings(Section):
                 raise ConfigError(f"{dotted}: must be set ({_env_name(dotted)} or the site file)")
 
     def secret(self, dotted_key: str) -> str:
-        """A signing secret: required and at least 32 characters, except in demo mode."""
+        """A signing secret: required, at least 32 characters and no placeholder, except in demo mode."""
         section, key = dotted_key.split(".")
         value = self[section][key]
         if self.demo and not value:
             return os.urandom(32).hex()
         if len(value) < 32:
             raise ConfigError(f"{dotted_key}: must be at least 32 characters ({_env_name(dotted_key)})")
+        if not self.demo and looks_like_a_placeholder(value):
+            raise ConfigError(f"{dotted_key}: looks like a demo or example value, not a secret; use at least 32 "
+                              f"random characters, e.g. `python3 -c 'import secrets; print(secrets.token_hex(32))'` "
+                              f"({_env_name(dotted_key)})")
         return value
+
+
+# Words that mark a value copied from a demo, an example or the docs rather than made for this system.
+PLACEHOLDER_WORDS = ("demo", "example", "changeme", "change-me", "change_me", "random characters", "secret_key",
+                     "data_key", "password")
+
+
+def looks_like_a_placeholder(value: str) -> bool:
+    """Whether a secret reads like a demo, example or docs value (or is too repetitive to be random)."""
+    lowered = value.lower()
+    return any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(value)) < 10
 
 
 def load_settings(

@@ -183,7 +183,7 @@ def change_user(user: StaffUser, display_name: str, role: str, scope: Scope,
 
 
 def set_password(user: StaffUser, password: str, actor: StaffUser | None = None) -> None:
-    """Give a user a new password (refusing weak ones); the audit row says that, never the password."""
+    """Give a user a new password (refusing weak ones) and end their sessions; the audit row never says the password."""
     if user.is_token_account:
         raise Refused.one("staff.error.token_account", name=user.username)
     problems = password_problems(user.username, password)
@@ -192,6 +192,7 @@ def set_password(user: StaffUser, password: str, actor: StaffUser | None = None)
     with db.atomic():
         user.set_password(password)
         user.save()
+        user.end_sessions()  # a session opened with the old password (perhaps by whoever knew it) ends
         audit("staff.password", "staff_user", user.id, actor=actor, username=user.username)
 
 
@@ -203,6 +204,7 @@ def set_active(user: StaffUser, active: bool, actor: StaffUser | None = None) ->
         before = user.active
         user.active = active
         user.save()
+        user.end_sessions()
         audit("staff.enable" if active else "staff.disable", "staff_user", user.id, actor=actor,
               username=user.username, before={"active": before}, after={"active": active})
 
@@ -210,7 +212,7 @@ def set_active(user: StaffUser, active: bool, actor: StaffUser | None = None) ->
 def sign_out_everywhere(user: StaffUser, actor: StaffUser | None = None) -> None:
     """End every open session of a user at once (their next request asks them to sign in again)."""
     with db.atomic():
-        StaffUser.update(session_epoch=StaffUser.session_epoch + 1).where(StaffUser.id == user.id).execute()
+        user.end_sessions()
         audit("staff.sign_out", "staff_user", user.id, actor=actor, username=user.username)
     log.info("staff user %s signed out everywhere", user.username)
 

@@ -7,6 +7,7 @@ event from a station central does not know yet is kept, not lost.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -87,6 +88,12 @@ class Station(BaseModel):
         return query.where(peewee.SQL("1 = 0"))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A password hash of nothing anyone knows, made like real ones, to check unknown names against."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 class StaffUser(BaseModel):
     """A person who signs in to the central app, with a role and the scope it applies to."""
 
@@ -111,6 +118,10 @@ class StaffUser(BaseModel):
         # An API token's own account has no password (an empty hash) and never signs in.
         return self.active and bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
+    def end_sessions(self) -> None:
+        """Make every session this user has open stop working (their next request asks them to sign in)."""
+        type(self).update(session_epoch=type(self).session_epoch + 1).where(type(self).id == self.id).execute()
+
     @property
     def is_token_account(self) -> bool:
         """Whether this account exists only to carry an API token's role and scope (no sign-in)."""
@@ -118,9 +129,13 @@ class StaffUser(BaseModel):
 
     @classmethod
     def authenticate(cls, username: str, password: str) -> StaffUser | None:
-        """The active user with this name and password, or None."""
+        """The active user with this name and password, or None, in the same time whether the name exists or not."""
         user = cls.get_or_none(cls.username == username)
-        return user if user is not None and user.check_password(password) else None
+        if user is None or not user.password_hash:
+            # Hash anyway, so that how long a refusal takes does not tell which names exist.
+            check_password_hash(_dummy_hash(), password)
+            return None
+        return user if user.check_password(password) else None
 
 
 class StationManager(BaseModel):

@@ -69,6 +69,29 @@ def require_demo_mode(settings) -> None:
                           "`waystation users add NAME --role admin`.")
 
 
+def demo_credentials_in_use() -> list[str]:
+    """The demo's published credentials that still work on this database: the API token, staff passwords."""
+    found = []
+    if ApiToken.user_for(DEMO_TOKEN) is not None:
+        found.append(f"the demo API token ({DEMO_TOKEN_NAME})")
+    for username, password, *_ in DEMO_USERS:
+        user = StaffUser.get_or_none(StaffUser.username == username)
+        if user is not None and user.check_password(password):
+            found.append(f"staff user {username} with its demo password")
+    return found
+
+
+def refuse_demo_credentials(settings) -> None:
+    """Refuse (ConfigError) to serve outside demo mode while a published demo credential opens this database."""
+    if settings.demo:
+        return
+    found = demo_credentials_in_use()
+    if found:
+        raise ConfigError("demo: this database has demo data whose credentials are published: " + "; ".join(found)
+                          + ". Set new passwords (`waystation users passwd NAME`), revoke the token (`waystation "
+                          "tokens revoke NAME`), or use a database made without `seed-demo`.")
+
+
 def seed_demo(protector: DataProtector | None = None) -> dict:
     """Create the demo organisation, stations, users and token (again, idempotently) through the same
     functions as the admin pages and the CLI; with a data protector also a card signing key and demo

@@ -2,6 +2,10 @@
 
 The card page's address is the member's secret: whoever opens it sees the card, so it is long,
 random, stored only as a hash, never cached, and replaced when a card is re-issued.
+
+A join link lives for minutes (`members.join_form_minutes`) and lets a bounded number of riders
+join (`members.joins_per_link`); joins per client address and attempts per mobile number are
+bounded too (station_admin.core.throttle), so one photo of a kiosk QR does not make a crowd of members.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.community.careday import Voucher, local_month
+from station_admin.core import throttle
 from station_admin.core.context import current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import is_mobile, normalise_mobile
@@ -87,17 +92,27 @@ def form():
                  .order_by(District.code)}
     values = {"district": station.district.code}
     errors: dict[str, str] = {}
+    wait = None
     if request.method == "POST":
         values = {k: request.form.get(k, "")[:200] for k in ("name", "phone", "platform", "district", "consent")}
         cleaned, errors = validate_join(request.form, districts)
-        if not errors:
+        now = utcnow()
+        keys = {"link": "|".join(request.values.get(k, "")[:40] for k in ("s", "t", "h")),
+                "address": request.remote_addr or "?", "phone": cleaned["phone"]}
+        wait = None if errors else throttle.held(throttle.JOIN, keys, now)
+        if wait:
+            errors["form"] = translate(f"join.error_limited_{wait.scope}", minutes=wait.minutes)
+        elif not errors:
             try:
                 with db.atomic():
                     member, token = membership.join(
                         current_protector(), name=cleaned["name"], phone=cleaned["phone"], platform=cleaned["platform"],
-                        district=cleaned["district"], station_code=station.code, now=utcnow(),
+                        district=cleaned["district"], station_code=station.code, now=now,
                         card_days=settings.members.card_valid_days)
+                    throttle.count(throttle.JOIN, keys, now, subject=station.code)
             except membership.MembershipError as e:
+                with db.atomic():
+                    throttle.count(throttle.JOIN, {"phone": keys["phone"]}, now, subject=station.code)
                 errors["phone" if e.key == "already_member" else "form"] = translate(f"join.error_{e.key}")
             else:
                 log.info("member %s joined at %s (%s)", member.member_no, station.code, member.status)
@@ -105,7 +120,7 @@ def form():
     page = render_template("station_admin/mobile/join/form.html", station=station, districts=districts.values(),
                            platforms=membership.PLATFORMS, values=values, errors=errors,
                            link={k: request.values.get(k, "") for k in ("s", "t", "h")})
-    return _no_store(Response(page, 400 if errors else 200))
+    return _no_store(Response(page, 429 if wait else 400 if errors else 200))
 
 
 @bp.get("/card/<token>")

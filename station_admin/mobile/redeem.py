@@ -1,7 +1,8 @@
 """Redeeming a care-day voucher at a partner shop (/m/redeem, on the shop's phone; shop staff sign in).
 
 The shop scans the rider's voucher QR (phone camera or a scanner typing into the field) or types
-the text; central checks the signature and its record, and redeems it once.
+the text; central checks the signature and its record, and redeems it once. Refused texts are
+counted per shop account (station_admin.core.throttle): past the limit, the shop waits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import Blueprint, g, render_template, request
 
 from devices.protocol import utcnow
 from station_admin.community.careday import redeem
+from station_admin.core import throttle
 from station_admin.core.auth import login_required
 from station_admin.core.models import db
 from waystation.web import current_settings, translate
@@ -37,9 +39,15 @@ def submit():
     if not code:
         return render_template("station_admin/mobile/redeem/index.html", result=None,
                                error=translate("redeem.error_empty"), code=""), 400
-    timezone = current_settings().central.timezone
+    timezone, now, keys = current_settings().central.timezone, utcnow(), {"shop": str(g.user.id)}
+    wait = throttle.held(throttle.REDEEM, keys, now)
+    if wait:
+        return render_template("station_admin/mobile/redeem/index.html", result=None, code=code,
+                               error=translate("redeem.error_limited", minutes=wait.minutes)), 429
     with db.atomic():
-        result = redeem(code, g.user, utcnow(), timezone)
+        result = redeem(code, g.user, now, timezone)
+        if not result.ok:
+            throttle.count(throttle.REDEEM, keys, now, subject=g.user.username)
     log.info("voucher redemption by %s: %s", g.user.username, result.key)
     if not result.ok:
         when = result.voucher.redeemed_at if result.voucher and result.voucher.redeemed_at else None

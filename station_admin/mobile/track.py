@@ -1,25 +1,27 @@
 """Tracking a request on the rider's phone (/m/track): tracking code plus the phone's last four digits.
 
-Shows the status in plain words and nothing personal. Failed look-ups are counted per client
-address and per tracking code in the database (so every web process sees them); past the limit,
-look-ups are refused until the window has passed. A wrong code and wrong digits get the same answer.
+Shows the status in plain words and nothing personal. Failed look-ups are counted by the throttle
+(station_admin.core.throttle): per client address, refused past the limit until the window has
+passed; per tracking code, each try past the free ones waits longer, except on a phone that has
+already opened the request (a stranger's guesses do not shut the rider out of their own case).
+A wrong code and wrong digits get the same answer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 
 from flask import Blueprint, request, session
 
 from devices.protocol import utcnow
 from devices.protocol.events import TRACKING_CODE_RE
+from station_admin.core import throttle
 from station_admin.core.context import current_catalogue
 from station_admin.core.models import db
 from station_admin.requests import casework
-from station_admin.requests.models import STATUSES, ServiceRequest, TrackingFailure, TransitionError
-from waystation.web import current_settings, page_or_fragment, translate
+from station_admin.requests.models import STATUSES, ServiceRequest, TransitionError
+from waystation.web import page_or_fragment, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("track", __name__, url_prefix="/m/track")
@@ -37,12 +39,12 @@ def render(status: int = 200, **context):
                             **context), status
 
 
-def limited(code: str, now) -> bool:
-    """Whether this address or this code has failed too often lately."""
-    settings = current_settings().requests
-    since = now - timedelta(minutes=settings.track_window_minutes)
-    return (TrackingFailure.recent("ip", request.remote_addr or "?", since) >= settings.track_max_failures
-            or TrackingFailure.recent("code", code, since) >= settings.track_max_failures)
+def throttle_keys(code: str) -> dict[str, str]:
+    """What a failed look-up counts against: the address, and the code unless this phone opened it before."""
+    keys = {"address": request.remote_addr or "?"}
+    if code not in session.get("tracked", []):
+        keys["code"] = code
+    return keys
 
 
 def normalise_code(text: str) -> str:
@@ -64,16 +66,14 @@ def lookup():
     last4 = request.form.get("last4", "").strip()[:10]
     if not TRACKING_CODE_RE.match(code) or not LAST4_RE.match(last4):
         return render(400, code=code[:8], error=translate("track.error.format"))
-    now = utcnow()
-    if limited(code, now):
-        log.warning("tracking look-ups limited for %s / %s", request.remote_addr, code)
-        return render(429, code=code, error=translate(
-            "track.error.limited", minutes=current_settings().requests.track_window_minutes))
+    now, keys = utcnow(), throttle_keys(code)
+    wait = throttle.held(throttle.TRACK, keys, now)
+    if wait:
+        return render(429, code=code, error=translate("track.error.limited", minutes=wait.minutes))
     req = ServiceRequest.find_for_tracking(code, last4)
     if req is None:
         with db.atomic():
-            TrackingFailure.record({"ip": request.remote_addr or "?", "code": code}, now)
-            TrackingFailure.forget_before(now - timedelta(days=1))
+            throttle.count(throttle.TRACK, keys, now)
         return render(404, code=code, error=translate("track.error.not_found"))
     session["tracked"] = [req.tracking_code, *[c for c in session.get("tracked", []) if c != req.tracking_code]][
         :REMEMBERED]

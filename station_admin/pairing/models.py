@@ -1,7 +1,8 @@
-"""Pairing codes, failed pairing attempts and the devices a station was paired with.
+"""Pairing codes and the devices a station was paired with.
 
 A code is six digits, single use, valid `pairing.code_minutes`; only its keyed hash is stored, so
-the database alone does not give a working code. Failed attempts are counted per client address.
+the database alone does not give a working code. Failed attempts are counted by the throttle
+(station_admin.core.throttle) per client address.
 """
 
 from __future__ import annotations
@@ -70,23 +71,6 @@ class PairingCode(BaseModel):
                     .where(cls.id == self.id, cls.used_at.is_null(), cls.expires_at > now).execute())
 
 
-class PairingAttempt(BaseModel):
-    """One failed pairing attempt from a client address (a wrong, expired or reused code)."""
-
-    client = peewee.CharField()
-    at = UTCDateTimeField()
-    reason = peewee.CharField()
-
-    class Meta:
-        table_name = "pairing_attempt"
-        indexes = ((("client", "at"), False),)
-
-    @classmethod
-    def failures(cls, client: str, since: datetime) -> int:
-        """Failed attempts from a client address since a moment."""
-        return cls.select().where(cls.client == client, cls.at >= since).count()
-
-
 class PairedDevice(BaseModel):
     """A device of a station that has a broker account central made for it."""
 
@@ -105,4 +89,4 @@ class PairedDevice(BaseModel):
         return list(cls.select().where(cls.station_code == station_code).order_by(cls.device))
 
 
-MODELS = [PairingCode, PairingAttempt, PairedDevice]
+MODELS = [PairingCode, PairedDevice]

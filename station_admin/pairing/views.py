@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,11 +17,12 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 
 from devices.protocol import utcnow
 from devices.protocol.permissions import DEVICE_KINDS
+from station_admin.core import throttle
 from station_admin.core.audit import audit
 from station_admin.core.auth import login_required
 from station_admin.core.broker_accounts import BrokerAccountError, BrokerAccounts
 from station_admin.core.models import Station, db
-from station_admin.pairing.models import CODE_DIGITS, PairedDevice, PairingAttempt, PairingCode
+from station_admin.pairing.models import CODE_DIGITS, PairedDevice, PairingCode
 from waystation.qr import qr_svg
 from waystation.web import csrf_exempt, current_settings, translate
 
@@ -127,9 +127,9 @@ def claim():
     settings = current_settings()
     now = utcnow()
     client = request.remote_addr or "unknown"
-    window = now - timedelta(minutes=settings.pairing.window_minutes)
-    if PairingAttempt.failures(client, window) >= settings.pairing.max_failures:
-        return _refusal("pairing.too_many", 429, minutes=settings.pairing.window_minutes)
+    wait = throttle.held(throttle.PAIR, {"address": client}, now)
+    if wait:
+        return _refusal("pairing.too_many", 429, minutes=wait.minutes)
     body = request.get_json(silent=True)
     code = body.get("code") if isinstance(body, dict) else None
     reason = None
@@ -143,7 +143,7 @@ def claim():
             reason = "wrong" if newest is None else "used" if newest.used_at else "expired"
     if reason:
         with db.atomic():
-            PairingAttempt.create(client=client, at=now, reason=reason)
+            throttle.count(throttle.PAIR, {"address": client}, now, subject=reason)
         log.warning("pairing refused from %s: %s code", client, reason)
         return _refusal(f"pairing.refused_{reason}", 400)
     station = Station.get(Station.code == row.station_code)

@@ -287,39 +287,9 @@ class FollowUp(BaseModel):
         return query
 
 
-class TrackingFailure(BaseModel):
-    """A failed tracking look-up, counted per client address and per code to limit guessing.
-
-    In the database, not in memory, so every web process sees the same count.
-    """
-
-    scope = peewee.CharField()  # "ip" or "code"
-    key = peewee.CharField()
-    at = UTCDateTimeField()
-
-    class Meta:
-        table_name = "tracking_failure"
-        indexes = ((("scope", "key", "at"), False),)
-
-    @classmethod
-    def recent(cls, scope: str, key: str, since: datetime) -> int:
-        """Failures for this address or code since a moment."""
-        return cls.select().where(cls.scope == scope, cls.key == key, cls.at >= since).count()
-
-    @classmethod
-    def record(cls, keys: dict[str, str], now: datetime) -> None:
-        """Count one failure against each scope's key."""
-        cls.insert_many([{"scope": scope, "key": key, "at": now} for scope, key in keys.items()]).execute()
-
-    @classmethod
-    def forget_before(cls, moment: datetime) -> int:
-        """Drop failures too old to matter."""
-        return cls.delete().where(cls.at < moment).execute()
-
-
 def station_names(codes: set[str]) -> dict[str, Station]:
     """Stations by code, for labelling lists in one query."""
     return {s.code: s for s in Station.select().where(Station.code.in_(list(codes)))} if codes else {}
 
 
-TABLES = [LegalAidCentre, CentreMember, ServiceRequest, StatusChange, ContactAttempt, FollowUp, TrackingFailure]
+TABLES = [LegalAidCentre, CentreMember, ServiceRequest, StatusChange, ContactAttempt, FollowUp]

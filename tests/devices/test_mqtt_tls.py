@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
@@ -67,7 +68,8 @@ def test_the_kiosk_command_refuses_plain_mqtt_to_a_remote_broker(tmp_path, capsy
     site = tmp_path / "site.toml"
     database = tmp_path / "kiosk-{station}.db"
     site.write_text(f'[broker]\nurl = "mqtt://xh-longhua.kiosk:secret@broker.example:1883"\n'
-                    f'[kiosk]\nstation_id = "xh-longhua"\nsecret_key = "{"k" * 40}"\ndatabase_path = "{database}"\n')
+                    f'[kiosk]\nstation_id = "xh-longhua"\nsecret_key = "{secrets.token_hex(20)}"\n'
+                    f'database_path = "{database}"\n')
     assert main(["--config", str(site), "kiosk"]) == 2
     err = capsys.readouterr().err
     assert "configuration error" in err and "mqtts://" in err and "broker.allow_plain_remote" in err

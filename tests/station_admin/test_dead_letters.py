@@ -3,6 +3,7 @@ discarded, both audited; and a worker that dies anyway ends its process, non-zer
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -138,8 +139,8 @@ def test_a_dying_ingest_worker_ends_the_process_with_a_non_zero_status(tmp_path,
         sys.exit(cli.main(["ingest"]))
     """)
     env = waystation_env(broker_url=mosquitto.url, broker_topic_root="death/waystation/v1",
-                         database_url=f"sqlite:///{tmp_path / 'central.db'}", central_secret_key="c" * 40,
-                         central_data_key="d" * 40, ingest_client_id="ingest-death")
+                         database_url=f"sqlite:///{tmp_path / 'central.db'}", central_secret_key=secrets.token_hex(20),
+                         central_data_key=secrets.token_hex(20), ingest_client_id="ingest-death")
     log = tmp_path / "ingest.log"
     started = time.monotonic()
     with open(log, "w") as out:

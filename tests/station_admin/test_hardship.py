@@ -131,12 +131,12 @@ def test_a_case_from_a_request_through_census_approval_and_quarterly_visits(cent
     with db.connection_context():
         assert HardshipCase.get_by_id(cid).approved_at is None and HardshipVisit.select().count() == 1  # the seed's
 
-    union = signed_in(central_app, "xh-second")
     at_clock(clock, 2026, 3, 4, 10, 0)
+    union = signed_in(central_app, "xh-second")  # days later: a new sign-in (a session lasts at most 12 hours)
     assert post(union, f"/hardship/{cid}/act/approve").status_code == 303
     assert post(union, f"/hardship/{cid}/act/approve").status_code == 400  # approved already, nothing changes
     at_clock(clock, 2026, 5, 25, 9, 0)
-    worker = signed_in(central_app, "caseworker")  # a session lasts 31 days
+    worker = signed_in(central_app, "caseworker")
     assert cid in listed(worker, "visits")
     assert post(worker, f"/hardship/{cid}/act/visit", visited_on="2026-05-24", note="家访").status_code == 303
     assert cid not in listed(worker, "visits")
@@ -173,6 +173,7 @@ def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approve
     cid = record_case(worker)
     post(union, f"/hardship/{cid}/act/approve")
     at_clock(clock, 2026, 4, 1, 10, 0)
+    worker, union = signed_in(central_app, "caseworker"), signed_in(central_app, "xh-second")  # a month later
     assert post(worker, f"/hardship/{cid}/act/change", note="").status_code == 400  # says nothing: refused
     assert post(worker, f"/hardship/{cid}/act/change", note="丈夫失业").status_code == 303
     assert cid in listed(worker, "review")
@@ -191,6 +192,7 @@ def test_a_change_in_circumstances_asks_for_a_review_and_a_new_census_is_approve
     assert cid not in listed(worker, "pending")
     # A second census the same day is a new recording: it needs its own approval too.
     clock(datetime(2026, 4, 1, 5, tzinfo=UTC), tick=False)
+    worker, union = signed_in(central_app, "caseworker"), signed_in(central_app, "xh-second")  # hours later
     assert post(worker, f"/hardship/{cid}/act/census", **{**FIGURES, "census_on": "2026-04-01"}).status_code == 303
     assert cid in listed(worker, "pending")
     assert post(worker, f"/hardship/{cid}/act/approve").status_code == 400  # not by its recorder

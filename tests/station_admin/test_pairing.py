@@ -13,8 +13,9 @@ import pytest
 from devices.protocol import utcnow
 from station_admin.core.audit import AuditEntry
 from station_admin.core.models import db
+from station_admin.core.throttle import ThrottleEvent
 from station_admin.pairing import views
-from station_admin.pairing.models import PairedDevice, PairingAttempt, PairingCode, code_hash
+from station_admin.pairing.models import PairedDevice, PairingCode, code_hash
 from tests.conftest import csrf_of
 from tests.station_admin.test_auth import login
 
@@ -92,7 +93,7 @@ def test_a_malformed_or_unknown_code_is_refused_with_a_message(central_app, sent
     assert body["error"] == f"refused_{reason}" and en in body["message"] and zh in body["message_zh"]
     assert nothing_paired()
     with central_app.app_context(), db.connection_context():
-        assert PairingAttempt.get().reason == reason
+        assert ThrottleEvent.select().where(ThrottleEvent.action == "pair").count() == 1
 
 
 def _other_than_live(app) -> str:
@@ -135,7 +136,7 @@ def test_too_many_wrong_codes_from_one_address_are_refused_even_a_right_one(cent
     assert "太多" in answer.get_json()["message_zh"] or "过多" in answer.get_json()["message_zh"]
     with central_app.app_context(), db.connection_context():
         assert PairingCode.live(code, central_app.secret_key, utcnow()) is not None  # not used up
-        assert PairingAttempt.select().count() == 5  # the refused sixth is not counted
+        assert ThrottleEvent.select().where(ThrottleEvent.action == "pair").count() == 5  # the sixth is not counted
     assert claim(central_app, code, addr="198.51.100.9").status_code == 503  # another address gets through
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from station_admin.core.models import StaffUser, db
-from station_admin.requests.models import ServiceRequest, StatusChange, TrackingFailure
+from station_admin.core.throttle import ThrottleEvent
+from station_admin.requests.models import ServiceRequest, StatusChange
 from tests.conftest import csrf_of
 from tests.station_admin.requests_helpers import file
 
@@ -74,23 +77,43 @@ def test_wrong_code_and_wrong_digits_get_the_same_answer_and_change_nothing(cent
     assert malformed.status_code == 400 and "请输入 8 位查询码" in malformed.get_data(as_text=True)
     with db.connection_context():
         assert ServiceRequest.get_by_id(req.id).status == "assigned"
-        assert TrackingFailure.select().count() == 4  # two failures, each counted per address and per code
+        assert ThrottleEvent.select().where(ThrottleEvent.action == "track").count() == 4  # per address and code
 
 
-def test_repeated_guessing_is_limited_per_address_and_per_code(central_app):
+def test_repeated_guessing_is_limited_per_address_and_per_code(central_app, clock):
     req = file(central_app, phone="13812345678")
+    moment = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    clock(moment, tick=False)
     guesser = phone_client(central_app, "10.0.0.9")
     for n in range(5):
         assert look_up(guesser, req.tracking_code, f"{n:04d}").status_code == 404
     limited = look_up(guesser, req.tracking_code, "5678")  # even the right digits, now
     assert limited.status_code == 429 and "尝试次数过多，请 15 分钟后再试" in limited.get_data(as_text=True)
-    # the code is limited from another address too (a guesser changing address gains nothing)
+    # the code waits from another address too (a guesser changing address gains nothing)...
     assert look_up(phone_client(central_app, "10.0.0.10"), req.tracking_code, "5678").status_code == 429
+    # ...but only a moment, growing with each further failure: it is slowed down, never locked
+    clock(moment + timedelta(seconds=2), tick=False)
+    other_guesser = phone_client(central_app, "10.0.0.12")
+    assert look_up(other_guesser, req.tracking_code, "9999").status_code == 404
+    assert look_up(other_guesser, req.tracking_code, "5678").status_code == 429  # now 2 s after that one
+    clock(moment + timedelta(seconds=5), tick=False)
+    assert look_up(phone_client(central_app, "10.0.0.10"), req.tracking_code, "5678").status_code == 200
     # and the address is limited for other codes
     other = file(central_app, phone="13900001234")
     assert look_up(guesser, other.tracking_code, "1234").status_code == 429
     # somebody else, on another code, is not affected
     assert look_up(phone_client(central_app, "10.0.0.11"), other.tracking_code, "1234").status_code == 200
+
+
+def test_a_strangers_guesses_do_not_hold_back_the_riders_own_phone(central_app, clock):
+    req = file(central_app, phone="13812345678")
+    clock(datetime(2026, 3, 2, 4, 0, tzinfo=UTC), tick=False)
+    rider = phone_client(central_app, "10.0.0.1")
+    assert look_up(rider, req.tracking_code, "5678").status_code == 200
+    for n in range(20):  # a stranger, from many addresses, guesses the rider's digits
+        look_up(phone_client(central_app, f"10.0.1.{n}"), req.tracking_code, f"{n:04d}")
+    assert look_up(phone_client(central_app, "10.0.2.1"), req.tracking_code, "5678").status_code == 429
+    assert look_up(rider, req.tracking_code, "5678").status_code == 200  # the phone that opened it before
 
 
 def test_limit_window_and_count_come_from_settings(central_settings):

@@ -9,6 +9,7 @@ migrate or cannot be installed leave the old release running with the database a
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -121,7 +122,7 @@ reconnect_max_s = 2
 station_id = "{STATION}"
 port = {port}
 database_path = "{state}/kiosk-{{station}}.db"
-secret_key = "{"k" * 40}"
+secret_key = "{secrets.token_hex(20)}"
 ''')
     releases = Releases(tmp_path / "opt-waystation")
     link = tmp_path / "usr-local-bin" / "waystation"
