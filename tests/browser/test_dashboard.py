@@ -145,5 +145,5 @@ def test_the_alarm_strip_is_one_line_above_the_stations_and_stays_as_the_user_le
             || (e.detail.elt && e.detail.elt.id === 'alarms')) window.__stripSwaps += 1; }); }""")
     strip.locator("summary").click()
     expect(strip).to_have_js_property("open", True)
-    page.wait_for_function("window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
+    page.wait_for_function("() => window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
     expect(page.get_by_test_id("alarms")).to_have_js_property("open", True)
