@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from devices.protocol import events, utcnow
+from devices.protocol.sessions import new_session_id
 from station_admin.admin.staff import Scope, add_user
 from station_admin.core.models import District, StaffUser, Station, db
 from station_admin.hardship import register
@@ -86,7 +87,7 @@ def build_world(app, tmp_path: Path) -> World:
             batch = [events.StationEvent(station, events.new_event_id(), 1, now - timedelta(days=1),
                                          events.CheckIn("card", member.member_no))]
             on_events(batch)
-            ChargeSession.create(session_id=f"crawl-{member.member_no}", station_code=station, slot=2,
+            ChargeSession.create(session_id=new_session_id(), station_code=station, slot=2,
                                  member_no=member.member_no, started_at=now - timedelta(hours=5),
                                  ended_at=now - timedelta(hours=4), energy_wh=777, power_w=0, limit_s=14400,
                                  end_reason="full",

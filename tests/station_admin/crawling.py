@@ -15,6 +15,7 @@ from werkzeug.routing import Map
 
 from station_admin.core import models
 from station_admin.reports.exports import ExportJob
+from station_admin.reports.usage import KINDS
 from tests.conftest import csrf_of
 from tests.station_admin.conftest import signed_in
 
@@ -23,7 +24,6 @@ PUBLIC_PREFIXES = ("/m/", "/open311/", "/auth/", "/static/")
 # What a shop's staff may open besides the public pages.
 SHOP_ENDPOINTS = {"redeem.index", "auth.login"}
 VARIANTS_PER_ENDPOINT = 6  # query-string variants of one route followed (pages, filters), to keep the crawl short
-USAGE_KINDS = ("checkins", "sessions", "vouchers")
 
 
 class Links(HTMLParser):
@@ -108,9 +108,10 @@ class Crawl:
                     self.seen.add((path, False))
                     self.fetch(path)
 
-    def exports(self, wait_s: float = 20) -> None:
-        """Ask for every usage-log export the role may start, and read each CSV it gets."""
-        for kind in USAGE_KINDS:
+    def exports(self, wait_s: float = 20) -> int:
+        """Ask for every usage-log export the role may start, and read each CSV it gets; how many it got."""
+        self.csv_files = 0
+        for kind in KINDS:
             response = self.client.post(f"/reports/export?kind={kind}", data={"csrf_token": csrf_of(self.client)})
             match = re.search(r"/reports/exports/(\d+)", response.headers.get("Location", ""))
             if not match:
@@ -125,6 +126,8 @@ class Crawl:
             else:
                 raise AssertionError(f"export {job} ({kind}) did not finish in {wait_s}s")
             self.fetch(f"/reports/exports/{job}/download")
+            self.csv_files += 1
+        return self.csv_files
 
 
 def _build(url_map: Map, endpoint: str, values: dict) -> str:
