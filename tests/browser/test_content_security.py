@@ -43,11 +43,14 @@ def pages_of(app, user, world) -> list[str]:
 
 
 @pytest.fixture
-def world_app(central_settings, tmp_path):
+def world_app(central_settings, tmp_path, running):
     from station_admin import create_app
+    from station_admin.core.jobs import JobRunner
 
-    app = create_app(central_settings(template="seeded", reports={"export_dir": str(tmp_path / "x")}).as_dict())
+    settings = central_settings(template="seeded", reports={"export_dir": str(tmp_path / "x")})
+    app = create_app(settings.as_dict())
     app.config["TESTING"] = True
+    running.start(JobRunner(settings))  # the crawl's exports run as `waystation central` runs them
     world = build_world(app, tmp_path)
     yield app, world
     models.db.close()

@@ -23,10 +23,11 @@ from station_admin.live.charging import ChargeSession
 from station_admin.live.commands import Command, request_command
 from station_admin.members.models import Member, join
 from station_admin.node.ingest import on_events
-from station_admin.reports.exports import ExportJob
+from station_admin.reports.export_jobs import ExportJob
 from station_admin.requests.models import LegalAidCentre, ServiceRequest
 from tests.station_admin.requests_helpers import file as file_request
 from waystation.phones import mask_mobile
+from waystation.web import SETTINGS
 
 # Who signs in (password: NAME-demo); the demo has the first of each, the crawl adds the second.
 ROLES = ("admin", "federation", "manager", "manager2", "caseworker", "caseworker2", "shop", None)
@@ -106,9 +107,11 @@ def build_world(app, tmp_path: Path) -> World:
                 world.secret(text, owners)
         admin_job = ExportJob.create(user=StaffUser.get(StaffUser.username == "admin"), report="usage", params="{}",
                                      status="done", rows_done=1, rows_total=1, filename="usage-admin.csv",
-                                     path=str(tmp_path / "admin-export.csv"), created_at=now, finished_at=now)
+                                     path="admin-export.csv", created_at=now, finished_at=now)
     secret_member = members["xh-longhua"].member_no
-    with open(admin_job.path, "w", newline="", encoding="utf-8-sig") as f:
+    store = Path(app.extensions[SETTINGS].reports.export_dir)
+    store.mkdir(parents=True, exist_ok=True)
+    with open(store / admin_job.path, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f).writerow(["checkin", secret_member])
     # Requests: one at a station of the first manager for the Xuhui centre, one at the second's for Minhang.
     for station, phone, district, owners in (("xh-xujiahui", "13993150284", None, {"manager", "caseworker"}),

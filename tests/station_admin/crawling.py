@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from werkzeug.routing import Map
 
 from station_admin.core import models
-from station_admin.reports.exports import ExportJob
+from station_admin.reports.export_jobs import ExportJob
 from station_admin.reports.usage import KINDS
 from tests.conftest import csrf_of
 from tests.station_admin.conftest import signed_in

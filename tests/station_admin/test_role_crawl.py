@@ -17,12 +17,14 @@ from tests.station_admin.crawling import SHOP_ENDPOINTS, crawl, is_public
 
 
 @pytest.fixture
-def crawl_app(central_settings, tmp_path):
+def crawl_app(central_settings, tmp_path, running):
     from station_admin import create_app
+    from station_admin.core.jobs import JobRunner
 
     settings = central_settings(template="seeded", reports={"export_dir": str(tmp_path / "exports")})
     app = create_app(settings.as_dict())
     app.config["TESTING"] = True
+    running.start(JobRunner(settings))  # the exports' background workers, as `waystation central` runs them
     yield app
     models.db.close()
 
