@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import tomllib
 from datetime import datetime
@@ -18,6 +19,24 @@ SETTINGS = "waystation.settings"
 
 htmx = HTMX()
 LANGUAGES = ("zh", "en")
+
+# What every response of both apps says to the browser (docs/operations.md, "Headers and content security policy").
+# Scripts, styles, images, fonts, media and fetches only from this site; no inline script or style, no eval, no
+# plugins; forms post only here; no page may be framed (clickjacking a "revoke" or "stop charging" button).
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # no page address (a card link, a tracking look-up) leaves for another site
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000"  # a year; sent only on a request that came over HTTPS
+# htmx set up to match the policy: no eval (hx-on, trigger filters, js: values), no <script> run from a swapped
+# fragment, no <style> element injected for its indicators.
+HTMX_CONFIG = {"allowEval": False, "allowScriptTags": False, "includeIndicatorStyles": False}
 LOCALES_DIR = Path(__file__).parent / "locales"
 
 
@@ -59,8 +78,9 @@ def current_language() -> str:
 
 
 def new_flask_app(import_name: str, settings, secret: str, *, default_language: str = "zh",
-                  timezone: str = "Asia/Shanghai") -> Flask:
-    """A Flask app on the shared templates and static folders, with htmx and translations wired in."""
+                  timezone: str = "Asia/Shanghai", htmx_config: dict | None = None) -> Flask:
+    """A Flask app on the shared templates and static folders, with htmx, translations and the security
+    headers wired in; `htmx_config` adds to HTMX_CONFIG for every page of the app."""
     app = Flask(import_name, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       MAX_CONTENT_LENGTH=64 * 1024)
@@ -74,7 +94,20 @@ def new_flask_app(import_name: str, settings, secret: str, *, default_language: 
         if request.method not in ("GET", "HEAD", "OPTIONS") and not exempt and not _csrf_ok():
             abort(400, description="csrf")
 
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
     zone = ZoneInfo(timezone)
+    app_htmx_config = {**HTMX_CONFIG, **(htmx_config or {})}
+
+    def _htmx_config(**extra) -> str:
+        """The page's htmx settings as the JSON its <meta name="htmx-config"> holds."""
+        return json.dumps({**app_htmx_config, **extra}, separators=(",", ":"))
 
     @app.template_filter("local_time")
     def _local_time(moment: datetime | None, fmt: str = "%H:%M") -> str:
@@ -82,7 +115,8 @@ def new_flask_app(import_name: str, settings, secret: str, *, default_language: 
 
     @app.context_processor
     def _globals():
-        return {"t": translate, "lang": current_language(), "languages": LANGUAGES, "csrf_token": csrf_token}
+        return {"t": translate, "lang": current_language(), "languages": LANGUAGES, "csrf_token": csrf_token,
+                "htmx_config": _htmx_config}
 
     return app
 

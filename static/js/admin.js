@@ -13,3 +13,10 @@
     });
   });
 })();
+
+// A form with data-confirm asks before it is sent (in place of an inline onsubmit, which the Content-Security-Policy
+// does not run).
+document.addEventListener("submit", function (event) {
+  const message = event.target.dataset ? event.target.dataset.confirm : undefined;
+  if (message && !window.confirm(message)) event.preventDefault();
+});

@@ -167,9 +167,10 @@ def _poll_seconds() -> int:
 def station(code: str):
     """A station's slots, its sessions and the commands staff may send it."""
     row = _station_or_404(code)
+    # The federation reads usage, never people: its session table has no member numbers.
     return render_template("station_admin/live/commands/station.html", **_slots_context(row),
                            sessions=list(ChargeSession.recent([code])), commands=list(Command.recent(code)),
-                           poll_seconds=_poll_seconds())
+                           poll_seconds=_poll_seconds(), show_members=g.user.role != "federation")
 
 
 @bp.get("/station/<code>/slots")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -118,10 +119,17 @@ class CentreMember(BaseModel):
         return row.centre if row else None
 
 
+def new_public_id() -> str:
+    """A request's public id: R and 12 random hexadecimal digits, unrelated to its tracking code."""
+    return "R" + secrets.token_hex(6).upper()
+
+
 class ServiceRequest(BaseModel):
     """A rider's request for a service, as filed at a kiosk and worked at central."""
 
     tracking_code = peewee.CharField(unique=True, max_length=12)
+    # What Open311 names it by: random, and never the tracking code (half of the rider's /m/track sign-in).
+    public_id = peewee.CharField(unique=True, max_length=16, default=new_public_id)
     event_id = peewee.CharField(unique=True, max_length=32)
     station_code = peewee.CharField(index=True)
     district = peewee.ForeignKeyField(District, null=True)  # the rider's district (chosen, else the station's)

@@ -1,8 +1,10 @@
 """Open311 GeoReport v2, read-only JSON: the service list and the requests, without personal data.
 
-A request shows its tracking code, service, open/closed, times (+08:00), the station's address and
-coordinates as the location, and the centre responsible. Never a phone number, member number or
-answer. https://wiki.open311.org/GeoReport_v2/
+A request shows its public id (never the tracking code, which with the phone's last four digits opens
+the rider's /m/track page), service, open/closed, times (+08:00; filed and updated to the hour, so a
+time seen at the kiosk does not single a rider out), the station's address and coordinates as the
+location, and the centre responsible. Never a phone number or its digits, member number or answer.
+https://wiki.open311.org/GeoReport_v2/
 """
 
 from __future__ import annotations
@@ -37,10 +39,14 @@ def catalogue():
     return current_catalogue()
 
 
-def local(moment: datetime | None) -> str | None:
-    """A time as ISO 8601 with the stations' offset (2026-02-13T10:00:00+08:00)."""
-    zone = ZoneInfo(current_settings().central.timezone)
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
+def local(moment: datetime | None, *, to_the_hour: bool = False) -> str | None:
+    """A time as ISO 8601 with the stations' offset (2026-02-13T10:00:00+08:00), cut to the hour if asked."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(ZoneInfo(current_settings().central.timezone))
+    if to_the_hour:
+        moment = moment.replace(minute=0, second=0, microsecond=0)
+    return moment.isoformat(timespec="seconds")
 
 
 @bp.get("/services.json")
@@ -66,8 +72,8 @@ def requests():
 
 @bp.get("/requests/<code>.json")
 def one(code: str):
-    """One request by its tracking code (service_request_id)."""
-    req = ServiceRequest.get_or_none(ServiceRequest.tracking_code == code[:20])
+    """One request by its public id (service_request_id); a tracking code finds nothing."""
+    req = ServiceRequest.get_or_none(ServiceRequest.public_id == code[:20])
     if req is None:
         return error(404, f"no request {code[:20]!r}")
     return jsonify(described([req]))
@@ -122,13 +128,13 @@ def described(rows: list[ServiceRequest]) -> list[dict]:
         station = stations.get(r.station_code)
         centre = centres.get(r.centre_id)
         out.append({
-            "service_request_id": r.tracking_code,
+            "service_request_id": r.public_id,
             "status": "open" if r.is_open else "closed",
             "service_code": service.open311_code if service else r.service,
             "service_name": service.name["zh"] if service else r.service,
             "agency_responsible": centre.name_zh if centre else "",
-            "requested_datetime": local(r.filed_at),
-            "updated_datetime": local(r.updated_at),
+            "requested_datetime": local(r.filed_at, to_the_hour=True),
+            "updated_datetime": local(r.updated_at, to_the_hour=True),
             "expected_datetime": local(r.due_at),
             "address": station.address if station else "",
             "lat": station.latitude if station else None,

@@ -22,6 +22,7 @@ from devices.protocol.station_config import StationConfig
 from tests.brokers import free_port, mosquitto_pub
 from tests.conftest import wait_until
 from waystation import cards
+from waystation.paths import STATIC_DIR
 from waystation.sealing import b64
 
 CHROMIUM = "/usr/bin/chromium"
@@ -270,25 +271,36 @@ def session_of(kiosk: RunningKiosk, context) -> dict:
 
 
 def read_qr(page, selector: str) -> str:
-    """Decode the QR drawn as SVG at `selector` with jsQR, in the page (the vendored copy the kiosk uses)."""
-    if not page.evaluate("!!window.jsQR"):
-        page.add_script_tag(url="/static/vendor/jsQR-1.4.0.js")
-    return page.evaluate("""async (selector) => {
-        const svg = document.querySelector(selector).cloneNode(true);
-        svg.setAttribute('width', 400); svg.setAttribute('height', 400);
-        const blob = new Blob([new XMLSerializer().serializeToString(svg)], {type: 'image/svg+xml'});
-        const img = new Image();
-        img.src = URL.createObjectURL(blob);
-        await img.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = 440; canvas.height = 440;
-        const ctx = canvas.getContext('2d');
-        ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 440, 440);
-        ctx.drawImage(img, 20, 20, 400, 400);
-        const data = ctx.getImageData(0, 0, 440, 440);
-        const found = jsQR(data.data, 440, 440);
-        return found ? found.data : null;
-    }""", selector)
+    """Decode the QR drawn as SVG at `selector` with jsQR (the vendored copy the kiosk uses).
+
+    The SVG is drawn on a canvas in a blank scratch page of the same browser: the app's own pages allow no
+    blob: image and no injected script (their Content-Security-Policy), and a test must not weaken that.
+    """
+    svg = page.evaluate("(selector) => document.querySelector(selector).outerHTML", selector)
+    scratch = page.context.new_page()
+    try:
+        scratch.add_script_tag(content=(STATIC_DIR / "vendor" / "jsQR-1.4.0.js").read_text())
+        return scratch.evaluate("""async (markup) => {
+            const holder = document.createElement('div');
+            holder.innerHTML = markup;
+            const svg = holder.firstElementChild;
+            svg.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+            svg.setAttribute('width', 400); svg.setAttribute('height', 400);
+            const blob = new Blob([new XMLSerializer().serializeToString(svg)], {type: 'image/svg+xml'});
+            const img = new Image();
+            img.src = URL.createObjectURL(blob);
+            await img.decode();
+            const canvas = document.createElement('canvas');
+            canvas.width = 440; canvas.height = 440;
+            const ctx = canvas.getContext('2d');
+            ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 440, 440);
+            ctx.drawImage(img, 20, 20, 400, 400);
+            const data = ctx.getImageData(0, 0, 440, 440);
+            const found = jsQR(data.data, 440, 440);
+            return found ? found.data : null;
+        }""", svg)
+    finally:
+        scratch.close()
 
 
 def kiosk_with_keys(kiosk, **options):

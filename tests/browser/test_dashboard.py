@@ -86,7 +86,7 @@ def test_a_card_changes_live_when_the_station_reports(central, open_page, shared
     publish(port, topic_root, occupancy(inside=11, station="xh-longhua"))
     expect(card.get_by_test_id("people")).to_have_text("11 / 12", timeout=2_000)
     expect(card.get_by_test_id("online")).to_have_text("在线", timeout=2_000)
-    expect(card.locator(".meter span.hot")).to_have_count(1)  # 92 % full
+    expect(card.locator(".meter .meter-fill.hot")).to_have_count(1)  # 92 % full
 
     publish(port, topic_root, charger_online("xh-longhua"))
     publish(port, topic_root, slot(1, SlotStatus.CHARGING, station="xh-longhua"))
@@ -145,5 +145,5 @@ def test_the_alarm_strip_is_one_line_above_the_stations_and_stays_as_the_user_le
             || (e.detail.elt && e.detail.elt.id === 'alarms')) window.__stripSwaps += 1; }); }""")
     strip.locator("summary").click()
     expect(strip).to_have_js_property("open", True)
-    page.wait_for_function("window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
+    page.wait_for_function("() => window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
     expect(page.get_by_test_id("alarms")).to_have_js_property("open", True)

@@ -87,7 +87,7 @@ def wiped(page, station, secrets: list[str]) -> None:
     history_before = page.evaluate("history.length")
     expect(page.get_by_test_id("idle-warning")).to_be_visible(timeout=(IDLE_S + 2) * 1000)
     expect(page.get_by_test_id("idle-countdown")).to_have_text(re.compile(r"^[12]$"))
-    page.wait_for_function("window.__sameDocument === undefined", timeout=8_000)
+    page.wait_for_function("() => window.__sameDocument === undefined", timeout=8_000)
     expect(page.get_by_test_id("checkin")).to_be_visible()
     assert page.url == station.url + "/"
     assert page.evaluate("history.length") == history_before  # replaced, not pushed

@@ -193,7 +193,7 @@ def test_idle_reset_wipes_the_screen_the_session_and_the_storage(kiosk, open_pag
     history_before = page.evaluate("history.length")
 
     # Back to Chinese by itself after 2 s without a touch: a new document, not a pushed page.
-    page.wait_for_function("window.__sameDocument === undefined", timeout=6_000)
+    page.wait_for_function("() => window.__sameDocument === undefined", timeout=6_000)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_have_text("徐家汇爱心驿站")
     assert page.url == station.url + "/"

@@ -78,7 +78,7 @@ def test_after_the_idle_reset_nothing_of_the_member_is_left(kiosk, open_page, ca
     page.evaluate("window.__sameDocument = true")
     history_before = page.evaluate("history.length")
 
-    page.wait_for_function("window.__sameDocument === undefined", timeout=15_000)
+    page.wait_for_function("() => window.__sameDocument === undefined", timeout=15_000)
     expect(page.get_by_test_id("checkin")).to_be_visible()
     assert MEMBER not in page.content()
     assert page.evaluate("history.length") == history_before  # replaced, not pushed: "back" shows nothing new

@@ -3,6 +3,7 @@ backends; a database made by the last version before the migrations were frozen 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import peewee
@@ -79,3 +80,25 @@ def test_a_database_made_before_the_migrations_were_frozen_upgrades_in_place(cen
         assert checkin_total(codes, first, first + 24 * 14) == 7  # read across hour, day and week rollups
         assert WorkdayCalendar.load().known_years >= {2026}
     database.close()
+
+
+@pytest.mark.parametrize("central_db_url", ["sqlite"], indirect=True)
+def test_requests_filed_before_public_ids_get_one_each(central_db_url):
+    # Migration 21 gives every existing request a public id of its own (Open311 names requests by it).
+    database = open_database(central_db_url)
+    migrate(database, [m for m in migrations.MIGRATIONS if m[0] < 21])
+    with database.connection_context():
+        info = database.execute_sql('PRAGMA table_info("service_request")').fetchall()
+        columns = [(name, kind) for _, name, kind, notnull, default, pk in info
+                   if notnull and default is None and not pk]
+        for n in range(3):
+            values = [f"X{n}" if "CHAR" in kind or "TEXT" in kind else
+                      ("2026-03-02 10:00:00" if "DATETIME" in kind else 0) for _, kind in columns]
+            database.execute_sql(f'INSERT INTO "service_request" ({", ".join(f"{c!r}" for c, _ in columns)}) '
+                                 f'VALUES ({", ".join("?" * len(values))})', values)
+    assert migrate(database, migrations.MIGRATIONS) == [21]
+    with database.connection_context():
+        rows = database.execute_sql('SELECT "tracking_code", "public_id" FROM "service_request"').fetchall()
+    database.close()
+    assert len({public for _, public in rows}) == 3
+    assert all(re.fullmatch(r"R[0-9A-F]{12}", public) and public != code for code, public in rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_services_list(central_app):
 
 
 def test_requests_carry_no_personal_data(central_app):
-    sealed = file(central_app, phone="13812345678", at=local(2026, 2, 13, 10, 0))
+    sealed = file(central_app, phone="13812345678", at=local(2026, 2, 13, 10, 47))
     member = file(central_app, member_no="M20269999", last4="4321", service="hardship_aid",
                   at=local(2026, 2, 14, 10, 0))
     client = central_app.test_client()
@@ -28,19 +29,34 @@ def test_requests_carry_no_personal_data(central_app):
     text = body.get_data(as_text=True)
     assert body.status_code == 200
     for personal in ("13812345678", "138", "5678", "4321", "M20269999", "wages", "delivery", "illness",
-                     "dependants", "evening", "matter", "answers"):
+                     "dependants", "evening", "matter", "answers", sealed.tracking_code, member.tracking_code,
+                     "10:47"):
         assert personal not in text, personal
     rows = {r["service_request_id"]: r for r in json.loads(text)}
-    assert set(rows) == {sealed.tracking_code, member.tracking_code}
-    row = rows[sealed.tracking_code]
+    assert set(rows) == {sealed.public_id, member.public_id}
+    row = rows[sealed.public_id]
     assert row["status"] == "open" and row["service_code"] == "WS-LEGAL" and row["service_name"] == "法律援助"
     assert row["requested_datetime"] == "2026-02-13T10:00:00+08:00"
     assert row["expected_datetime"] == "2026-02-24T23:59:59+08:00"
     assert row["address"] == "徐汇区龙华中路600号" and (row["lat"], row["long"]) == (31.1781, 121.4513)
     assert row["agency_responsible"] == "徐汇区职工法律援助中心"
     assert row["updated_datetime"].endswith("+08:00")
-    one = client.get(f"/open311/v2/requests/{member.tracking_code}.json").get_json()
+    one = client.get(f"/open311/v2/requests/{member.public_id}.json").get_json()
     assert [r["service_code"] for r in one] == ["WS-HARDSHIP"]
+
+
+def test_the_anonymous_listing_gives_no_half_of_a_tracking_sign_in(central_app):
+    # The attack (issue 12): list every request anonymously; a listed tracking code is half of a /m/track sign-in.
+    filed = [file(central_app, phone=f"1381234{n:04d}", at=local(2026, 2, 13, 9, n)) for n in range(5)]
+    client = central_app.test_client()
+    listed = client.get("/open311/v2/requests.json?start_date=2026-01-01&end_date=2026-12-31").get_json()
+    ids = {r["service_request_id"] for r in listed}
+    assert ids == {r.public_id for r in filed}
+    assert not ids & {r.tracking_code for r in filed}
+    assert all(re.fullmatch(r"R[0-9A-F]{12}", i) for i in ids)
+    assert {r["requested_datetime"] for r in listed} == {"2026-02-13T09:00:00+08:00"}  # to the hour only
+    # A tracking code is not an Open311 id either.
+    assert client.get(f"/open311/v2/requests/{filed[0].tracking_code}.json").status_code == 404
 
 
 def test_filters(central_app):
@@ -54,12 +70,12 @@ def test_filters(central_app):
         return {r["service_request_id"] for r in response.get_json()}
 
     year = "start_date=2026-01-01T00:00:00%2B08:00&end_date=2026-12-31T00:00:00Z"
-    assert ids(year) == {feb.tracking_code, mar.tracking_code}
-    assert ids(f"{year}&service_code=WS-COUNSEL") == {mar.tracking_code}
-    assert ids(f"{year}&service_code=WS-COUNSEL,WS-LEGAL") == {feb.tracking_code, mar.tracking_code}
+    assert ids(year) == {feb.public_id, mar.public_id}
+    assert ids(f"{year}&service_code=WS-COUNSEL") == {mar.public_id}
+    assert ids(f"{year}&service_code=WS-COUNSEL,WS-LEGAL") == {feb.public_id, mar.public_id}
     assert ids(f"{year}&status=closed") == set()
-    assert ids(f"{year}&status=open") == {feb.tracking_code, mar.tracking_code}
-    assert ids("start_date=2026-03-01&end_date=2026-03-31") == {mar.tracking_code}
+    assert ids(f"{year}&status=open") == {feb.public_id, mar.public_id}
+    assert ids("start_date=2026-03-01&end_date=2026-03-31") == {mar.public_id}
     assert ids("start_date=2026-02-13T10:00:01%2B08:00&end_date=2026-02-28") == set()
 
 
