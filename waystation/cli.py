@@ -128,6 +128,9 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("amqtt", "transitions", "waitress.queue"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # peewee logs every query with its parameters at DEBUG: tracking codes, sealed contacts, phone
+    # digits. Never in a log, whatever --log-level says (docs/operations.md, "Personal data").
+    logging.getLogger("peewee").setLevel(logging.INFO)
 
 
 def settings_for(args, **overrides):
