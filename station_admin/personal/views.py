@@ -63,7 +63,7 @@ def erase(member_no: str):
     if request.form.get("confirm", "").strip().upper() != member.member_no:
         error = translate("personal.error_confirm")
     elif not reason:
-        error = translate("members.error_reason_missing")
+        error = translate("personal.error_reason")
     if error is None:
         try:
             with db.atomic():
