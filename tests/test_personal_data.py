@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from kiosk.node import KioskNode
+from tests.charging_helpers import start_central, start_kiosk
 from tests.conftest import csrf_of, wait_until
 from waystation.cli import setup_logging
 
@@ -20,27 +20,16 @@ PHONE = "13912344821"
 
 def test_a_filed_request_leaves_no_tracking_code_or_phone_digits_at_the_kiosk_or_in_any_log(
         mosquitto, running, central_settings, kiosk_settings, caplog):
-    from kiosk import create_app as create_kiosk
     from kiosk import models as kiosk_models
-    from station_admin import create_app
     from station_admin.core import models
-    from station_admin.node.central import CentralNode
     from station_admin.requests.models import ServiceRequest
 
     caplog.set_level(logging.DEBUG)
     setup_logging("DEBUG")  # as `waystation ... --log-level DEBUG` does: peewee's queries stay out
-    settings = central_settings(mosquitto.url, template="seeded", central={"public_url": "http://central.test",
-                                                                           "trust_publish_seconds": 0.5})
-    central = create_app(settings.as_dict())
-    central.config["TESTING"] = True
-    running.start(CentralNode(settings, central.extensions["waystation.protector"]))
-    kiosk_config = kiosk_settings(mosquitto.url, migrated=True)
-    kiosk = create_kiosk(kiosk_config.as_dict())
-    kiosk.config["TESTING"] = True
-    node = KioskNode(kiosk_config)
-    kiosk.extensions["waystation.outbox_wake"] = node.publisher.wake
-    kiosk.extensions["waystation.broker_connected"] = node.link.connected
-    running.start(node)
+    start_central(running, central_settings, mosquitto.url,
+                  central={"public_url": "http://central.test", "trust_publish_seconds": 0.5})
+    kiosk, _ = start_kiosk(running, kiosk_settings, mosquitto.url)
+    kiosk_config = kiosk_settings(mosquitto.url)
 
     def kiosk_ready():
         with kiosk.app_context():

@@ -13,6 +13,7 @@ from station_admin.core.models import CheckIn, StationEvent, db
 from station_admin.members.models import ConsentText, Member
 from station_admin.requests.models import ServiceRequest
 from tests.conftest import csrf_of, wait_until
+from tests.htmx import assert_fragment_and_page
 from tests.station_admin.conftest import ingest, signed_in
 from tests.station_admin.requests_helpers import file
 from tests.station_admin.test_members import join_link, shown_consent, submit
@@ -77,7 +78,7 @@ def test_an_admin_publishes_a_new_consent_text_and_later_joiners_agree_to_that_o
         assert Member.select().count() == before
     member = joined(central_app)
     assert (member.consent_version, member.consent_hash) == (2, second.text_hash)
-    counts = admin.get("/members/consent").get_data(as_text=True)
+    counts = assert_fragment_and_page(admin, "/members/consent", "consent")
     assert re.search(r'<tr data-version="2">.*?<td>1</td>\s*</tr>', counts, re.S)
 
 
