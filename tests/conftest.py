@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import peewee
 import pytest
 
-from tests.brokers import MosquittoProcess, free_port
+from tests.brokers import SecureMosquitto, free_port
 from tests.databases import DatabaseTemplates
 from waystation.settings import load_settings
 
@@ -89,16 +89,21 @@ def clock():
 
 @pytest.fixture(scope="session")
 def shared_mosquitto():
-    """One Mosquitto for the tests that do not stop their broker (each uses its own topic root)."""
-    broker = MosquittoProcess().start()
+    """One Mosquitto for the tests that do not stop their broker (each uses its own topic root).
+
+    It runs the shipped config (Dynamic Security, no anonymous access); `url` carries the tests'
+    account, which may use every topic (tests/brokers.py: TEST_ACCOUNT).
+    """
+    broker = SecureMosquitto(test_account=True).start()
     yield broker
     broker.cleanup()
 
 
 @pytest.fixture
 def mosquitto(tmp_path):
-    """A Mosquitto of this test's own, which it may stop, kill and start again."""
-    broker = MosquittoProcess(workdir=tmp_path / "mosquitto").start()
+    """A Mosquitto of this test's own (the shipped config, as shared_mosquitto), which it may stop, kill and start
+    again."""
+    broker = SecureMosquitto(workdir=tmp_path / "mosquitto", test_account=True).start()
     yield broker
     broker.cleanup()
 
@@ -291,8 +296,9 @@ def tail(log: Path | None, lines: int = 40) -> str:
 class WaystationProcess:
     """`python -m waystation.cli COMMAND` as a real child process, which a test may SIGKILL and start again."""
 
-    def __init__(self, command: str, env: dict[str, str], log: Path):
+    def __init__(self, command: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()):
         self.command = command
+        self.args = args
         self.env = env
         self.log = log
         self.proc: subprocess.Popen | None = None
@@ -303,7 +309,7 @@ class WaystationProcess:
         with open(self.log, "a") as out:
             out.write(f"\n===== start {self.starts} =====\n")
             out.flush()
-            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command], cwd=ROOT,
+            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command, *self.args], cwd=ROOT,
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT)
         return self
 

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import waystation
 from waystation.accounts import add_commands as add_account_commands
 from waystation.settings import ConfigError, load_settings
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="waystation", description=__doc__)
     parser.add_argument("--config", help="site settings file (TOML); also WAYSTATION_CONFIG")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--version", action="version", version=f"waystation {waystation.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("kiosk", help="serve a station kiosk and drain its outbox")
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("ingest", help="run an ingest worker only (scale-out)")
     p.set_defaults(run=cmd_ingest)
+
+    p = commands.add_parser("jobs", help="run background job workers only (exports), beside web processes")
+    p.set_defaults(run=cmd_jobs)
 
     p = commands.add_parser("simulate", help="simulate people counters and charger controllers")
     p.add_argument("--station", action="append", required=True, metavar="CODE[:SEATS[:SLOTS]]",
@@ -79,6 +84,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state-dir", default="/var/lib/waystation", help="working folder: kiosk database and outbox")
     p.add_argument("--no-enable", action="store_true", help="write the files only")
     p.set_defaults(run=cmd_install_station)
+
+    p = commands.add_parser("upgrade-station", help="install a new release beside the running one and switch to it "
+                                                    "only once it works (docs/operations.md)")
+    p.add_argument("source", help="what to install: a wheel file or a requirement such as waystation==0.2.0")
+    p.add_argument("--wheelhouse", action="append", default=[], metavar="DIR",
+                   help="install only from this folder of wheels (repeat for more), for a station without internet")
+    p.add_argument("--releases", default="/opt/waystation", help="the releases folder (default /opt/waystation)")
+    p.add_argument("--health-timeout", type=float, default=90.0,
+                   help="seconds the new release has to answer before the station goes back (default 90)")
+    p.set_defaults(run=cmd_upgrade_station)
+
+    p = commands.add_parser("backup", help="back up central's or a kiosk's database: timestamped, checksummed, "
+                                           "old ones removed by backup.keep / keep_days")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--dir", help="folder to write to (backup.dir)")
+    p.set_defaults(run=cmd_backup)
+
+    p = commands.add_parser("restore", help="restore a backup into central's or a kiosk's database (checked first)")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("file", help="the backup file (its .sha256 beside it)")
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a database that is not empty (a SQLite file is kept aside, renamed)")
+    p.set_defaults(run=cmd_restore)
 
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
@@ -126,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 def setup_logging(level: str) -> None:
     """One line per record with time, level and logger; quiet the chatty libraries."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("amqtt", "transitions", "waitress.queue"):
+    # huey logs every task it runs (the export sweep each minute); the jobs log their own starts and ends.
+    for name in ("amqtt", "transitions", "waitress.queue", "huey"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # peewee logs every query with its parameters at DEBUG: tracking codes, sealed contacts, phone
     # digits. Never in a log, whatever --log-level says (docs/operations.md, "Personal data").
@@ -253,21 +284,45 @@ def _apply_deadline_counting(settings) -> None:
 def cmd_central(args) -> int:
     from station_admin import create_app
     from station_admin.core.context import PROTECTOR
+    from station_admin.core.jobs import JobRunner
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
+    jobs = JobRunner(settings) if settings.jobs.workers else None
     stop = wait_for_termination()
     died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
+    if jobs:
+        jobs.start()
     try:
         serve(app, settings.central.host, settings.central.port, settings.central.threads, stop)
     finally:
+        if jobs:
+            jobs.stop()
         if worker:
             worker.stop()
     return INGEST_DIED if died else 0
+
+
+def cmd_jobs(args) -> int:
+    from station_admin import create_app
+    from station_admin.core.jobs import JobRunner
+
+    settings = settings_for(args)
+    create_app(settings.as_dict())  # every feature's jobs registered, the models bound
+    _migrate_central(settings)
+    if settings.jobs.workers < 1:
+        print("waystation jobs: jobs.workers must be at least 1", file=sys.stderr)
+        return 2
+    jobs = JobRunner(settings)
+    stop = wait_for_termination()
+    jobs.start()
+    stop.wait()
+    jobs.stop()
+    return 0
 
 
 def cmd_ingest(args) -> int:
@@ -407,6 +462,28 @@ def cmd_install_station(args) -> int:
     return 0
 
 
+def cmd_upgrade_station(args) -> int:
+    from pathlib import Path
+
+    from waystation.upgrade import Releases, SystemdUnits, UpgradeError, upgrade_station
+
+    settings = settings_for(args)
+    settings.require("kiosk.station_id")
+    config = args.config or os.environ.get("WAYSTATION_CONFIG")
+    if not config:
+        print("waystation upgrade-station: --config (the station's site file) is needed", file=sys.stderr)
+        return 2
+    database = Path(settings.kiosk.database_path.format(station=settings.kiosk.station_id)).resolve()
+    try:
+        upgrade_station(Releases(Path(args.releases)), args.source, config=Path(config).resolve(), database=database,
+                        health_url=f"http://127.0.0.1:{settings.kiosk.port}/healthz", services=SystemdUnits(),
+                        wheelhouse=args.wheelhouse, health_timeout=args.health_timeout)
+    except UpgradeError as e:
+        print(f"waystation upgrade-station: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_migrate(args) -> int:
     settings = settings_for(args, kiosk={"station_id": args.station})
     if args.target == "central":
@@ -420,6 +497,69 @@ def cmd_migrate(args) -> int:
     models.db.init(models.database_path(settings), pragmas=sqlite_pragmas(settings.database.busy_timeout_ms))
     migrate(models.db, MIGRATIONS)
     return 0
+
+
+def _backup_target(args):
+    """The database URL and backup name of `central` or a station's kiosk."""
+    settings = settings_for(args, kiosk={"station_id": args.station})
+    if args.target == "central":
+        return settings, settings.database.url, "central"
+    from kiosk.models import database_path
+
+    settings.require("kiosk.station_id")
+    return settings, f"sqlite:///{database_path(settings)}", f"kiosk-{settings.kiosk.station_id}"
+
+
+def cmd_backup(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, apply_retention, backup_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, name = _backup_target(args)
+    folder = Path(args.dir or settings.backup.dir)
+    try:
+        made = backup_database(url, folder, name, pg_dump=settings.backup.pg_dump,
+                               pg_restore=settings.backup.pg_restore)
+    except (BackupError, OSError) as e:
+        print(f"waystation backup: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    removed = apply_retention(folder, name, settings.backup.keep, settings.backup.keep_days)
+    print(translate("backup.made", lang, path=str(made.path), size=made.path.stat().st_size,
+                    checksum=str(made.checksum_file), removed=len(removed)))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, restore_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, _ = _backup_target(args)
+    try:
+        kept = restore_database(Path(args.file), url, replace=args.replace, pg_restore=settings.backup.pg_restore)
+    except (BackupError, OSError) as e:
+        print(f"waystation restore: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    print(translate("backup.restored", lang, path=args.file))
+    if kept:
+        print(translate("backup.kept_aside", lang, path=str(kept)))
+    print(translate("backup.restore_next", lang))
+    return 0
+
+
+def _backup_message(error, lang: str) -> str:
+    from waystation.backup import BackupError
+    from waystation.web import translate
+
+    if isinstance(error, BackupError):
+        return translate(f"backup.{error.key}", lang, **error.params)
+    return str(error)
 
 
 def cmd_seed_demo(args) -> int:
