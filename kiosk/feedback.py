@@ -7,7 +7,6 @@ event through the outbox, the record of it; nothing else is stored at the kiosk.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
@@ -68,7 +67,9 @@ def create():
         event = OutboxEvent.add(body, utcnow())
     wake_outbox()
     session.pop(MEMBER, None)
-    session[SENT] = event.event_id
+    # The thank-you reads the session, not the outbox row: once central confirms the event, the row
+    # no longer holds the member number.
+    session[SENT] = {"event": event.event_id, "member_no": body.member_no}
     log.info("feedback %s queued (%s)", event.event_id, "member" if body.member_no else "anonymous")
     return redirect(url_for("feedback.thanks"), 303)
 
@@ -90,8 +91,7 @@ def card():
 @bp.get("/thanks")
 def thanks():
     """The thank-you, saying whether the feedback went anonymously or with the member number."""
-    event = OutboxEvent.get_or_none(OutboxEvent.event_id == session.get(SENT, ""))
-    if event is None:
+    sent = session.get(SENT)
+    if not isinstance(sent, dict):
         return redirect(url_for("home.index"), 303)
-    body = events.Feedback.from_fields(json.loads(event.data))
-    return render_template("kiosk/feedback/thanks.html", member_no=body.member_no)
+    return render_template("kiosk/feedback/thanks.html", member_no=sent.get("member_no"))

@@ -154,6 +154,22 @@ ALTER TABLE "stationinfo" ADD COLUMN "district_code" VARCHAR(255);
 ALTER TABLE "stationinfo" ADD COLUMN "districts" TEXT NOT NULL DEFAULT '[]';
 """
 
+# 8, personal data: outbox rows central confirmed before this release keep only what says nothing
+# about a rider (kiosk.models.KEPT_WHEN_CONFIRMED of its day); later rows are erased as they are confirmed.
+ERASE_CONFIRMED = """
+UPDATE "outboxevent" SET "data" = json_object('method', json_extract("data", '$.method'))
+ WHERE "confirmed_at" IS NOT NULL AND "kind" = 'checkin';
+UPDATE "outboxevent" SET "data" = json_object('service', json_extract("data", '$.service'))
+ WHERE "confirmed_at" IS NOT NULL AND "kind" = 'service_request';
+UPDATE "outboxevent" SET "data" = CASE WHEN json_extract("data", '$.provisional') THEN '{"provisional": true}'
+ ELSE '{}' END
+ WHERE "confirmed_at" IS NOT NULL AND "kind" = 'voucher_claim';
+UPDATE "outboxevent" SET "data" = json_remove("data", '$.member_no')
+ WHERE "confirmed_at" IS NOT NULL AND "kind" = 'feedback';
+UPDATE "outboxevent" SET "data" = '{}'
+ WHERE "confirmed_at" IS NOT NULL AND "kind" NOT IN ('checkin', 'service_request', 'voucher_claim', 'feedback');
+"""
+
 
 def _step(script: str):
     def up(database: peewee.Database) -> None:
@@ -163,4 +179,5 @@ def _step(script: str):
 
 MIGRATIONS = [(1, "initial", _step(INITIAL)), (2, "membership", _step(MEMBERSHIP)),
               (3, "station_operations", _step(STATION_OPERATIONS)), (4, "community", _step(COMMUNITY)),
-              (5, "requests", _step(REQUESTS))]
+              (5, "requests", _step(REQUESTS)),
+              (8, "personal_data", _step(ERASE_CONFIRMED))]

@@ -95,12 +95,26 @@ class CheckIn(BaseModel):
     member_no = peewee.CharField(null=True)
 
 
+# What a confirmed outbox row keeps of its event, per kind: only what says nothing about a rider.
+# Everything else (tracking codes, phone last four, the sealed contact, request answers, district and
+# best time, member and voucher numbers) is erased once central confirms the event. A kind or field
+# not named here is erased too; kiosk migration 8 holds the same rule for rows confirmed before it.
+KEPT_WHEN_CONFIRMED = {"checkin": ("method",), "service_request": ("service",), "voucher_claim": ("provisional",),
+                       "feedback": ("score", "categories")}
+
+
+def erased(kind: str, data: str) -> str:
+    """An outbox row's data with everything personal removed (what stays once central has it)."""
+    fields = json.loads(data)
+    return json.dumps({name: fields[name] for name in KEPT_WHEN_CONFIRMED.get(kind, ()) if name in fields})
+
+
 class OutboxEvent(BaseModel):
     """An event on its way to central; `seq` is the station-local sequence number.
 
     `sent_at` is set when the broker acknowledges it (PUBACK), `confirmed_at` when central's receipt
     names it. Only a confirmed event is synced: one the broker acknowledged but central never
-    confirmed is sent again.
+    confirmed is sent again. A confirmed row keeps only its non-personal fields (`erased`).
     """
 
     seq = peewee.AutoField()
@@ -147,9 +161,15 @@ class OutboxEvent(BaseModel):
 
     @classmethod
     def mark_confirmed(cls, event_ids, confirmed_at: datetime) -> int:
-        """Record central's receipt for these events (ids this kiosk never sent are ignored)."""
-        return (cls.update(confirmed_at=confirmed_at)
-                .where(cls.event_id.in_(list(event_ids)), cls.confirmed_at.is_null()).execute())
+        """Record central's receipt for these events and erase what they said about the rider (ids this
+        kiosk never sent are ignored): a confirmed event is never sent again, so nothing personal need stay."""
+        with db.atomic():
+            rows = list(cls.select(cls.seq, cls.kind, cls.data)
+                        .where(cls.event_id.in_(list(event_ids)), cls.confirmed_at.is_null()))
+            for row in rows:
+                (cls.update(confirmed_at=confirmed_at, data=erased(row.kind, row.data))
+                 .where(cls.seq == row.seq).execute())
+        return len(rows)
 
     def to_message(self, station_id: str) -> events.StationEvent:
         """The wire message for this row (the body is checked again on the way out)."""

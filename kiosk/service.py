@@ -33,6 +33,7 @@ from waystation.web import current_settings, htmx, translate
 log = logging.getLogger(__name__)
 bp = Blueprint("service", __name__, url_prefix="/service")
 STATE = "service_request"
+RECEIPT = "receipt"
 
 
 def catalogue():
@@ -190,8 +191,12 @@ def confirm():
             event = OutboxEvent.add(body, utcnow())
             wake_outbox()
         session.pop(STATE, None)
-        session["receipt"] = event.event_id
-        log.info("%s request %s queued", service.code, body.tracking_code)
+        # The receipt is shown from the session (wiped by the idle reset), not from the outbox row:
+        # the row keeps nothing of the rider once central confirms it, which may be before the receipt loads.
+        session[RECEIPT] = {"service": service.code, "code": body.tracking_code, "member": body.member_no,
+                            "last4": body.phone_last4}
+        # Never the tracking code or phone digits in a log: with the kiosk PC they open /m/track.
+        log.info("%s request queued as event %s", service.code, event.event_id)
         return redirect(url_for("service.receipt"), 303)
     districts = {code: (zh, en) for code, zh, en in _districts()}
     return render_template("kiosk/service/confirm.html", service=service, state=current,
@@ -202,15 +207,14 @@ def confirm():
 @bp.get("/receipt")
 def receipt():
     """Screen 6: the tracking code and a QR that opens the tracking page on the rider's phone."""
-    event = OutboxEvent.get_or_none(OutboxEvent.event_id == session.get("receipt", ""))
-    if event is None:
+    data = session.get(RECEIPT)
+    service = catalogue().get(data["service"]) if isinstance(data, dict) else None
+    if service is None:
         return redirect(url_for("home.index"), 303)
-    data = json.loads(event.data)
-    service = catalogue().get(data["service"])
     info = station()
-    track_url = f"{info.public_url}/m/track?code={data['tracking_code']}" if info.public_url else None
-    return render_template("kiosk/service/receipt.html", service=service, code=data["tracking_code"],
-                           member=data.get("member_no"), last4=data.get("phone_last4"), track_url=track_url,
+    track_url = f"{info.public_url}/m/track?code={data['code']}" if info.public_url else None
+    return render_template("kiosk/service/receipt.html", service=service, code=data["code"],
+                           member=data.get("member"), last4=data.get("last4"), track_url=track_url,
                            qr=qr_svg(track_url, translate("kiosk.service.track_qr")) if track_url else None,
                            offline=kiosk_offline())
 

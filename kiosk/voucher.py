@@ -103,7 +103,7 @@ def claim():
     wake_outbox()
     if online:
         made = _wait_for_decision(made, settings.community.voucher_wait_seconds)
-    log.info("voucher %s for %s: %s", made.voucher_no, member_no, made.status)
+    log.info("voucher claim %s: %s", made.event_id, made.status)
     if made.status in ("refused", "flagged"):
         return _refused(made.reason or "already_claimed")
     return _show(made)

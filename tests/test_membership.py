@@ -52,8 +52,10 @@ def join_by_phone(central_app, join_url: str, **answers) -> tuple:
     parts = urlsplit(join_url)
     form = phone.get(f"{parts.path}?{parts.query}")
     assert form.status_code == 200, form.get_data(as_text=True)
+    consent = re.search(r'name="consent_version" value="(\d+)"', form.get_data(as_text=True)).group(1)
     data = {"name": "赵师傅", "phone": "139 1234 5678", "platform": "meituan", "district": "xuhui", "consent": "yes",
-            "csrf_token": csrf_of(phone), **dict(p.split("=") for p in parts.query.split("&")), **answers}
+            "consent_version": consent, "csrf_token": csrf_of(phone),
+            **dict(p.split("=") for p in parts.query.split("&")), **answers}
     done = phone.post("/m/join", data=data)
     assert done.status_code == 303, done.get_data(as_text=True)
     token = CARD_PATH.search(done.headers["Location"]).group(1)

@@ -159,6 +159,9 @@ def setup_logging(level: str) -> None:
     # huey logs every task it runs (the export sweep each minute); the jobs log their own starts and ends.
     for name in ("amqtt", "transitions", "waitress.queue", "huey"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # peewee logs every query with its parameters at DEBUG: tracking codes, sealed contacts, phone
+    # digits. Never in a log, whatever --log-level says (docs/operations.md, "Personal data").
+    logging.getLogger("peewee").setLevel(logging.INFO)
 
 
 def settings_for(args, **overrides):

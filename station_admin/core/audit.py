@@ -1,7 +1,8 @@
 """The audit log: who did what to which member or request, and who looked at a case.
 
 Every staff state change on a member or a service request, and every staff view of a case, writes
-one row in the same transaction as the change. Rows are never updated or deleted by the app.
+one row in the same transaction as the change. Rows are never updated; only retention deletes them,
+after `privacy.audit_days` (station_admin.personal.retention), and says so in a row of its own.
 """
 
 from __future__ import annotations

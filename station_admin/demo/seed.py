@@ -13,7 +13,7 @@ from station_admin.core.models import ApiToken, District, Federation, StaffUser,
 from station_admin.core.protect import DataProtector
 from station_admin.hardship import register
 from station_admin.hardship.models import HardshipCase
-from station_admin.members.models import Member, ensure_signing_key, join
+from station_admin.members.models import ConsentText, Member, ensure_signing_key, join
 from station_admin.requests.casework import parse_yuan
 from station_admin.requests.models import LegalAidCentre
 from waystation.settings import ConfigError
@@ -140,7 +140,7 @@ def _seed_members(protector: DataProtector, district: District) -> list[tuple[st
     for name, phone, platform, station in DEMO_MEMBERS:
         if Member.by_phone(protector, phone) is None:
             member, token = join(protector, name=name, phone=phone, platform=platform, district=district,
-                                 station_code=station, now=now, card_days=365)
+                                 station_code=station, now=now, card_days=365, consent=ConsentText.current())
             made.append((member.member_no, token))
     return made
 

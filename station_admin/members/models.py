@@ -8,6 +8,7 @@ encrypted with the same data key; the newest key signs, older ones stay valid un
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta
 
@@ -77,6 +78,52 @@ class CardKey(BaseModel):
         return cards.sign_card(key, self.kid, member_no, issued_at, expires_at)
 
 
+class ConsentText(BaseModel):
+    """A version of the personal-information notice members agree to at joining; never changed once
+    published (a new text is a new version). Version 1 came with migration 22."""
+
+    version = peewee.IntegerField(unique=True)
+    text_zh = peewee.TextField()
+    text_en = peewee.TextField()
+    text_hash = peewee.CharField(max_length=64)
+    published_at = UTCDateTimeField()
+    published_by = peewee.CharField()
+
+    class Meta:
+        table_name = "consent_text"
+
+    MAX_CHARS = 4000
+
+    @staticmethod
+    def hash_of(text_zh: str, text_en: str) -> str:
+        """The SHA-256 of both languages' text, as stored beside each member who agreed to it."""
+        canonical = json.dumps({"en": text_en, "zh": text_zh}, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def current(cls) -> ConsentText | None:
+        """The newest version: what the join form shows."""
+        return cls.select().order_by(cls.version.desc()).first()
+
+    @classmethod
+    def publish(cls, text_zh: str, text_en: str, by: str, now: datetime) -> ConsentText:
+        """A new version (the next number) that the join form shows from now on; audited."""
+        text_zh, text_en = text_zh.strip().replace("\r\n", "\n"), text_en.strip().replace("\r\n", "\n")
+        if not text_zh or not text_en:
+            raise MembershipError("consent_missing")
+        if len(text_zh) > cls.MAX_CHARS or len(text_en) > cls.MAX_CHARS:
+            raise MembershipError("consent_long")
+        current = cls.current()
+        digest = cls.hash_of(text_zh, text_en)
+        if current is not None and current.text_hash == digest:
+            raise MembershipError("consent_unchanged")
+        version = (current.version if current else 0) + 1
+        row = cls.create(version=version, text_zh=text_zh, text_en=text_en, text_hash=digest, published_at=now,
+                         published_by=by)
+        audit("consent.publish", "consent", version, hash=digest)
+        return row
+
+
 class Member(BaseModel):
     """A union member who joined at a station; the phone number is stored encrypted."""
 
@@ -100,6 +147,12 @@ class Member(BaseModel):
     # The newest expiry among this member's revoked cards: the revocation matters until then.
     revocation_until = UTCDateTimeField(null=True, index=True)
     page_token_hash = peewee.CharField(unique=True, max_length=64)
+    # The consent text the member agreed to at joining (its version and hash), and when.
+    consent_version = peewee.IntegerField(null=True)
+    consent_hash = peewee.CharField(null=True, max_length=64)
+    consent_at = UTCDateTimeField(null=True)
+    # Set when the member's identity was erased at their request (the row stays, so counts do).
+    erased_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "member"
@@ -152,8 +205,14 @@ class Member(BaseModel):
         found = {row.status: row.n for row in rows}
         return {status: found.get(status, 0) for status in STATUSES}
 
+    @classmethod
+    def consent_counts(cls) -> dict[int | None, int]:
+        """How many members agreed to each consent version (None: joined before consent was recorded)."""
+        return {row.consent_version: row.n for row in cls.select(
+            cls.consent_version, peewee.fn.COUNT(cls.id).alias("n")).group_by(cls.consent_version)}
+
     def masked_phone(self, protector: DataProtector) -> str:
-        return mask_mobile(protector.decrypt(self.phone_enc))
+        return "—" if self.erased_at is not None else mask_mobile(protector.decrypt(self.phone_enc))
 
     def card_text(self, protector: DataProtector) -> str | None:
         """The current card, when the member has one."""
@@ -166,8 +225,10 @@ def ensure_signing_key(protector: DataProtector, now: datetime) -> CardKey:
 
 
 def join(protector: DataProtector, *, name: str, phone: str, platform: str, district: District,
-         station_code: str | None, now: datetime, card_days: int) -> tuple[Member, str]:
-    """A new member and the secret token of their card page; active at once unless the federation approves first."""
+         station_code: str | None, now: datetime, card_days: int, consent: ConsentText) -> tuple[Member, str]:
+    """A new member and the secret token of their card page; active at once unless the federation approves first.
+
+    `consent` is the consent text the joiner was shown and agreed to: its version and hash are kept."""
     if Member.by_phone(protector, phone) is not None:
         raise MembershipError("already_member")
     federation = Federation.get_by_id(district.federation_id)
@@ -177,8 +238,10 @@ def join(protector: DataProtector, *, name: str, phone: str, platform: str, dist
         member_no = cards.new_member_no()
     member = Member.create(member_no=member_no, name=name, phone_enc=protector.encrypt(phone),
                            phone_hash=protector.lookup_hash(phone), platform=platform, district=district,
-                           join_station=station_code, created_at=now, page_token_hash=Member.token_hash(token))
-    audit("member.join", "member", member.member_no, actor=None, station=station_code)
+                           join_station=station_code, created_at=now, page_token_hash=Member.token_hash(token),
+                           consent_version=consent.version, consent_hash=consent.text_hash, consent_at=now)
+    audit("member.join", "member", member.member_no, actor=None, station=station_code,
+          consent_version=consent.version)
     if not federation.members_need_approval:
         activate(protector, member, now, card_days)
     return member, token

@@ -16,7 +16,7 @@ from station_admin.core.auth import login_required
 from station_admin.core.context import current_protector
 from station_admin.core.models import db
 from station_admin.members import models as membership
-from station_admin.members.models import CardKey, Member, MembershipError
+from station_admin.members.models import CardKey, ConsentText, Member, MembershipError
 from waystation.qr import qr_svg
 from waystation.web import current_settings, page_or_fragment, translate
 
@@ -101,6 +101,32 @@ def act(member_no: str, action: str):
         log.info("member %s: %s by %s", member.member_no, action, g.user.username)
     member = Member.get_by_id(member.id)
     return _detail(member, message, new_link)
+
+
+def _consent_page(message: str | None = None, error: str | None = None, texts: dict | None = None, status=200):
+    agreed = Member.consent_counts()
+    versions = list(ConsentText.select().order_by(ConsentText.version.desc()))
+    current = versions[0] if versions else None
+    texts = texts or {"zh": current.text_zh if current else "", "en": current.text_en if current else ""}
+    return page_or_fragment("station_admin/members/consent.html", "station_admin/members/_consent.html",
+                            versions=versions, agreed=agreed, message=message, error=error, texts=texts), status
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+@login_required("admin")
+def consent():
+    """The consent texts members agree to at joining: every version, and publishing a new one."""
+    if request.method == "GET":
+        return _consent_page()
+    texts = {"zh": request.form.get("text_zh", "")[:ConsentText.MAX_CHARS + 1],
+             "en": request.form.get("text_en", "")[:ConsentText.MAX_CHARS + 1]}
+    try:
+        with db.atomic():
+            row = ConsentText.publish(texts["zh"], texts["en"], g.user.username, utcnow())
+    except MembershipError as e:
+        return _consent_page(error=translate(f"members.error_{e.key}"), texts=texts, status=400)
+    log.info("consent text version %d published by %s", row.version, g.user.username)
+    return _consent_page(message=translate("members.consent_published", version=row.version))
 
 
 @bp.get("/keys")

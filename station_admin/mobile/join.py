@@ -93,9 +93,14 @@ def form():
     values = {"district": station.district.code}
     errors: dict[str, str] = {}
     wait = None
+    consent = membership.ConsentText.current()
     if request.method == "POST":
         values = {k: request.form.get(k, "")[:200] for k in ("name", "phone", "platform", "district", "consent")}
         cleaned, errors = validate_join(request.form, districts)
+        if request.form.get("consent_version", "") != str(consent.version):
+            # A new notice was published while the form was open: the joiner agrees to the one they read.
+            errors["consent"] = translate("join.error_consent_changed")
+            values["consent"] = ""
         now = utcnow()
         keys = {"link": "|".join(request.values.get(k, "")[:40] for k in ("s", "t", "h")),
                 "address": request.remote_addr or "?", "phone": cleaned["phone"]}
@@ -108,7 +113,7 @@ def form():
                     member, token = membership.join(
                         current_protector(), name=cleaned["name"], phone=cleaned["phone"], platform=cleaned["platform"],
                         district=cleaned["district"], station_code=station.code, now=now,
-                        card_days=settings.members.card_valid_days)
+                        card_days=settings.members.card_valid_days, consent=consent)
                     throttle.count(throttle.JOIN, keys, now, subject=station.code)
             except membership.MembershipError as e:
                 with db.atomic():
@@ -118,7 +123,7 @@ def form():
                 log.info("member %s joined at %s (%s)", member.member_no, station.code, member.status)
                 return redirect(url_for("join.card", token=token), 303)
     page = render_template("station_admin/mobile/join/form.html", station=station, districts=districts.values(),
-                           platforms=membership.PLATFORMS, values=values, errors=errors,
+                           platforms=membership.PLATFORMS, values=values, errors=errors, consent=consent,
                            link={k: request.values.get(k, "") for k in ("s", "t", "h")})
     return _no_store(Response(page, 429 if wait else 400 if errors else 200))
 

@@ -424,6 +424,17 @@ def _describe(error: BaseException) -> str:
     return text if len(text) <= 500 else text[:500] + "…"
 
 
+# What the raw usage log does not keep of an event: a service request's way to reach or track the rider
+# (its service_request row holds them, and expires them by setting; migration 22 did the same to older rows).
+NOT_IN_RAW_LOG = {"service_request": ("contact_sealed", "phone_last4", "tracking_code")}
+
+
+def raw_fields(body) -> str:
+    """An event body as the raw usage log stores it: without the rider's contact details."""
+    withheld = NOT_IN_RAW_LOG.get(body.KIND, ())
+    return json.dumps({k: v for k, v in body.to_fields().items() if k not in withheld}, ensure_ascii=False)
+
+
 def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
               clocks: dict[str, tuple[datetime, str]] | None = None) -> int:
     """Store events not seen before, with their effects, in arrival order; returns how many were new.
@@ -437,7 +448,7 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
     clocks = clocks or {}
     new = insert_rows(db, StationEvent, [
         {"event_id": e.event_id, "station_code": e.station, "seq": e.seq, "kind": e.kind,
-         "occurred_at": e.ts, "received_at": now, "data": json.dumps(e.body.to_fields(), ensure_ascii=False),
+         "occurred_at": e.ts, "received_at": now, "data": raw_fields(e.body),
          "ts_flag": clocks[e.event_id][1] if e.event_id in clocks else None,
          "device_ts": clocks[e.event_id][0] if e.event_id in clocks else None}
         for e in unique

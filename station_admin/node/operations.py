@@ -2,8 +2,9 @@
 
 One thread beside the ingest worker, in the only process that holds central's MQTT client. It looks
 at the command table every `operations.command_poll_seconds` (new commands go out; commands without
-a reply in `operations.command_timeout_s` become timed out) and evaluates alarms every
-`alarms.evaluate_seconds`.
+a reply in `operations.command_timeout_s` become timed out), evaluates alarms every
+`alarms.evaluate_seconds`, and applies the retention of personal data every
+`privacy.retention_check_seconds` (station_admin.personal.retention).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import peewee
 from devices.protocol import utcnow
 from station_admin.core.models import db
 from station_admin.live import alarms, commands
+from station_admin.personal import retention
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ class OperationsLoop:
         self.link = link
         self.ops = settings.operations
         self.alarm_settings = settings.alarms
+        self.privacy = settings.privacy
+        retention.check(self.privacy)
+        self._next_retention = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,7 +64,7 @@ class OperationsLoop:
             self._wake.clear()
 
     def step(self) -> None:
-        """One round: publish, time out, and (when due) evaluate alarms."""
+        """One round: publish, time out, and (when due) evaluate alarms and apply retention."""
         now = utcnow()
         if self.link.connected.is_set():
             for command in commands.Command.unpublished():
@@ -74,3 +79,7 @@ class OperationsLoop:
             with db.atomic():
                 alarms.evaluate(now, self.alarm_settings)
             self.evaluations += 1
+        if time.monotonic() >= self._next_retention:
+            self._next_retention = time.monotonic() + self.privacy.retention_check_seconds
+            with db.atomic():
+                retention.apply(now, self.privacy)

@@ -126,7 +126,7 @@ def file_requests(batch: list[events.StationEvent], catalogue: Catalogue, protec
               centre=centre.id if centre else None)
         if centre is None:
             log.warning("service request %s (%s at %s) cannot be routed: in the unrouted queue",
-                        request.tracking_code, service.code, event.station)
+                        event.event_id, service.code, event.station)
         filed.append(request)
     return filed
 
@@ -140,7 +140,7 @@ def _free_tracking_code(code: str) -> str:
     n = 2
     while f"{code}-{n}" in taken:
         n += 1
-    log.warning("tracking code %s is taken; stored as %s-%d", code, code, n)
+    log.warning("a tracking code is taken; stored with the suffix -%d", n)
     return f"{code}-{n}"
 
 

@@ -155,6 +155,9 @@ class ServiceRequest(BaseModel):
     satisfaction = peewee.IntegerField(null=True)
     unresolved = peewee.BooleanField(default=False)  # the rider said it was not resolved
     rating_open = peewee.BooleanField(default=False)  # the rider may rate the current closure
+    # When the rider's contact details (phone, its hash and last four) were erased: by retention
+    # after closing (privacy.closed_case_contact_days) or at the member's request.
+    contact_erased_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "service_request"

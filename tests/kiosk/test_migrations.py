@@ -30,9 +30,9 @@ def test_a_station_database_made_before_the_migrations_were_frozen_upgrades_in_p
         applied = {v.number: v.applied_at for v in SchemaVersion.select()}
     assert sorted(applied) == [1, 2, 3, 4, 5]
 
-    assert migrate(database, migrations.MIGRATIONS) == []
+    assert migrate(database, migrations.MIGRATIONS) == [8]
     with database.bind_ctx([SchemaVersion]), database.connection_context():
-        assert {v.number: v.applied_at for v in SchemaVersion.select()} == applied
+        assert {n: at for n, at in ((v.number, v.applied_at) for v in SchemaVersion.select()) if n <= 5} == applied
     fresh = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
     create_fresh(fresh, app_models("kiosk", models.BaseModel))
     assert differences(read_schema(database), read_schema(fresh)) == []
@@ -43,3 +43,39 @@ def test_a_station_database_made_before_the_migrations_were_frozen_upgrades_in_p
                                                                    "https://example.org/m/join/xh-longhua")
         assert [e.event_id for e in models.OutboxEvent.unsent(10)] == ["old-outbox-1"]
         assert models.CheckIn.get().event_id == "old-outbox-1"
+
+
+def test_migration_8_erases_what_confirmed_outbox_rows_said_about_riders(tmp_path):
+    """Rows central confirmed before the upgrade keep only their non-personal fields; unconfirmed rows
+    (still to be sent) keep everything."""
+    import json
+    from datetime import UTC, datetime
+
+    database = open_database(f"sqlite:///{tmp_path / 'kiosk.db'}")
+    migrate(database, [m for m in migrations.MIGRATIONS if m[0] < 8])
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    request = {"service": "legal_aid", "tracking_code": "K7M2P9QX", "answers": {"matter": "wages"},
+               "best_time": "evening", "district": "xuhui", "contact_sealed": "c2VhbGVk", "phone_last4": "5678"}
+    rows = [("c-1", "checkin", {"method": "card", "member_no": "M1234567"}, at),
+            ("r-1", "service_request", request, at),
+            ("v-1", "voucher_claim", {"voucher_no": "V1234567", "member_no": "M1234567", "provisional": True}, at),
+            ("v-2", "voucher_claim", {"voucher_no": "V7654321", "member_no": "M1234567"}, at),
+            ("f-1", "feedback", {"categories": ["water"], "score": 4, "member_no": "M1234567"}, at),
+            ("r-2", "service_request", request, None)]
+    with database.connection_context():
+        for event_id, kind, data, confirmed in rows:
+            database.execute_sql(
+                'INSERT INTO "outboxevent" ("event_id", "kind", "occurred_at", "data", "confirmed_at", "attempts") '
+                "VALUES (?, ?, ?, ?, ?, 1)", (event_id, kind, at.isoformat(), json.dumps(data),
+                                                confirmed.isoformat() if confirmed else None))
+    assert migrate(database, migrations.MIGRATIONS) == [8]
+    with database.connection_context():
+        found = {e: json.loads(d) for e, d in database.execute_sql('SELECT "event_id", "data" FROM "outboxevent"')}
+    assert found["c-1"] == {"method": "card"}
+    assert found["r-1"] == {"service": "legal_aid"}
+    assert found["v-1"] == {"provisional": True} and found["v-2"] == {}
+    assert found["f-1"] == {"categories": ["water"], "score": 4}
+    assert found["r-2"] == request
+    # The same rule as the one the kiosk applies from now on, when a receipt arrives.
+    assert {e: json.loads(models.erased(kind, json.dumps(data))) for e, kind, data, _ in rows[:5]} == \
+        {e: found[e] for e, *_ in rows[:5]}

@@ -31,11 +31,17 @@ def member_count() -> int:
         return Member.select().count()
 
 
+def shown_consent(page) -> str:
+    """The consent version a join form shows (sent back with the form, as a browser does)."""
+    return re.search(r'name="consent_version" value="(\d+)"', page.get_data(as_text=True)).group(1)
+
+
 def submit(app, link, **overrides):
     phone = app.test_client()
-    assert phone.get(link).status_code == 200
+    form = phone.get(link)
+    assert form.status_code == 200
     data = {"name": "钱师傅", "phone": "13712345678", "platform": "eleme", "district": "xuhui", "consent": "yes",
-            **fields(link), "csrf_token": csrf_of(phone), **overrides}
+            "consent_version": shown_consent(form), **fields(link), "csrf_token": csrf_of(phone), **overrides}
     return phone.post("/m/join", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -90,7 +96,8 @@ def test_expired_or_forged_join_link_is_refused(central_app):
     phone = central_app.test_client()
     phone.get("/auth/login")
     response = phone.post("/m/join", data={"name": "钱师傅", "phone": "13712345678", "platform": "eleme",
-                                           "district": "xuhui", "consent": "yes", **fields(late),
+                                           "district": "xuhui", "consent": "yes", "consent_version": "1",
+                                           **fields(late),
                                            "csrf_token": csrf_of(phone)})
     assert response.status_code == 400 and member_count() == before
 
