@@ -172,6 +172,14 @@ def _feedback_thanks(page, station):
     expect(page.get_by_test_id("feedback-thanks")).to_be_visible()
 
 
+def opens(button: str, shown: str):
+    """A screen reached by one tap on the home screen, ready when `shown` is visible."""
+    def reach(page, station):
+        page.get_by_test_id(button).tap()
+        expect(page.get_by_test_id(shown)).to_be_visible()
+    return reach
+
+
 def _idle_warning(page, station):
     help_step(page, 2)
     page.evaluate("document.getElementById('idle-warning').hidden = false")
@@ -183,7 +191,7 @@ SCREENS = {
     "member-welcome": _member_welcome,
     "card-refused": _card_refused,
     "camera": _camera,
-    "join": lambda page, station: page.get_by_test_id("join").tap() or expect(page.get_by_test_id("join-qr")).to_be_visible(),
+    "join": opens("join", "join-qr"),
     "help-services": lambda page, station: help_step(page, 1),
     "help-questions": lambda page, station: help_step(page, 2),
     "help-identify": lambda page, station: help_step(page, 3),
@@ -192,15 +200,43 @@ SCREENS = {
     "help-confirm": lambda page, station: help_step(page, 5),
     "help-receipt": lambda page, station: help_step(page, 6),
     "help-diverted": _diverted,
-    "charging": lambda page, station: page.get_by_test_id("charging").tap() or expect(page.get_by_test_id("charging-scan-hint")).to_be_visible(),
+    "charging": opens("charging", "charging-scan-hint"),
     "charging-member": _charging_member,
-    "voucher": lambda page, station: page.get_by_test_id("voucher-open").tap() or expect(page.get_by_test_id("care-day-today")).to_be_visible(),
+    "voucher": opens("voucher-open", "care-day-today"),
     "voucher-claimed": _voucher,
-    "feedback": lambda page, station: page.get_by_test_id("feedback").tap() or expect(page.get_by_test_id("feedback-form")).to_be_visible(),
+    "feedback": opens("feedback", "feedback-form"),
     "feedback-member": _feedback_member,
     "feedback-thanks": _feedback_thanks,
     "idle-warning": _idle_warning,
 }
+
+
+def test_switching_language_keeps_the_answers_and_the_typed_digits(station, open_page):
+    page = open_page(PORTRAIT)
+    page.goto(station.url + "/service/legal_aid")
+    page.get_by_test_id("matter-wages").locator("xpath=..").tap()
+    page.get_by_test_id("work-courier").locator("xpath=..").tap()
+    page.get_by_test_id("switch-language").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("matter-wages")).to_be_checked()
+    expect(page.get_by_test_id("work-courier")).to_be_checked()
+    page.get_by_test_id("next").tap()
+    for digit in "1391234":
+        page.get_by_test_id(f"key-{digit}").tap()
+    page.get_by_test_id("switch-language").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_test_id("phone-display")).to_have_text("139 1234")
+    for digit in "5678":
+        page.get_by_test_id(f"key-{digit}").tap()
+    expect(page.get_by_test_id("phone-display")).to_have_text("139 1234 5678")
+    # Large mode keeps them as well, and nothing is left in storage once they are back.
+    page.get_by_test_id("switch-size").tap()
+    expect(page.locator("html")).to_have_class("large")
+    expect(page.get_by_test_id("phone-display")).to_have_text("139 1234 5678")
+    assert page.evaluate("sessionStorage.getItem('waystation-kept-form')") is None
+    page.get_by_test_id("phone-next").tap()
+    expect(page.get_by_test_id("step")).to_have_text("第 4/6 步")
+
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
