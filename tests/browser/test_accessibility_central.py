@@ -1,7 +1,7 @@
 """Every staff page (a 1366×768 laptop) and every phone page (/m/, 390×844 with a WeChat user agent)
 passes the accessibility checks (tests/browser/accessibility.py), in Chinese and English.
 
-One central for the module: the demo seed, a week of generated history (check-ins, charge sessions,
+One central for the module: the demo seed, three days of generated history (check-ins, charge sessions,
 feedback, requests worked to their outcomes) so the reports and queues show real rows, and the
 stations' live state from their devices.
 """
@@ -32,7 +32,7 @@ STATION = "xh-xujiahui"
 
 @pytest.fixture(scope="module")
 def central(shared_mosquitto, tmp_path_factory):
-    """A served central: demo seed, a week of history, live state; the ids of a request and a hardship case."""
+    """A served central: demo seed, three days of history, live state; the ids of a request and a hardship case."""
     from station_admin.core.models import db
     from station_admin.demo.activity import seed_activity
     from station_admin.demo.history import ensure_stations, seed_history
@@ -56,8 +56,8 @@ def central(shared_mosquitto, tmp_path_factory):
         with db.connection_context():
             stations = ensure_stations(3, rng)
             now = datetime.now(ZoneInfo(timezone))
-            seed_history(stations, 7, 40, now.date(), utc_offset_hours(timezone), rng, until=now)
-            seed_activity([s.code for s in stations], 7, now.date(), utc_offset_hours(timezone), rng, protector,
+            seed_history(stations, 3, 10, now.date(), utc_offset_hours(timezone), rng, until=now)
+            seed_activity([s.code for s in stations], 3, now.date(), utc_offset_hours(timezone), rng, protector,
                           load_services(None), timezone, until=now)
             running.request_id = ServiceRequest.select().order_by(ServiceRequest.id).first().id
             running.hardship_id = HardshipCase.select().order_by(HardshipCase.id).first().id
