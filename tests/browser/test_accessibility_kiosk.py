@@ -145,28 +145,6 @@ def _camera(page, station):
     expect(page.locator("#camera")).to_be_visible()
 
 
-def _charging_member(page, station):
-    page.get_by_test_id("charging").tap()
-    expect(page.get_by_test_id("charging-scan-hint")).to_be_visible()
-    scan(page, station.card)
-    expect(page.get_by_test_id("charging-member")).to_contain_text(MEMBER, timeout=TIMEOUT_MS)
-
-
-def _voucher(page, station):
-    page.get_by_test_id("voucher-open").tap()
-    expect(page.get_by_test_id("care-day-today")).to_be_visible()
-    scan(page, station.card)
-    # The voucher, or (when an earlier test's claim of this month is still unconfirmed) why there is none.
-    expect(page.locator("[data-testid=voucher], [data-testid=voucher-refused]")).to_be_visible(timeout=TIMEOUT_MS)
-
-
-def _feedback_member(page, station):
-    page.get_by_test_id("feedback").tap()
-    expect(page.get_by_test_id("feedback-form")).to_be_visible()
-    scan(page, station.card)
-    expect(page.get_by_test_id("feedback-member")).to_contain_text(MEMBER, timeout=TIMEOUT_MS)
-
-
 def _feedback_thanks(page, station):
     page.get_by_test_id("feedback").tap()
     page.get_by_test_id("score-5").locator("xpath=..").tap()
@@ -187,6 +165,15 @@ def opens(button: str, shown: str):
     def reach(page, station):
         page.get_by_test_id(button).tap()
         expect(page.get_by_test_id(shown)).to_be_visible()
+    return reach
+
+
+def scanned_on(button: str, shown: str, result: str):
+    """A screen reached by a tap on the home screen, then a member card's scan; ready when `result` shows."""
+    def reach(page, station):
+        opens(button, shown)(page, station)
+        scan(page, station.card)
+        expect(page.locator(result)).to_be_visible(timeout=TIMEOUT_MS)
     return reach
 
 
@@ -211,11 +198,13 @@ SCREENS = {
     "help-receipt": lambda page, station: help_step(page, 6),
     "help-diverted": _diverted,
     "charging": opens("charging", "charging-scan-hint"),
-    "charging-member": _charging_member,
+    "charging-member": scanned_on("charging", "charging-scan-hint", "[data-testid=charging-member]"),
     "voucher": opens("voucher-open", "care-day-today"),
-    "voucher-claimed": _voucher,
+    # The voucher, or (when an earlier test's claim of this month is still unconfirmed) why there is none.
+    "voucher-claimed": scanned_on("voucher-open", "care-day-today",
+                                  "[data-testid=voucher], [data-testid=voucher-refused]"),
     "feedback": opens("feedback", "feedback-form"),
-    "feedback-member": _feedback_member,
+    "feedback-member": scanned_on("feedback", "feedback-form", "[data-testid=feedback-member]"),
     "feedback-thanks": _feedback_thanks,
     "idle-warning": _idle_warning,
 }
