@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Flask, Response, request, session, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
 
 from waystation.cards import CARD_PATTERN
 from waystation.settings import ConfigError
@@ -21,6 +21,8 @@ bp = Blueprint("screen", __name__, url_prefix="/screen")
 # Session keys that say nothing about a rider: a home screen whose session holds only these is pristine.
 NEUTRAL_SESSION_KEYS = frozenset({"csrf"})
 # The forms of the codes a rider scans here (member cards, vouchers), for the scanner code in the page.
+# The session key of the large mode: set by the rider's tap, wiped with the rest by the idle reset.
+LARGE_KEY = "large"
 CODE_FORMS = json.dumps([CARD_PATTERN, *VOUCHER_PATTERNS])
 
 
@@ -28,6 +30,24 @@ CODE_FORMS = json.dumps([CARD_PATTERN, *VOUCHER_PATTERNS])
 def language():
     """Switch the screen language for this session."""
     return switch_language(local_target(request.form.get("back", ""), url_for("home.index")))
+
+
+@bp.post("/size")
+def size():
+    """Large text and targets on or off for this visit (the session: the idle reset ends it)."""
+    large = request.form.get("large", "")
+    if large not in ("0", "1"):
+        abort(400)
+    if large == "1":
+        session[LARGE_KEY] = True
+    else:
+        session.pop(LARGE_KEY, None)
+    return redirect(local_target(request.form.get("back", ""), url_for("home.index")), 303)
+
+
+def is_large() -> bool:
+    """Whether this visit asked for the elder-friendly large mode."""
+    return bool(session.get(LARGE_KEY))
 
 
 @bp.post("/reset")
@@ -63,7 +83,8 @@ def init_app(app: Flask, settings) -> None:
     @app.context_processor
     def _screen():
         return {**timings, "screen_repeat_seconds": settings.kiosk.repeat_scan_seconds,
-                "screen_pristine": is_pristine(), "screen_code_forms": CODE_FORMS}
+                "screen_pristine": is_pristine(), "screen_code_forms": CODE_FORMS,
+                "screen_large": is_large()}
 
     @app.after_request
     def _no_store(response):

@@ -267,9 +267,14 @@
       if (k === "clear") { value.value = ""; }
       else if (k === "back") { value.value = value.value.slice(0, -1); }
       else if (value.value.length < 11) { value.value += k; }
-      const v = value.value;
-      display.textContent = v ? [v.slice(0, 3), v.slice(3, 7), v.slice(7)].filter(Boolean).join(" ") : placeholder;
+      show();
       form.querySelectorAll("[data-keypad-error]").forEach(function (error) { error.hidden = true; });
     });
+    function show() {
+      const v = value.value;
+      display.textContent = v ? [v.slice(0, 3), v.slice(3, 7), v.slice(7)].filter(Boolean).join(" ") : placeholder;
+    }
+    // The digits put back after a language switch (static/js/keep-form.js) are shown too.
+    value.addEventListener("input", show);
   });
 })();

@@ -44,6 +44,10 @@ FILES = {  # name: viewport
     "kiosk-home-zh-landscape.png": LANDSCAPE,
     "kiosk-checkin-done.png": PORTRAIT,
     "kiosk-home-en.png": PORTRAIT,
+    "kiosk-home-en-landscape.png": LANDSCAPE,
+    "kiosk-home-large.png": PORTRAIT,
+    "kiosk-home-large-landscape.png": LANDSCAPE,
+    "kiosk-help-questions-large-en-landscape.png": LANDSCAPE,
     "admin-dashboard.png": DESKTOP,
     "kiosk-join.png": PORTRAIT,
     "phone-join-form.png": PHONE,
@@ -121,6 +125,27 @@ def kiosk_screenshots(browser, url: str, out_dir: Path) -> list[Path]:
     page.get_by_test_id("switch-language").tap()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     taken.append(shoot(page, out_dir / "kiosk-home-en.png"))
+    page.context.close()
+
+    # English in landscape (the longest labels in the narrowest buttons), then large mode both ways.
+    for viewport, name, switch in ((LANDSCAPE, "kiosk-home-en-landscape.png", "switch-language"),
+                                   (PORTRAIT, "kiosk-home-large.png", "switch-size"),
+                                   (LANDSCAPE, "kiosk-home-large-landscape.png", "switch-size")):
+        page = new_page(browser, viewport)
+        page.goto(url + "/")
+        before = page.get_by_test_id(switch).inner_text()
+        page.get_by_test_id(switch).tap()
+        expect(page.get_by_test_id(switch)).not_to_have_text(before)  # the screen came back switched
+        taken.append(shoot(page, out_dir / name))
+        page.context.close()
+    page = new_page(browser, LANDSCAPE)
+    page.goto(url + "/")
+    page.get_by_test_id("switch-language").tap()
+    page.get_by_test_id("switch-size").tap()
+    expect(page.locator("html")).to_have_class("large")
+    page.goto(url + "/service/legal_aid")
+    page.get_by_test_id("matter-wages").locator("xpath=..").tap()
+    taken.append(shoot(page, out_dir / "kiosk-help-questions-large-en-landscape.png"))
     page.context.close()
     return taken
 
