@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template
 
 from devices.protocol import utcnow
+from kiosk.classroom import idle_context
 from kiosk.context import broker_online
 from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo
 from kiosk.operations import Announcement
@@ -47,7 +48,7 @@ def week_agenda(timezone: str) -> dict:
 @bp.get("/")
 def index():
     """The home screen."""
-    return render_template("kiosk/home/index.html", **live_state())
+    return render_template("kiosk/home/index.html", **live_state(), **idle_context())
 
 
 @bp.get("/live")
