@@ -91,16 +91,29 @@
       clearTimeout(timer);
       timer = setTimeout(show, after);
     };
+    // The click that follows the touch lands on whatever is under it once the idle screen is gone:
+    // it is swallowed (before any other listener, htmx's too), so the touch only brings home back.
+    let swallowUntil = 0;
+    window.addEventListener("click", function (event) {
+      if (performance.now() < swallowUntil) {
+        swallowUntil = 0;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    }, true);
     const hide = function (event) {
       if (idle.hidden) { arm(); return; }
-      if (event.type === "pointerdown") { event.preventDefault(); event.stopPropagation(); }
+      if (event.type === "pointerdown") {
+        event.preventDefault();
+        event.stopPropagation();
+        swallowUntil = performance.now() + 1000;
+      }
       video.pause();
       idle.hidden = true;
       arm();
     };
     video.addEventListener("ended", playNext);
     idle.addEventListener("pointerdown", hide);
-    idle.addEventListener("click", function (event) { event.preventDefault(); event.stopPropagation(); });
     ["pointerdown", "keydown", "wheel"].forEach(function (name) {
       document.addEventListener(name, function (event) {
         if (idle.hidden) { arm(); } else if (name !== "pointerdown") { hide(event); }
