@@ -10,6 +10,7 @@ idle screen (templates/kiosk/classroom/_idle.html, static/js/classroom.js); thos
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, abort, render_template, request, send_file
 
@@ -22,6 +23,7 @@ from waystation.web import current_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("classroom", __name__, url_prefix="/classroom")
+VIDEO_ID_RE = re.compile(r"[1-9][0-9]{0,14}")  # ASCII digits only: "²".isdigit() is true, int("²") fails
 
 
 def folder():
@@ -79,8 +81,7 @@ def subtitles(vid: int, lang: str):
 def played():
     """The classroom screen reports a play started (or, completed=1, watched to the end): one outbox event."""
     vid = request.form.get("video", "")
-    video = ClassroomVideo.get_or_none(ClassroomVideo.video_id == int(vid)) if vid.isdigit() and len(vid) < 16 \
-        else None
+    video = ClassroomVideo.get_or_none(ClassroomVideo.video_id == int(vid)) if VIDEO_ID_RE.fullmatch(vid) else None
     completed = request.form.get("completed", "0")
     if video is None or completed not in ("0", "1"):
         return Response(status=400)

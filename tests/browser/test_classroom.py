@@ -13,22 +13,11 @@ from playwright.sync_api import expect
 from devices.protocol import classroom, utcnow
 from tests.brokers import free_port
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, publish_station, running_central, running_kiosk, served
-from tests.conftest import csrf_of, wait_until
-from tests.station_admin.conftest import login
+from tests.classroom_helpers import staff_client, upload
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.browser
 STATION = "xh-xujiahui"
-
-
-def upload(central_app, media):
-    client = central_app.test_client()
-    login(client, "admin", "admin-demo")
-    client.get("/classroom/")
-    response = client.post("/classroom/new", content_type="multipart/form-data", data={
-        "title_zh": "电动车充电安全", "title_en": "Charging an e-bike safely", "caption_zh": "请使用合格的充电器",
-        "caption_en": "Use an approved charger", "csrf_token": csrf_of(client), "station": [STATION],
-        "video": (open(media["h264"], "rb"), "lesson.mp4"), "poster": (open(media["png"], "rb"), "poster.png")})
-    assert response.status_code == 303
 
 
 def playing(page, selector: str, beyond: float = 0.5) -> None:
@@ -55,7 +44,7 @@ def test_a_video_uploaded_at_central_plays_on_a_kiosk_whose_network_was_cut(
         with contextlib.ExitStack() as network:
             central = network.enter_context(running_central(settings, seeded=True))
             network.enter_context(served(central.app, port))
-            upload(central.app, classroom_media)
+            assert upload(staff_client(central.app), classroom_media).status_code == 303
 
             def held():
                 with db.connection_context():

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from devices.protocol import classroom, utcnow
+from devices.protocol import classroom, events, utcnow
 from kiosk import classroom_cache as cache
 from kiosk import models as kiosk_models
 from kiosk.classroom_cache import ClassroomVideo
@@ -26,22 +26,11 @@ from station_admin.core import models as central_models
 from station_admin.core.context import current_protector
 from tests.brokers import free_port
 from tests.browser.conftest import running_central, served
+from tests.classroom_helpers import TEXTS, staff_client, upload
 from tests.conftest import csrf_of, kiosk_for, start_node, wait_until
-from tests.station_admin.conftest import login
 from waystation.web import current_settings
 
 STATION = "xh-xujiahui"
-TEXTS = {"title_zh": "骑行安全", "title_en": "Riding safely", "caption_zh": "戴好头盔", "caption_en": "Wear a helmet"}
-
-
-def upload(central_app, media, video="h264", stations=(STATION,)):
-    client = central_app.test_client()
-    login(client, "admin", "admin-demo")
-    client.get("/classroom/")
-    response = client.post("/classroom/new", content_type="multipart/form-data", data={
-        **TEXTS, "csrf_token": csrf_of(client), "station": list(stations),
-        "video": (open(media[video], "rb"), "v.mp4"), "poster": (open(media["png"], "rb"), "p.png")})
-    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def manifest_of(central_app, station=STATION, files_url=None) -> classroom.Manifest:
@@ -109,7 +98,7 @@ class CuttingProxy:
 
 
 def test_an_interrupted_download_resumes_from_the_last_byte_written(central_app, classroom_media, tmp_path):
-    upload(central_app, classroom_media)
+    assert upload(staff_client(central_app), classroom_media).status_code == 303
     with served(central_app) as url:
         proxy = CuttingProxy(url, cuts=1)
         try:
@@ -132,7 +121,7 @@ def test_an_interrupted_download_resumes_from_the_last_byte_written(central_app,
 
 
 def test_a_corrupt_file_is_refused_by_its_hash(central_app, classroom_media, tmp_path):
-    upload(central_app, classroom_media)
+    assert upload(staff_client(central_app), classroom_media).status_code == 303
     with served(central_app) as url:
         proxy = CuttingProxy(url, corrupt=True)
         try:
@@ -150,7 +139,7 @@ def test_a_corrupt_file_is_refused_by_its_hash(central_app, classroom_media, tmp
 
 
 def test_a_wrong_key_gets_nothing(central_app, classroom_media, tmp_path):
-    upload(central_app, classroom_media)
+    assert upload(staff_client(central_app), classroom_media).status_code == 303
     with served(central_app) as url:
         manifest = manifest_of(central_app)
         item = manifest.videos[0].video
@@ -193,7 +182,7 @@ def test_an_upload_reaches_the_kiosk_cache_and_its_plays_reach_central(
         "media_dir": str(tmp_path / "media"), "files_url": f"http://127.0.0.1:{port}/classroom/files",
         "publish_seconds": 0.2})
     with running_central(settings, seeded=True) as central, served(central.app, port):
-        upload(central.app, classroom_media)
+        assert upload(staff_client(central.app), classroom_media).status_code == 303
         kiosk_app, k_settings = kiosk_for(STATION, lambda *a, **kw: kiosk_settings(*a, **kw, classroom={
             "cache_dir": str(tmp_path / "cache"), "retry_seconds": 0.5, "chunk_bytes": 8192}), shared_mosquitto.url)
         node: KioskNode = start_node(running, kiosk_app, k_settings)
@@ -212,7 +201,7 @@ def test_an_upload_reaches_the_kiosk_cache_and_its_plays_reach_central(
 
         client = kiosk_app.test_client()
         page = client.get("/classroom/").get_data(as_text=True)
-        assert f'data-testid="lesson-{vid}"' in page and "骑行安全" in page
+        assert f'data-testid="lesson-{vid}"' in page and TEXTS["title_zh"] in page
         media = client.get(f"/classroom/media/{held[0].video_sha256}", headers={"Range": "bytes=0-99"})
         assert media.status_code == 206 and media.get_data() == classroom_media["h264"].read_bytes()[:100]
         assert client.get(f"/classroom/{vid}/subtitles.zh.vtt").get_data(as_text=True).startswith("WEBVTT")
@@ -229,12 +218,36 @@ def test_an_upload_reaches_the_kiosk_cache_and_its_plays_reach_central(
         wait_until(lambda: counted() == [False, True], timeout=20, message="both plays stored at central")
 
         # withdrawn at central: the next manifest leaves it out and the kiosk evicts it
-        admin = central.app.test_client()
-        login(admin, "admin", "admin-demo")
-        admin.get("/classroom/")
+        admin = staff_client(central.app)
         admin.post(f"/classroom/{vid}/withdraw", data={"csrf_token": csrf_of(admin)})
 
         def evicted():
             return not any((tmp_path / "cache").iterdir())
         wait_until(evicted, timeout=20, message="the withdrawn video evicted from the kiosk cache")
         assert node.classroom.passes > 0
+
+
+def test_the_played_report_takes_only_a_video_of_the_manifest_and_queues_nothing_else(kiosk_app):
+    manifest = classroom.Manifest(STATION, "http://127.0.0.1:1/classroom/files", "0" * 32, (classroom.Video(
+        4, {"zh": "安全", "en": "Safety"}, {"zh": "字幕", "en": "Subtitle"}, classroom.FileRef("a" * 64, 10),
+        classroom.FileRef("b" * 64, 10)),), utcnow())
+    with kiosk_app.app_context(), kiosk_models.db.connection_context():
+        cache.on_manifest(manifest)
+    client = kiosk_app.test_client()
+    client.get("/classroom/")
+    token = csrf_of(client)
+    for video, completed in (("²", "0"), ("0", "0"), ("5", "0"), ("4", "yes"), ("", "0"), ("4" * 40, "0")):
+        response = client.post("/classroom/played", data={"video": video, "completed": completed},
+                               headers={"X-CSRF-Token": token})
+        assert response.status_code == 400, video
+    assert client.post("/classroom/played", data={"video": "4", "completed": "0"}).status_code == 400  # no token
+    assert client.get("/classroom/4/subtitles.fr.vtt").status_code == 404
+    assert client.get(f"/classroom/media/{'a' * 64}").status_code == 404  # listed, but not in the cache
+    assert client.get("/classroom/media/..%2f..%2fetc%2fpasswd").status_code == 404
+    with kiosk_app.app_context(), kiosk_models.db.connection_context():
+        assert kiosk_models.OutboxEvent.select().count() == 0
+    assert client.post("/classroom/played", data={"video": "4", "completed": "1"},
+                       headers={"X-CSRF-Token": token}).status_code == 204
+    with kiosk_app.app_context(), kiosk_models.db.connection_context():
+        event = kiosk_models.OutboxEvent.get()
+        assert event.to_message(STATION).body == events.ClassroomPlay(4, True)

@@ -17,12 +17,10 @@ from station_admin.core import models
 from station_admin.core.audit import AuditEntry
 from station_admin.core.context import current_protector
 from station_admin.node.ingest import on_events
+from tests.classroom_helpers import TEXTS, upload
+from tests.classroom_helpers import staff_client as signed_in
 from tests.conftest import csrf_of
-from tests.station_admin.conftest import login
 from waystation.web import current_settings
-
-TEXTS = {"title_zh": "电动车安全", "title_en": "E-bike safety", "caption_zh": "充电请用合格充电器",
-         "caption_en": "Charge with an approved charger"}
 
 
 @pytest.fixture
@@ -34,23 +32,6 @@ def app(central_settings, tmp_path):
     app.config["TESTING"] = True
     yield app
     models.db.close()
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    login(client, username, f"{username}-demo")
-    client.get("/classroom/")
-    return client
-
-
-def upload(client, media, video="h264", poster="png", **fields):
-    """POST the upload form as a browser does (multipart)."""
-    data = {**TEXTS, "csrf_token": csrf_of(client), "station": ["xh-xujiahui"], **fields}
-    if video:
-        data["video"] = (open(media[video], "rb"), media[video].name)
-    if poster:
-        data["poster"] = (open(media[poster], "rb"), media[poster].name)
-    return client.post("/classroom/new", data=data, content_type="multipart/form-data")
 
 
 def test_an_h264_mp4_is_checked_kept_under_its_hash_audited_and_listed(app, classroom_media):
