@@ -50,7 +50,7 @@ def test_an_h264_mp4_is_checked_kept_under_its_hash_audited_and_listed(app, clas
         assert entry.details["district"] == "xuhui" and entry.actor_name == "admin"
         assert not list(stored.parent.glob(".*")), "no staged upload is left behind"
     page = admin.get("/classroom/").get_data(as_text=True)
-    assert "电动车安全" in page and 'data-video="' in page
+    assert TEXTS["title_zh"] in page and 'data-video="' in page
 
 
 @pytest.mark.parametrize("video, poster, fields, message", [
