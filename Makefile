@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# System programs the tests drive for real: a Mosquitto broker and its clients, headless Chromium.
-TEST_TOOLS := mosquitto mosquitto_pub chromium nginx
-TEST_PACKAGES := mosquitto mosquitto-clients chromium chromium-driver fonts-noto-cjk nginx
+# System programs the tests drive for real: a Mosquitto broker and its clients, headless Chromium, nginx
+# (the documented front), and ffmpeg (the classroom's test videos, and ffprobe, which checks uploaded videos).
+TEST_TOOLS := mosquitto mosquitto_pub chromium nginx ffmpeg ffprobe
+TEST_PACKAGES := mosquitto mosquitto-clients chromium chromium-driver fonts-noto-cjk nginx ffmpeg
 
 .PHONY: demo test bench system-deps clean
 

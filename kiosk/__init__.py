@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import charging, checkin, feedback, home, join, models, screen, service, voucher
+from kiosk import charging, checkin, classroom, feedback, home, join, models, screen, service, voucher
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
 
@@ -16,7 +16,8 @@ def create_app(test_config: dict | None = None):
                         default_language=settings.kiosk.default_language, timezone=settings.kiosk.timezone,
                         htmx_config={"historyCacheSize": 0})
     models.init_app(app, settings)
-    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp):
+    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp,
+                      classroom.bp):
         app.register_blueprint(blueprint)
     screen.init_app(app, settings)
     return app

@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, render_template
 
 import waystation
 from devices.protocol import utcnow
+from kiosk.classroom import idle_context
 from kiosk.context import broker_online
 from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo, db
 from kiosk.operations import Announcement
@@ -50,7 +51,7 @@ def week_agenda(timezone: str) -> dict:
 @bp.get("/")
 def index():
     """The home screen."""
-    return render_template("kiosk/home/index.html", **live_state())
+    return render_template("kiosk/home/index.html", **live_state(), **idle_context())
 
 
 @bp.get("/live")

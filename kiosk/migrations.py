@@ -154,6 +154,29 @@ ALTER TABLE "stationinfo" ADD COLUMN "district_code" VARCHAR(255);
 ALTER TABLE "stationinfo" ADD COLUMN "districts" TEXT NOT NULL DEFAULT '[]';
 """
 
+# 7, classroom: the classroom manifest central last sent (its files are in classroom.cache_dir).
+CLASSROOM = """
+CREATE TABLE "classroom_source" (
+    "station_id" VARCHAR(255) NOT NULL PRIMARY KEY,
+    "files_url" VARCHAR(255) NOT NULL,
+    "key" VARCHAR(255) NOT NULL,
+    "received_at" DATETIME NOT NULL
+);
+CREATE TABLE "classroom_video" (
+    "video_id" INTEGER NOT NULL PRIMARY KEY,
+    "position" INTEGER NOT NULL,
+    "title_zh" VARCHAR(255) NOT NULL,
+    "title_en" VARCHAR(255) NOT NULL,
+    "caption_zh" VARCHAR(255) NOT NULL,
+    "caption_en" VARCHAR(255) NOT NULL,
+    "video_sha256" VARCHAR(255) NOT NULL,
+    "video_size" INTEGER NOT NULL,
+    "poster_sha256" VARCHAR(255) NOT NULL,
+    "poster_size" INTEGER NOT NULL,
+    "listed_at" DATETIME NOT NULL
+);
+"""
+
 # 8, personal data: outbox rows central confirmed before this release keep only what says nothing
 # about a rider (kiosk.models.KEPT_WHEN_CONFIRMED of its day); later rows are erased as they are confirmed.
 ERASE_CONFIRMED = """
@@ -179,5 +202,5 @@ def _step(script: str):
 
 MIGRATIONS = [(1, "initial", _step(INITIAL)), (2, "membership", _step(MEMBERSHIP)),
               (3, "station_operations", _step(STATION_OPERATIONS)), (4, "community", _step(COMMUNITY)),
-              (5, "requests", _step(REQUESTS)),
+              (5, "requests", _step(REQUESTS)), (7, "classroom", _step(CLASSROOM)),
               (8, "personal_data", _step(ERASE_CONFIRMED))]

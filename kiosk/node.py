@@ -5,6 +5,7 @@ from __future__ import annotations
 from devices.mqtt import MqttLink
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.permissions import account_name
+from kiosk.classroom_download import ClassroomDownloader
 from kiosk.community import CommunityListener
 from kiosk.health import HealthReporter
 from kiosk.live import StationListener
@@ -38,6 +39,7 @@ class KioskNode:
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
+        self.classroom = ClassroomDownloader(self.link, settings)
         self.health = HealthReporter(self.link, k.station_id, k.device_id, database_path(settings), k.health_seconds)
 
     def start(self) -> None:
@@ -46,7 +48,9 @@ class KioskNode:
         self.trust.subscribe()
         self.operations.subscribe()
         self.community.subscribe()
+        self.classroom.subscribe()
         self.publisher.start()
+        self.classroom.start()
         self.health.start()
         self.link.start()
 
@@ -54,4 +58,5 @@ class KioskNode:
         """Stop draining and disconnect, saying offline."""
         self.publisher.stop()
         self.health.stop()
+        self.classroom.stop()
         self.link.stop()

@@ -6,6 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from station_admin import reports
 from station_admin.admin import accounts, network
+from station_admin.classroom import views as classroom_views
 from station_admin.community import schedule, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
@@ -35,7 +36,7 @@ def create_app(test_config: dict | None = None):
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, personal_views.bp,
                       reports.bp, queue.bp, calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp,
                       redeem.bp, schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
-                      hardship_views.bp, upload.bp):
+                      hardship_views.bp, upload.bp, classroom_views.bp):
         app.register_blueprint(blueprint)
     proxies = settings.central.trusted_proxies
     if proxies:

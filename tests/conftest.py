@@ -363,3 +363,15 @@ def care_moment() -> datetime:
     now = datetime.now(SHANGHAI)
     year, month = (now.year, now.month) if now.day <= 20 else (now.year + now.month // 12, now.month % 12 + 1)
     return datetime(year, month, 20, 12, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))
+
+
+@pytest.fixture(scope="session")
+def classroom_media(tmp_path_factory):
+    """Tiny real media for the classroom, made once per worker with ffmpeg: a 2 s H.264 MP4, a 3 s one,
+    an MPEG-4 Part 2 MP4 (not H.264), a VP9 WebM and a PNG and a JPEG poster."""
+    from tests.media import make_poster, make_video, make_webm
+
+    folder = tmp_path_factory.mktemp("media")
+    return {"h264": make_video(folder / "lesson.mp4"), "h264_3s": make_video(folder / "lesson3.mp4", seconds=3),
+            "mpeg4": make_video(folder / "mpeg4.mp4", codec="mpeg4"), "webm": make_webm(folder / "clip.webm"),
+            "png": make_poster(folder / "poster", "png"), "jpeg": make_poster(folder / "poster", "jpg")}

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from devices.protocol import (
     availability,
     charger,
+    classroom,
     commands,
     events,
     health,
@@ -73,6 +74,11 @@ VALID = [
     (vouchers.parse_policy, vouchers.VoucherPolicy(STATION, 20, 300, TS)),
     (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "confirmed", TS, None, "WV1.x")),
     (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "refused", TS, "quota")),
+    (events.parse, events.StationEvent(STATION, ID, 10, TS, events.ClassroomPlay(3, True))),
+    (classroom.parse_manifest, classroom.Manifest(STATION, "https://c.example/classroom/files", "0f" * 16, (
+        classroom.Video(3, TEXT, TEXT, classroom.FileRef("a" * 64, 123456), classroom.FileRef("b" * 64, 2048)),),
+        TS)),
+    (classroom.parse_holdings, classroom.Holdings(STATION, "kiosk", TS, (3,), (4, 5), 125504)),
 ]
 PARSERS = sorted({parse for parse, _ in VALID}, key=lambda p: f"{p.__module__}.{p.__name__}")
 
@@ -172,7 +178,7 @@ topic_parts = st.one_of(st.sampled_from(["xh-longhua", "kiosk", "1", "64", "0", 
 # Messages as the ingest worker sees them from a station: the station-to-central families only.
 FROM_STATIONS = [(parse, m) for parse, m in VALID if parse in (
     events.parse, availability.parse, occupancy.parse, charger.parse, sessions.parse, heartbeat.parse,
-    commands.parse_reply, location.parse, health.parse)]
+    commands.parse_reply, location.parse, health.parse, classroom.parse_holdings)]
 
 
 def mqtt_message(topic: str, payload: bytes, qos: int = 1):

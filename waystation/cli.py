@@ -585,6 +585,7 @@ def _backup_message(error, lang: str) -> str:
 
 def cmd_seed_demo(args) -> int:
     from station_admin.core.protect import DataProtector
+    from station_admin.demo.classroom import seed_classroom
     from station_admin.demo.seed import require_demo_mode, seed_demo
 
     settings = settings_for(args)
@@ -592,6 +593,7 @@ def cmd_seed_demo(args) -> int:
     _migrate_central(settings)
     seeded = seed_demo(DataProtector(settings.secret("central.data_key")))
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
+    print(seed_classroom(settings))
     for member_no, token in seeded["cards"]:
         print(f"demo member {member_no}: card page /m/card/{token}")
     return 0

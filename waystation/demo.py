@@ -8,6 +8,7 @@ made afresh each run.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +23,8 @@ from waystation.settings import load_settings
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 # What a run leaves in its folder, removed by the next run (nothing else there is touched).
 DEMO_FILES = ("*.db", "*.db-wal", "*.db-shm", "*.log")
+# Folders of the classroom (central's uploads, each kiosk's cache).
+DEMO_FOLDERS = ("classroom", "classroom-*")
 
 
 def demo_dir(config: str | None = None) -> Path:
@@ -36,6 +39,10 @@ def fresh_demo_dir(directory: Path) -> None:
     for pattern in DEMO_FILES:
         for path in directory.glob(pattern):
             path.unlink()
+    for pattern in DEMO_FOLDERS:
+        for path in directory.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
 
 
 def free_port() -> int:
@@ -128,6 +135,9 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
     env.update({"WAYSTATION_DEMO": "true", "PYTHONUNBUFFERED": "1", "WAYSTATION_CENTRAL_DATA_KEY": os.urandom(32).hex(),
                 "WAYSTATION_DATABASE_URL": os.environ.get("WAYSTATION_DATABASE_URL")
                 or f"sqlite:///{directory / 'central.db'}"})
+    # The classroom's files (central's uploads, each kiosk's cache) live with the run's databases.
+    env.setdefault("WAYSTATION_CLASSROOM_MEDIA_DIR", str(directory / "classroom"))
+    env.setdefault("WAYSTATION_CLASSROOM_CACHE_DIR", str(directory / "classroom-{station}"))
     if config:
         env["WAYSTATION_CONFIG"] = str(Path(config).resolve())
     # The care day is today, so the voucher screen works whatever the date (set it to try another day).
@@ -196,6 +206,9 @@ def run_demo(config: str | None, central_port: int = 0) -> int:
             if line.startswith("demo member "):
                 member, _, path = line[len("demo member "):].partition(": card page ")
                 print(f"Member card {member}: {public_url}{path}")
+        for line in seeded.stdout.splitlines():
+            if line.startswith("classroom: "):
+                print(f"Classroom:          {line[len('classroom: '):]}")
         print(f"MQTT broker:        {env['WAYSTATION_BROKER_URL']}")
         print("Staff logins:       " + ", ".join(f"{u} / {p} ({r})" for u, p, _, r in DEMO_USERS))
         print(f"API token:          curl -H 'Authorization: Bearer {DEMO_TOKEN}' "

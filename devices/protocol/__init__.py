@@ -10,6 +10,7 @@ from __future__ import annotations
 from devices.protocol import (
     availability,
     charger,
+    classroom,
     commands,
     events,
     health,
@@ -36,10 +37,11 @@ _STATION_TO_CENTRAL = (
     (health.PATTERN, health.parse),
     (commands.REPLY_PATTERN, commands.parse_reply),
     (location.PATTERN, location.parse),
+    (classroom.HOLDINGS_PATTERN, classroom.parse_holdings),
 )
 # Families central sends to stations; ingest sees them under its subscription and leaves them alone.
 _CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN, receipts.PATTERN, schedule.PATTERN,
-                       vouchers.POLICY_PATTERN, vouchers.DECISION_PATTERN)
+                       vouchers.POLICY_PATTERN, vouchers.DECISION_PATTERN, classroom.MANIFEST_PATTERN)
 
 
 def _route_key(topic: str) -> tuple[str, int]:
@@ -56,9 +58,9 @@ _ROUTES.update({_route_key(p.template): None for p in _CENTRAL_TO_STATION})
 STATION_TREE = "station/#"
 
 __all__ = [
-    "ID_RE", "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "commands", "events",
-    "format_time", "health", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts", "schedule",
-    "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
+    "ID_RE", "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "classroom", "commands",
+    "events", "format_time", "health", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts",
+    "schedule", "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
 ]
 
 

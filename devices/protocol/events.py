@@ -200,7 +200,27 @@ class Feedback:
 
 
 
-KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback)}
+@dataclass(frozen=True)
+class ClassroomPlay:
+    """A rider started a classroom video on the kiosk's classroom screen (`completed` false), or watched it
+    to its end (`completed` true): two events for a play watched through, one for a play left early."""
+
+    KIND: ClassVar[str] = "classroom_play"
+    video: int
+    completed: bool = False
+
+    def to_fields(self) -> dict:
+        return {"video": self.video, "completed": self.completed}
+
+    @classmethod
+    def from_fields(cls, obj: dict) -> ClassroomPlay:
+        completed = obj.get("completed", False)
+        if not isinstance(completed, bool):
+            raise ProtocolError(f"field completed must be true or false, got {show(completed)}")
+        return cls(get_int(obj, "video", low=1), completed)
+
+
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback, ClassroomPlay)}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from enum import StrEnum
 from devices.protocol import (
     availability,
     charger,
+    classroom,
     commands,
     events,
     health,
@@ -93,6 +94,8 @@ FAMILIES = (
     _family("voucher_policy", vouchers.POLICY_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("voucher_decision", vouchers.DECISION_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("schedule", schedule.PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
+    _family("classroom_manifest", classroom.MANIFEST_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
+    _family("classroom_holdings", classroom.HOLDINGS_PATTERN, (_K,), (_CENTRAL,)),
     _family("trust", trust.TRUST_PATTERN, (_CENTRAL,), (_K,)),
     _family("revocations", trust.REVOCATIONS_PATTERN, (_CENTRAL,), (_K,)),
 )

@@ -35,6 +35,7 @@ from devices.mqtt import MqttLink
 from devices.protocol import (
     availability,
     charger,
+    classroom,
     commands,
     events,
     health,
@@ -45,6 +46,7 @@ from devices.protocol import (
     sessions,
     utcnow,
 )
+from station_admin.classroom import library as classroom_library
 from station_admin.community import careday, feedback, opening
 from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
 from station_admin.core.unknown import UnknownStation
@@ -462,6 +464,8 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
     # Only events stored just now count, so a redelivered event never counts twice.
     rollups.record("checkin", [(e.station, e.ts) for e in check_ins])
     feedback.record([e for e in unique if e.event_id in new and isinstance(e.body, events.Feedback)])
+    classroom_library.record_plays([e for e in unique
+                                    if e.event_id in new and isinstance(e.body, events.ClassroomPlay)])
     requests = [e for e in unique if e.event_id in new and isinstance(e.body, events.ServiceRequest)]
     if requests and intake is None:
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))
@@ -575,4 +579,5 @@ STATE_HANDLERS = {
     sessions.ChargeSession: on_session,
     location.Location: lambda message, received_at: opening.on_location(message),
     health.Health: station_health.on_health,
+    classroom.Holdings: classroom_library.on_holdings,
 }

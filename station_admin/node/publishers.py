@@ -1,5 +1,5 @@
 """Everything central tells stations over MQTT, all retained: station configurations, card trust,
-voucher policies and the week's events.
+voucher policies, the week's events and the classroom manifests.
 
 Runs in every process that holds central's MQTT link (central with ingest, or an ingest worker).
 All publishers follow one pattern (`ChangePublisher`): every `interval_s` they read the database
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from devices.protocol import schedule, trust, utcnow, vouchers
 from devices.protocol.station_config import StationConfig
+from station_admin.classroom import library as classroom_library
 from station_admin.community import agenda, careday
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import DataProtector
@@ -228,3 +229,25 @@ class CommunityPublisher(ChangePublisher):
 
     def content(self, message) -> tuple:
         return _community_content(message)
+
+
+# The classroom: what videos each station should hold
+
+class ClassroomPublisher(ChangePublisher):
+    """Publishes every station's classroom manifest on connect and whenever it changes (an upload, a
+    withdrawal, a video's first or last day by central's local date). Nothing is published while
+    central has no address for kiosks to download from (classroom.files_url or central.public_url)."""
+
+    name = "classroom manifest"
+
+    def __init__(self, link, settings, protector: DataProtector):
+        super().__init__(link, settings.classroom.publish_seconds)
+        self.settings, self.protector = settings, protector
+
+    def messages(self) -> list:
+        now = utcnow()
+        today = now.astimezone(ZoneInfo(self.settings.central.timezone)).date()
+        return classroom_library.manifests(self.settings, self.protector, today, now)
+
+    def content(self, message) -> tuple:
+        return message.files_url, message.key, message.videos

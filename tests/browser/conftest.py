@@ -54,11 +54,11 @@ def new_page(browser, viewport: dict, locale: str = "zh-CN"):
 
 
 @contextlib.contextmanager
-def served(app):
-    """Serve a WSGI app with waitress on a free port in a background thread; yields its base URL."""
+def served(app, port: int = 0):
+    """Serve a WSGI app with waitress on a free port (or `port`) in a background thread; yields its base URL."""
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="waystation-test")
+    server = create_server(app, host="127.0.0.1", port=port, threads=4, ident="waystation-test")
     thread = threading.Thread(target=server.run, name=f"waitress-{server.effective_port}", daemon=True)
     thread.start()
     try:

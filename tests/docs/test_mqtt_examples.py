@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.protocol import commands, receipts, schedule, split, station_config, trust, vouchers
+from devices.protocol import classroom, commands, receipts, schedule, split, station_config, trust, vouchers
 from devices.protocol.permissions import FAMILIES, Party
 from station_admin.core.broker_accounts import BrokerAccounts
 from station_admin.node.ingest import IngestWorker
@@ -99,11 +99,12 @@ def test_doc_has_an_example_for_every_family():
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
                    "event/service_request", "event/feedback", "config", "command", "reply", "receipt",
                    "central/trust", "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy",
-                   "schedule", "location", "health"):
+                   "schedule", "location", "health", "classroom", "classroom/kiosk", "event/classroom_play"):
         assert any(f"/{family}" in t for t in topics), family
 
 
 def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, caplog):
+    from station_admin.classroom.models import ClassroomHoldings, ClassroomPlay
     from station_admin.community import opening
     from station_admin.community.feedback import Feedback
     from station_admin.core import models
@@ -137,8 +138,9 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
             counter = models.DeviceState.get_or_none(models.DeviceState.device == "counter")
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
                     and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
-                    and models.StationEvent.select().count() == 4 and opening.StationLocation.select().exists()
+                    and models.StationEvent.select().count() == 5 and opening.StationLocation.select().exists()
                     and Feedback.select().count() == 1 and StationHealth.select().exists()
+                    and ClassroomPlay.select().exists() and ClassroomHoldings.select().exists()
                     and (slots, live, counter))
 
     slots, live, counter = wait_until(stored, message="every example stored")
@@ -155,7 +157,10 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
             3, "full", 420, "W7K3M9Q2XZ")
-        assert models.StationEvent.select().count() == 4  # with the voucher claim (of a member central lacks)
+        assert models.StationEvent.select().count() == 5  # with the voucher claim (of a member central lacks)
+        play, holdings = ClassroomPlay.get(), ClassroomHoldings.get()
+        assert (play.station_code, play.video_id, play.completed) == ("xh-longhua", 3, True)
+        assert (holdings.device, holdings.held, holdings.cache_bytes) == ("kiosk", [3], 1891411)
         assert opening.StationLocation.get().place == "人民广场东侧"
         health = StationHealth.get()
         assert (health.device, health.version, health.outbox_pending, health.outbox_oldest_age_s) == (
@@ -188,5 +193,9 @@ def test_central_to_station_examples_parse():
             assert vouchers.parse_decision(topic, payload).reason == "already_claimed"
         elif topic.endswith("/voucher/policy"):
             assert vouchers.parse_policy(topic, payload).care_day == 20
+        elif topic.endswith("/classroom"):
+            manifest = classroom.parse_manifest(topic, payload)
+            assert manifest.videos[0].title["zh"] == "电动车充电安全"
+            assert manifest.files[manifest.videos[0].poster.sha256] == 48211
         elif topic.endswith("/schedule"):
             assert schedule.parse(topic, payload).items[0].title["en"] == "Legal night clinic"

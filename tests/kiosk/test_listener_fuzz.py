@@ -26,7 +26,7 @@ KIOSK_STATION = "xh-xujiahui"
 # Everything the kiosk subscribes to, as (parser, valid message) with the message's topic for this kiosk.
 TO_KIOSK = [(parse, m) for parse, m in VALID if parse.__module__.rsplit(".", 1)[-1] in (
     "station_config", "trust", "schedule", "vouchers", "commands", "occupancy", "charger", "sessions",
-    "availability")]
+    "availability", "classroom") and parse.__name__ != "parse_holdings"]
 
 
 def kiosk_topic(message) -> str:
@@ -42,7 +42,7 @@ def dispatch(node, message) -> None:
 def kiosk_node(kiosk_app, kiosk_settings):
     """The kiosk's MQTT side with every subscription registered, not connected: messages are dispatched to it."""
     node = KioskNode(kiosk_settings())
-    for part in (node.listener, node.trust, node.operations, node.community):
+    for part in (node.listener, node.trust, node.operations, node.community, node.classroom):
         part.subscribe()
     return node
 

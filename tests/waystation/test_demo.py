@@ -94,6 +94,11 @@ def test_demo_runs_the_whole_system(demo, demo_dir):
     wait_until(lambda: "今天是关爱日" in opener.open(f"{kiosk}/voucher/", timeout=5).read().decode(), timeout=20,
                interval=0.5, message="the voucher screen on the care day")
 
+    # The demo's classroom video (made with ffmpeg at the start) reaches the kiosk and is listed there.
+    assert "Classroom:          demo video made with ffmpeg" in output
+    wait_until(lambda: "电动车充电安全" in opener.open(f"{kiosk}/classroom/", timeout=5).read().decode(), timeout=40,
+               interval=0.5, message="the demo's classroom video downloaded by the kiosk")
+
     children = subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 6  # broker, central, three kiosks, devices
     demo.send_signal(signal.SIGTERM)
@@ -110,8 +115,11 @@ def test_a_new_run_removes_only_what_the_demo_made_in_its_folder(tmp_path):
     folder.mkdir()
     for name in ("central.db", "central.db-wal", "kiosk-xh-longhua.db", "central.log", "notes.txt"):
         (folder / name).write_text("x")
+    for name in ("classroom", "classroom-xh-longhua", "photos"):
+        (folder / name).mkdir()
+        (folder / name / ("a" * 64)).write_text("x")
     fresh_demo_dir(folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "photos"]
     fresh_demo_dir(tmp_path / "new" / "demo")
     assert (tmp_path / "new" / "demo").is_dir()
 
