@@ -30,6 +30,7 @@ from devices.protocol._base import (
     show,
 )
 from devices.protocol.identifiers import VOUCHER_NO_RE
+from devices.protocol.surveys import SurveyResponse
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
 # What a member_no field may hold on the wire (looser than identifiers.MEMBER_NO_RE, the format central issues).
@@ -200,7 +201,8 @@ class Feedback:
 
 
 
-KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback)}
+# A survey response's body lives with its family (devices.protocol.surveys); it travels as an event like the rest.
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback, SurveyResponse)}
 
 
 @dataclass(frozen=True)

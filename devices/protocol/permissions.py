@@ -28,6 +28,7 @@ from devices.protocol import (
     schedule,
     sessions,
     station_config,
+    surveys,
     trust,
     vouchers,
 )
@@ -93,6 +94,8 @@ FAMILIES = (
     _family("voucher_policy", vouchers.POLICY_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("voucher_decision", vouchers.DECISION_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("schedule", schedule.PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
+    _family("surveys", surveys.SURVEYS_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
+    _family("survey_invitation", surveys.INVITATION_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("trust", trust.TRUST_PATTERN, (_CENTRAL,), (_K,)),
     _family("revocations", trust.REVOCATIONS_PATTERN, (_CENTRAL,), (_K,)),
 )
