@@ -75,7 +75,8 @@ VALID = [
     (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "confirmed", TS, None, "WV1.x")),
     (vouchers.parse_decision, vouchers.VoucherDecision(STATION, ID, "0123456789", "refused", TS, "quota")),
     (events.parse, events.StationEvent(STATION, ID, 10, TS, surveys.SurveyResponse(
-        "cd" * 16, 3, 2, "M12345678", (("hours", 9), ("needs", ("charging", "toilet")), ("rate", 4), ("where", "meal"))))),
+        "cd" * 16, 3, 2, "M12345678",
+        (("hours", 9), ("needs", ("charging", "toilet")), ("rate", 4), ("where", "meal"))))),
     (surveys.parse_surveys, surveys.StationSurveys(STATION, (surveys.OpenSurvey(3, 2, TEXT, TS, True, (
         surveys.Question("where", "single", TEXT, (surveys.Choice("meal", TEXT), surveys.Choice("rest", TEXT))),
         surveys.Question("needs", "multiple", TEXT, (surveys.Choice("charging", TEXT), surveys.Choice("toilet", TEXT))),

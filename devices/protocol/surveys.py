@@ -92,7 +92,8 @@ class Question:
             for entry in raw:
                 if not isinstance(entry, dict):
                     raise ProtocolError(f"question {question}: each choice must be an object with id and text")
-                choices += (Choice(get_str(entry, "id", pattern=CODE_RE, max_len=20), get_text(entry, "text", max_len=80)),)
+                choices += (Choice(get_str(entry, "id", pattern=CODE_RE, max_len=20),
+                                   get_text(entry, "text", max_len=80)),)
             if len({c.choice_id for c in choices}) != len(choices):
                 raise ProtocolError(f"question {question}: a choice id repeats")
         elif "choices" in obj:
@@ -143,7 +144,7 @@ class Invitation:
 
     survey_id: int
     version: int
-    link: str
+    link: str | None = None  # None when central has no public address (central.public_url)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class SurveyInvitation(Message):
 
     def to_payload(self) -> bytes:
         return encode({"ts": format_time(self.ts), "checkin": self.checkin_id, "member_no": self.member_no,
-                       "surveys": [{"id": i.survey_id, "version": i.version, "link": i.link}
+                       "surveys": [{"id": i.survey_id, "version": i.version, **({"link": i.link} if i.link else {})}
                                    for i in self.invitations]})
 
 
@@ -237,7 +238,8 @@ def parse_surveys(topic: str, payload: bytes) -> StationSurveys:
         parsed = tuple(Question.from_fields(q) for q in questions)
         if len({q.question_id for q in parsed}) != len(parsed):
             raise ProtocolError("a question id repeats")
-        surveys.append(OpenSurvey(get_int(entry, "id", low=1, high=2**31), get_int(entry, "version", low=1, high=10_000),
+        surveys.append(OpenSurvey(get_int(entry, "id", low=1, high=2**31),
+                                  get_int(entry, "version", low=1, high=10_000),
                                   get_text(entry, "title", max_len=80), get_time(entry, "ends"), anonymous, parsed))
     if len({s.survey_id for s in surveys}) != len(surveys):
         raise ProtocolError("a survey id repeats")
@@ -255,8 +257,8 @@ def parse_invitation(topic: str, payload: bytes) -> SurveyInvitation:
     for entry in raw:
         if not isinstance(entry, dict):
             raise ProtocolError("each invitation must be an object with id, version and link")
-        link = get_str(entry, "link", max_len=MAX_LINK)
-        if not link.startswith(("https://", "http://")):
+        link = get_str(entry, "link", max_len=MAX_LINK, optional=True)
+        if link is not None and not link.startswith(("https://", "http://")):
             raise ProtocolError(f"field link must be an http(s) address, got {show(link)}")
         invitations.append(Invitation(get_int(entry, "id", low=1, high=2**31),
                                       get_int(entry, "version", low=1, high=10_000), link))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from station_admin.core.protect import DataProtector
 from station_admin.node.ingest import IngestWorker
 from station_admin.node.operations import OperationsLoop
-from station_admin.node.publishers import CommunityPublisher, StationConfigPublisher, TrustPublisher
+from station_admin.node.publishers import CommunityPublisher, StationConfigPublisher, SurveyPublisher, TrustPublisher
 from station_admin.requests.casework import Intake
 
 
@@ -21,6 +21,7 @@ class CentralNode:
         self.community = CommunityPublisher(self.link, settings)
         self.configs = StationConfigPublisher(self.link, protector, settings.central.public_url,
                                               settings.central.config_publish_seconds)
+        self.surveys = SurveyPublisher(self.link, settings)
 
     def start(self) -> None:
         """Start ingesting and publishing (the link connects in the background)."""
@@ -29,6 +30,7 @@ class CentralNode:
         self.trust.start()
         self.operations.start()
         self.community.start()
+        self.surveys.start()
 
     def stop(self) -> None:
         """Stop publishing, then ingest (which disconnects)."""
@@ -36,4 +38,5 @@ class CentralNode:
         self.configs.stop()
         self.trust.stop()
         self.community.stop()
+        self.surveys.stop()
         self.ingest.stop()
