@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import charging, checkin, feedback, home, join, models, screen, service, voucher
+from kiosk import charging, checkin, feedback, home, join, models, screen, service, survey, voucher
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
 
@@ -14,7 +14,7 @@ def create_app(test_config: dict | None = None):
     app = new_flask_app(__name__, settings, settings.secret("kiosk.secret_key"),
                         default_language=settings.kiosk.default_language, timezone=settings.kiosk.timezone)
     models.init_app(app, settings)
-    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp):
+    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp, survey.bp):
         app.register_blueprint(blueprint)
     screen.init_app(app, settings)
     return app

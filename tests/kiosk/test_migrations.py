@@ -30,9 +30,10 @@ def test_a_station_database_made_before_the_migrations_were_frozen_upgrades_in_p
         applied = {v.number: v.applied_at for v in SchemaVersion.select()}
     assert sorted(applied) == [1, 2, 3, 4, 5]
 
-    assert migrate(database, migrations.MIGRATIONS) == []
+    # nothing applied twice: only the migrations made since apply (6, surveys)
+    assert migrate(database, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n > 5]
     with database.bind_ctx([SchemaVersion]), database.connection_context():
-        assert {v.number: v.applied_at for v in SchemaVersion.select()} == applied
+        assert {v.number: v.applied_at for v in SchemaVersion.select() if v.number <= 5} == applied
     fresh = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
     create_fresh(fresh, app_models("kiosk", models.BaseModel))
     assert differences(read_schema(database), read_schema(fresh)) == []
