@@ -14,7 +14,8 @@ def create_app(test_config: dict | None = None):
     app = new_flask_app(__name__, settings, settings.secret("kiosk.secret_key"),
                         default_language=settings.kiosk.default_language, timezone=settings.kiosk.timezone)
     models.init_app(app, settings)
-    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp, survey.bp):
+    for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp,
+                      survey.bp):
         app.register_blueprint(blueprint)
     screen.init_app(app, settings)
     return app

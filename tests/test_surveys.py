@@ -95,7 +95,8 @@ def central_counts(survey_id: int) -> tuple[list, list]:
     from station_admin.surveys.models import SurveyConflict, SurveyResponse
 
     with db.connection_context():
-        return ([(r.station_code, r.channel) for r in SurveyResponse.select().where(SurveyResponse.survey == survey_id)],
+        counted = SurveyResponse.select().where(SurveyResponse.survey == survey_id)
+        return ([(r.station_code, r.channel) for r in counted],
                 [c.station_code for c in SurveyConflict.select().where(SurveyConflict.survey == survey_id)])
 
 

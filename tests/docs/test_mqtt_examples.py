@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.protocol import commands, receipts, schedule, split, station_config, trust, vouchers
+from devices.protocol import commands, receipts, schedule, split, station_config, surveys, trust, vouchers
 from devices.protocol.permissions import FAMILIES, Party
 from station_admin.core.broker_accounts import BrokerAccounts
 from station_admin.node.ingest import IngestWorker
@@ -99,7 +99,7 @@ def test_doc_has_an_example_for_every_family():
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
                    "event/service_request", "event/feedback", "config", "command", "reply", "receipt",
                    "central/trust", "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy",
-                   "schedule", "location", "health"):
+                   "schedule", "location", "health", "surveys", "survey/invitation", "event/survey_response"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -137,7 +137,7 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
             counter = models.DeviceState.get_or_none(models.DeviceState.device == "counter")
             return (len(slots) == 2 and live and counter and counter.heartbeat_at
                     and models.CheckIn.select().count() == 1 and ServiceRequest.select().count() == 1
-                    and models.StationEvent.select().count() == 4 and opening.StationLocation.select().exists()
+                    and models.StationEvent.select().count() == 5 and opening.StationLocation.select().exists()
                     and Feedback.select().count() == 1 and StationHealth.select().exists()
                     and (slots, live, counter))
 
@@ -155,7 +155,10 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
             3, "full", 420, "W7K3M9Q2XZ")
-        assert models.StationEvent.select().count() == 4  # with the voucher claim (of a member central lacks)
+        # with the voucher claim (of a member central lacks) and the survey response (of a survey it lacks):
+        # both kept as raw events, neither counted
+        assert models.StationEvent.select().count() == 5
+        assert models.StationEvent.get(models.StationEvent.kind == "survey_response").station_code == "xh-longhua"
         assert opening.StationLocation.get().place == "人民广场东侧"
         health = StationHealth.get()
         assert (health.device, health.version, health.outbox_pending, health.outbox_oldest_age_s) == (
@@ -190,3 +193,8 @@ def test_central_to_station_examples_parse():
             assert vouchers.parse_policy(topic, payload).care_day == 20
         elif topic.endswith("/schedule"):
             assert schedule.parse(topic, payload).items[0].title["en"] == "Legal night clinic"
+        elif topic.endswith("/surveys"):
+            offered = surveys.parse_surveys(topic, payload).surveys[0]
+            assert [q.kind for q in offered.questions] == ["single", "rating", "number"]
+        elif topic.endswith("/survey/invitation"):
+            assert surveys.parse_invitation(topic, payload).invitations[0].link.startswith("https://")

@@ -20,7 +20,7 @@ from station_admin.surveys.models import Survey, SurveyAnswer, SurveyConflict, S
 from tests.conftest import csrf_of
 from tests.htmx import assert_fragment_and_page
 from tests.station_admin.conftest import assert_no_line_gives_a_hidden_cell_away, read_csv, signed_in
-from tests.surveys_helpers import RIDER_SURVEY, build_survey, local_today, phone_answer, survey_form
+from tests.surveys_helpers import build_survey, local_today, phone_answer, survey_form
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def test_the_builder_refuses_bad_input_with_messages_and_changes_nothing(app):
     response = client.post("/surveys/new", data={**bad, "csrf_token": csrf_of(client)})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ("请填写英文标题", "结束日期不能早于开始日期", "未知的职工群体", "第 1 题：选择题需要 2 到 12 个选项",
-                    "第 3 题：数字题要填整数的最小值和最大值"):
+    for message in ("请填写英文标题", "结束日期不能早于开始日期", "未知的职工群体",
+                    "第 1 题：选择题需要 2 到 12 个选项", "第 3 题：数字题要填整数的最小值和最大值"):
         assert message in page, message
     with models.db.connection_context():
         assert Survey.select().count() == 0
