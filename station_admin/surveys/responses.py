@@ -116,39 +116,39 @@ def invitations(check_ins: list[events.StationEvent], protector: DataProtector, 
     members = {m.member_no: m for m in Member.select(Member, District).join(District).where(
         Member.member_no.in_([e.body.member_no for e in cards]), Member.status == "active")}
     audiences = {survey.id: audience_stations(survey, version) for survey, version in running}
-    messages = []
+    # Who could be invited, then what the database already says about them: three queries a batch.
+    wanted: dict[tuple[int, str], tuple] = {}
     for event in cards:
         member = members.get(event.body.member_no)
-        if member is None:
-            continue
-        offered = []
-        for survey, version in running:
-            if event.station not in audiences[survey.id] or not version.fits(member):
-                continue
-            key = respondent_key(protector, survey.id, member.member_no)
-            if SurveyResponse.select().where(SurveyResponse.survey == survey.id,
-                                             SurveyResponse.respondent_key == key).exists():
-                continue
-            if not _note_invitation(survey, key, today, event, now):
-                continue
-            link = public_url.rstrip("/") + phone_path(protector, survey.id, member.member_no) if public_url else None
-            offered.append(surveys.Invitation(survey.id, version.number, link))
-        if offered:
-            log.info("member %s invited to %d surveys at %s", member.member_no, len(offered), event.station)
-            messages.append(surveys.SurveyInvitation(event.station, event.event_id, member.member_no,
-                                                     tuple(offered[:surveys.MAX_SURVEYS]), now))
+        for survey, version in running if member is not None else ():
+            if event.station in audiences[survey.id] and version.fits(member):
+                key = respondent_key(protector, survey.id, member.member_no)
+                wanted.setdefault((survey.id, key), (event, member, version))
+    if not wanted:
+        return []
+    keys = list({key for _, key in wanted})
+    answered = set(SurveyResponse.select(SurveyResponse.survey, SurveyResponse.respondent_key).where(
+        SurveyResponse.respondent_key.in_(keys)).tuples())
+    rows = [{"survey": survey_id, "respondent_key": key, "day": today, "station_code": event.station,
+             "checkin_event_id": event.event_id, "created_at": now}
+            for (survey_id, key), (event, _, _) in wanted.items() if (survey_id, key) not in answered]
+    # Today's invitation is recorded once per member and survey (unique index): whatever another
+    # station or ingest worker recorded first today wins, and that check-in alone is answered.
+    taken = set(SurveyInvitation.insert_many(rows).on_conflict_ignore().returning(
+        SurveyInvitation.survey, SurveyInvitation.respondent_key).tuples().execute()) if rows else set()
+    offered: dict[str, list] = {}
+    for (survey_id, key), (event, member, version) in wanted.items():
+        if (survey_id, key) in taken:
+            link = public_url.rstrip("/") + phone_path(protector, survey_id, member.member_no) if public_url else None
+            offered.setdefault(event.event_id, []).append(surveys.Invitation(survey_id, version.number, link))
+    messages = []
+    for event in cards:
+        if event.event_id in offered:
+            log.info("member %s invited to %d surveys at %s", event.body.member_no, len(offered[event.event_id]),
+                     event.station)
+            messages.append(surveys.SurveyInvitation(event.station, event.event_id, event.body.member_no,
+                                                     tuple(offered.pop(event.event_id)[:surveys.MAX_SURVEYS]), now))
     return messages
-
-
-def _note_invitation(survey: Survey, key: str, today: date, event, now: datetime) -> bool:
-    """Record today's invitation; False when the member was already invited today (any station)."""
-    try:
-        with db.atomic():
-            SurveyInvitation.create(survey=survey.id, respondent_key=key, day=today, station_code=event.station,
-                                    checkin_event_id=event.event_id, created_at=now)
-        return True
-    except peewee.IntegrityError:
-        return False
 
 
 class AnswerError(ValueError):
