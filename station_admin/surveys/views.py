@@ -12,7 +12,7 @@ from station_admin.core.context import current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.members.models import PLATFORMS, WORKER_GROUPS
 from station_admin.surveys import builder, results
-from station_admin.surveys.models import KINDS, Survey, SurveyConflict, SurveyResponse, SurveyVersion
+from station_admin.surveys.models import KINDS, Survey, SurveyConflict, SurveyResponse
 from waystation.web import current_language, page_or_fragment, translate
 
 log = logging.getLogger(__name__)
@@ -168,8 +168,3 @@ def export(survey_id: int, kind: str):
     return Response(results.export_xlsx(found, translate),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def version_label(version: SurveyVersion) -> str:
-    """How a version is named on the pages."""
-    return translate("surveys.version", number=version.number)
