@@ -132,3 +132,18 @@ def test_central_s_new_list_drops_a_closed_survey_and_offline_an_earlier_invitat
         SurveyInvite.update(shown_on=None).execute()
     assert "survey-invitation" not in client.get(f"/checkin/dismiss?checkin={later.id}", headers=HX).get_data(
         as_text=True)
+
+
+def test_the_invitation_and_questions_in_english(kiosk):
+    client = kiosk.test_client()
+    checkin_id, event_id = check_in(kiosk, client)
+    invite(kiosk, event_id, link=None)
+    client.post("/screen/language", data={"lang": "en", "csrf_token": csrf_of(client)})
+    html = client.get(f"/checkin/dismiss?checkin={checkin_id}", headers=HX).get_data(as_text=True)
+    assert "Would you answer a short survey?" in html and "Riders&#39; needs" in html and "4 questions" in html
+    assert 'data-testid="survey-qr"' not in html  # no phone link without central's public address
+    start = re.search(r'href="(/survey/\d+)"', html).group(1)
+    page = client.get(start).get_data(as_text=True)
+    assert "Charging" in page and "A whole number from 0 to 24" in page
+    refused = client.post(start, data={"csrf_token": csrf_of(client)})
+    assert "Please answer at least one question" in refused.get_data(as_text=True)
