@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import charging, checkin, classroom, feedback, home, join, models, screen, service, voucher
+from kiosk import charging, checkin, classroom, feedback, home, join, models, screen, service, survey, voucher
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
 
@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None):
                         htmx_config={"historyCacheSize": 0})
     models.init_app(app, settings)
     for blueprint in (home.bp, checkin.bp, join.bp, service.bp, screen.bp, charging.bp, voucher.bp, feedback.bp,
-                      classroom.bp):
+                      classroom.bp, survey.bp):
         app.register_blueprint(blueprint)
     screen.init_app(app, settings)
     return app

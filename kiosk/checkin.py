@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from kiosk.context import wake_outbox
 from kiosk.home import live_state
 from kiosk.models import CheckIn, db, record_checkin, visit_checkin
+from kiosk.survey import invitation_after, render_invitation
 from kiosk.trust import check_card
 from waystation.web import current_settings, htmx, page_or_fragment
 
@@ -67,7 +68,13 @@ def show(checkin_id: int):
 
 @bp.get("/dismiss")
 def dismiss():
-    """Close the confirmation (the dialog slot, empty)."""
+    """Close the confirmation: the dialog slot, empty, or in its place central's survey invitation for
+    this member's check-in (kiosk.survey), so an invitation never stands in the way of checking in."""
     if not htmx:
         return redirect(url_for("home.index"), 303)
+    checkin = CheckIn.get_or_none(CheckIn.id == request.args.get("checkin", type=int))
+    invite = invitation_after(checkin) if checkin is not None else None
+    if invite is not None:
+        log.info("survey %s offered to %s after check-in %s", invite.survey_id, invite.member_no, checkin.event_id)
+        return render_invitation(invite)
     return render_template("kiosk/checkin/_dialog_slot.html")

@@ -154,6 +154,35 @@ ALTER TABLE "stationinfo" ADD COLUMN "district_code" VARCHAR(255);
 ALTER TABLE "stationinfo" ADD COLUMN "districts" TEXT NOT NULL DEFAULT '[]';
 """
 
+# 6, surveys: the surveys central offers here and its invitations of members after check-in.
+SURVEYS = """
+CREATE TABLE "open_survey" (
+    "survey_id" INTEGER NOT NULL PRIMARY KEY,
+    "version" INTEGER NOT NULL,
+    "title_zh" VARCHAR(255) NOT NULL,
+    "title_en" VARCHAR(255) NOT NULL,
+    "ends" DATETIME NOT NULL,
+    "anonymous" INTEGER NOT NULL,
+    "questions" TEXT NOT NULL
+);
+CREATE TABLE "survey_invite" (
+    "id" INTEGER NOT NULL PRIMARY KEY,
+    "checkin_event_id" VARCHAR(255) NOT NULL,
+    "member_no" VARCHAR(255) NOT NULL,
+    "survey_id" INTEGER NOT NULL,
+    "version" INTEGER NOT NULL,
+    "link" VARCHAR(255),
+    "received_at" DATETIME NOT NULL,
+    "shown_on" DATE,
+    "answered_at" DATETIME,
+    "response_id" VARCHAR(255)
+);
+CREATE INDEX "surveyinvite_checkin_event_id" ON "survey_invite" ("checkin_event_id");
+CREATE INDEX "surveyinvite_member_no" ON "survey_invite" ("member_no");
+CREATE UNIQUE INDEX "surveyinvite_response_id" ON "survey_invite" ("response_id");
+CREATE UNIQUE INDEX "surveyinvite_checkin_event_id_survey_id" ON "survey_invite" ("checkin_event_id", "survey_id");
+"""
+
 # 7, classroom: the classroom manifest central last sent (its files are in classroom.cache_dir).
 CLASSROOM = """
 CREATE TABLE "classroom_source" (
@@ -202,5 +231,5 @@ def _step(script: str):
 
 MIGRATIONS = [(1, "initial", _step(INITIAL)), (2, "membership", _step(MEMBERSHIP)),
               (3, "station_operations", _step(STATION_OPERATIONS)), (4, "community", _step(COMMUNITY)),
-              (5, "requests", _step(REQUESTS)), (7, "classroom", _step(CLASSROOM)),
+              (5, "requests", _step(REQUESTS)), (6, "surveys", _step(SURVEYS)), (7, "classroom", _step(CLASSROOM)),
               (8, "personal_data", _step(ERASE_CONFIRMED))]

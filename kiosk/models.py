@@ -255,8 +255,50 @@ class ScheduleItem(BaseModel):
         return cls.select().where(cls.ends > start, cls.starts < end).order_by(cls.starts, cls.event_id)
 
 
+class OpenSurvey(BaseModel):
+    """A survey this kiosk offers, as central last sent the station's list (questions as JSON)."""
+
+    survey_id = peewee.IntegerField(primary_key=True)
+    version = peewee.IntegerField()
+    title_zh = peewee.CharField()
+    title_en = peewee.CharField()
+    ends = UTCDateTimeField()
+    anonymous = peewee.BooleanField()
+    questions = peewee.TextField()  # JSON: the wire's question objects
+
+    class Meta:
+        table_name = "open_survey"
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    @classmethod
+    def running(cls, survey_id: int, now: datetime) -> OpenSurvey | None:
+        """The survey if this kiosk offers it now (central's list holds it and it has not ended)."""
+        return cls.get_or_none(cls.survey_id == survey_id, cls.ends >= now)
+
+
+class SurveyInvite(BaseModel):
+    """Central's invitation of a member to a survey after a check-in here; shown at most once a day,
+    answered at most once (the answer itself goes out as an outbox event)."""
+
+    checkin_event_id = peewee.CharField(index=True)
+    member_no = peewee.CharField(index=True)
+    survey_id = peewee.IntegerField()
+    version = peewee.IntegerField()
+    link = peewee.CharField(null=True)
+    received_at = UTCDateTimeField()
+    shown_on = peewee.DateField(null=True)  # the local day it was last shown
+    answered_at = UTCDateTimeField(null=True)
+    response_id = peewee.CharField(null=True, unique=True)
+
+    class Meta:
+        table_name = "survey_invite"
+        indexes = ((("checkin_event_id", "survey_id"), True),)
+
+
 MODELS = [StationInfo, ChargerSlot, CheckIn, OutboxEvent, TrustedKey, Revocation, CarePolicy, VoucherClaim,
-          ScheduleItem]
+          ScheduleItem, OpenSurvey, SurveyInvite]
 
 
 

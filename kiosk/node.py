@@ -12,6 +12,7 @@ from kiosk.live import StationListener
 from kiosk.models import database_path
 from kiosk.operations import StationOperations
 from kiosk.outbox import OutboxPublisher
+from kiosk.survey import SurveyListener
 from kiosk.trust import TrustListener
 from waystation.pairing import device_login
 
@@ -36,6 +37,7 @@ class KioskNode:
         self.operations = StationOperations(self.link, k.station_id, k.device_id,
                                             limit_s=settings.operations.charge_limit_s)
         self.community = CommunityListener(self.link, k.station_id)
+        self.surveys = SurveyListener(self.link, k.station_id)
         self.publisher = OutboxPublisher(self.link, k.station_id, k.device_id, window=k.outbox_window,
                                          ack_timeout_s=k.outbox_ack_timeout_s, heartbeat_s=k.heartbeat_seconds,
                                          confirm_timeout_s=k.confirm_timeout_s)
@@ -49,6 +51,7 @@ class KioskNode:
         self.operations.subscribe()
         self.community.subscribe()
         self.classroom.subscribe()
+        self.surveys.subscribe()
         self.publisher.start()
         self.classroom.start()
         self.health.start()

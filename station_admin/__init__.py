@@ -14,9 +14,11 @@ from station_admin.hardship import views as hardship_views
 from station_admin.live import alarms, api, commands, dashboard, deadletters
 from station_admin.members import views as member_views
 from station_admin.mobile import directory, join, language, redeem, track, upload
+from station_admin.mobile import survey as survey_phone
 from station_admin.pairing import views as pairing_views
 from station_admin.personal import views as personal_views
 from station_admin.requests import calendars, open311, queue
+from station_admin.surveys import views as survey_views
 from waystation.db import open_database
 from waystation.services import load_services
 from waystation.settings import load_settings
@@ -36,7 +38,7 @@ def create_app(test_config: dict | None = None):
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, personal_views.bp,
                       reports.bp, queue.bp, calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp,
                       redeem.bp, schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
-                      hardship_views.bp, upload.bp, classroom_views.bp):
+                      hardship_views.bp, upload.bp, classroom_views.bp, survey_views.bp, survey_phone.bp):
         app.register_blueprint(blueprint)
     proxies = settings.central.trusted_proxies
     if proxies:

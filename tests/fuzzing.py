@@ -28,6 +28,7 @@ from devices.protocol import (
     schedule,
     sessions,
     station_config,
+    surveys,
     trust,
     vouchers,
 )
@@ -79,6 +80,16 @@ VALID = [
         classroom.Video(3, TEXT, TEXT, classroom.FileRef("a" * 64, 123456), classroom.FileRef("b" * 64, 2048)),),
         TS)),
     (classroom.parse_holdings, classroom.Holdings(STATION, "kiosk", TS, (3,), (4, 5), 125504)),
+    (events.parse, events.StationEvent(STATION, ID, 10, TS, surveys.SurveyResponse(
+        "cd" * 16, 3, 2, "M12345678",
+        (("hours", 9), ("needs", ("charging", "toilet")), ("rate", 4), ("where", "meal"))))),
+    (surveys.parse_surveys, surveys.StationSurveys(STATION, (surveys.OpenSurvey(3, 2, TEXT, TS, True, (
+        surveys.Question("where", "single", TEXT, (surveys.Choice("meal", TEXT), surveys.Choice("rest", TEXT))),
+        surveys.Question("needs", "multiple", TEXT, (surveys.Choice("charging", TEXT), surveys.Choice("toilet", TEXT))),
+        surveys.Question("rate", "rating", TEXT),
+        surveys.Question("hours", "number", TEXT, (), 0, 24))),), TS)),
+    (surveys.parse_invitation, surveys.SurveyInvitation(STATION, ID, "M12345678", (
+        surveys.Invitation(3, 2, "https://c.example/m/survey/3/M12345678/abc"),), TS)),
 ]
 PARSERS = sorted({parse for parse, _ in VALID}, key=lambda p: f"{p.__module__}.{p.__name__}")
 

@@ -591,7 +591,7 @@ def cmd_seed_demo(args) -> int:
     settings = settings_for(args)
     require_demo_mode(settings)
     _migrate_central(settings)
-    seeded = seed_demo(DataProtector(settings.secret("central.data_key")))
+    seeded = seed_demo(DataProtector(settings.secret("central.data_key")), survey=True)
     print(f"seeded {len(seeded['stations'])} stations; API token: {seeded['token']}")
     print(seed_classroom(settings))
     for member_no, token in seeded["cards"]:

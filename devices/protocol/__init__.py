@@ -21,6 +21,7 @@ from devices.protocol import (
     schedule,
     sessions,
     station_config,
+    surveys,
     trust,
     vouchers,
 )
@@ -41,7 +42,8 @@ _STATION_TO_CENTRAL = (
 )
 # Families central sends to stations; ingest sees them under its subscription and leaves them alone.
 _CENTRAL_TO_STATION = (station_config.PATTERN, commands.PATTERN, receipts.PATTERN, schedule.PATTERN,
-                       vouchers.POLICY_PATTERN, vouchers.DECISION_PATTERN, classroom.MANIFEST_PATTERN)
+                       vouchers.POLICY_PATTERN, vouchers.DECISION_PATTERN, classroom.MANIFEST_PATTERN,
+                       surveys.SURVEYS_PATTERN, surveys.INVITATION_PATTERN)
 
 
 def _route_key(topic: str) -> tuple[str, int]:
@@ -60,7 +62,8 @@ STATION_TREE = "station/#"
 __all__ = [
     "ID_RE", "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "ProtocolError", "availability", "charger", "classroom", "commands",
     "events", "format_time", "health", "heartbeat", "join", "location", "occupancy", "parse_from_station", "receipts",
-    "schedule", "sessions", "split", "station_config", "STATION_TREE", "from_central", "trust", "utcnow", "vouchers",
+    "schedule", "sessions", "split", "station_config", "surveys", "STATION_TREE", "from_central", "trust", "utcnow",
+    "vouchers",
 ]
 
 

@@ -30,6 +30,7 @@ from devices.protocol._base import (
     show,
 )
 from devices.protocol.identifiers import VOUCHER_NO_RE
+from devices.protocol.surveys import SurveyResponse
 
 PATTERN = TopicPattern("station/{station}/event/{kind}")
 # What a member_no field may hold on the wire (looser than identifiers.MEMBER_NO_RE, the format central issues).
@@ -220,7 +221,8 @@ class ClassroomPlay:
         return cls(get_int(obj, "video", low=1), completed)
 
 
-KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback, ClassroomPlay)}
+# A survey response's body lives with its family (devices.protocol.surveys); it travels as an event like the rest.
+KINDS = {body.KIND: body for body in (CheckIn, ServiceRequest, VoucherClaim, Feedback, ClassroomPlay, SurveyResponse)}
 
 
 @dataclass(frozen=True)

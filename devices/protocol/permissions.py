@@ -29,6 +29,7 @@ from devices.protocol import (
     schedule,
     sessions,
     station_config,
+    surveys,
     trust,
     vouchers,
 )
@@ -96,6 +97,8 @@ FAMILIES = (
     _family("schedule", schedule.PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("classroom_manifest", classroom.MANIFEST_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("classroom_holdings", classroom.HOLDINGS_PATTERN, (_K,), (_CENTRAL,)),
+    _family("surveys", surveys.SURVEYS_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
+    _family("survey_invitation", surveys.INVITATION_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("trust", trust.TRUST_PATTERN, (_CENTRAL,), (_K,)),
     _family("revocations", trust.REVOCATIONS_PATTERN, (_CENTRAL,), (_K,)),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from devices.protocol import utcnow
 from station_admin.admin.organisation import save_centre, save_district, save_federation
@@ -16,6 +17,8 @@ from station_admin.hardship.models import HardshipCase
 from station_admin.members.models import ConsentText, Member, ensure_signing_key, join
 from station_admin.requests.casework import parse_yuan
 from station_admin.requests.models import LegalAidCentre
+from station_admin.surveys import builder as survey_builder
+from station_admin.surveys.models import QuestionSpec, Survey
 from waystation.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -92,10 +95,12 @@ def refuse_demo_credentials(settings) -> None:
                           "tokens revoke NAME`), or use a database made without `seed-demo`.")
 
 
-def seed_demo(protector: DataProtector | None = None) -> dict:
+def seed_demo(protector: DataProtector | None = None, survey: bool = False) -> dict:
     """Create the demo organisation, stations, users and token (again, idempotently) through the same
     functions as the admin pages and the CLI; with a data protector also a card signing key and demo
-    members with cards. The command refuses outside demo mode (`require_demo_mode`); tests call this directly.
+    members with cards; with `survey` also the example survey (`waystation seed-demo` asks for it; the
+    tests' databases leave it out, so a check-in there invites nobody unless a test builds a survey).
+    The command refuses outside demo mode (`require_demo_mode`); tests call this directly.
     """
     with db.connection_context(), db.atomic():
         federation = Federation.get_or_none(Federation.code == "sh") or save_federation(
@@ -127,6 +132,8 @@ def seed_demo(protector: DataProtector | None = None) -> dict:
         cards = _seed_members(protector, District.get(District.code == "xuhui")) if protector else []
         if protector:
             seed_hardship(protector, District.get(District.code == "xuhui"))
+        if survey:
+            seed_survey(federation)
     log.info("demo data seeded: %d stations, %d users", len(stations), len(DEMO_USERS))
     return {"stations": [(s.code, s.capacity, s.charger_slots) for s in stations],
             "users": [(u, p, r) for u, p, _, r in DEMO_USERS], "token": DEMO_TOKEN, "cards": cards}
@@ -178,3 +185,32 @@ def seed_hardship(protector: DataProtector, district: District) -> None:
         if n == 1:
             register.add_document(case, "admission_letter", "录取通知书.pdf", DEMO_PDF, "staff", protector,
                                   recorder, at)
+
+
+DEMO_SURVEY_QUESTIONS = [
+    QuestionSpec("q1", "single", "您最需要驿站增加什么？", "What should stations add first?",
+                 (("c1", "更多充电桩", "More chargers"), ("c2", "饮水和热饭", "Water and hot meals"),
+                  ("c3", "休息座位", "Seats to rest"), ("c4", "法律咨询", "Legal advice"))),
+    QuestionSpec("q2", "multiple", "您常在什么时段来驿站？", "When do you usually come to a station?",
+                 (("c1", "早上", "Morning"), ("c2", "中午", "Midday"), ("c3", "傍晚", "Evening"),
+                  ("c4", "深夜", "Late night"))),
+    QuestionSpec("q3", "rating", "您对驿站服务的满意度", "How satisfied are you with the stations?"),
+    QuestionSpec("q4", "number", "您每天大约工作几小时？", "About how many hours a day do you work?", (), 0, 24),
+    QuestionSpec("q5", "text", "还有什么想对工会说的？", "Anything else to tell the union?"),
+]
+
+
+def seed_survey(federation: Federation) -> None:
+    """A running survey of Xuhui's delivery riders, the first time, built and published by the federation
+    user through the builder's functions (kiosks invite the demo riders after they check in)."""
+    if Survey.select().exists():
+        return
+    now = utcnow()
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    facts = survey_builder.VersionFacts(
+        "外卖骑手需求调查", "Delivery riders' needs survey", True, today - timedelta(days=1),
+        today + timedelta(days=60),
+        ("delivery_rider",), (), ("xuhui",), (), list(DEMO_SURVEY_QUESTIONS))
+    owner = StaffUser.get(StaffUser.username == "federation")
+    survey = survey_builder.create(survey_builder.Owner(federation), facts, owner, now)
+    survey_builder.publish(survey, owner, now)

@@ -22,6 +22,12 @@ from waystation.db import UTCDateTimeField
 from waystation.sealing import b64, unb64
 
 PLATFORMS = ("meituan", "eleme", "sf", "jd", "didi", "dada", "other")
+# The worker groups surveys are targeted by; a member says theirs when joining.
+WORKER_GROUPS = ("delivery_rider", "courier", "ride_hailing", "sanitation", "other")
+# The group a platform's workers most likely belong to: the join form's first choice, and what
+# migration 18 gave members who joined before the question was asked.
+PLATFORM_GROUPS = {"meituan": "delivery_rider", "eleme": "delivery_rider", "dada": "delivery_rider",
+                   "sf": "courier", "jd": "courier", "didi": "ride_hailing"}
 STATUSES = ("pending", "active", "revoked")
 
 
@@ -132,6 +138,7 @@ class Member(BaseModel):
     phone_enc = peewee.TextField()
     phone_hash = peewee.CharField(unique=True, max_length=64)
     platform = peewee.CharField(max_length=20)
+    worker_group = peewee.CharField(max_length=20, default="other")
     district = peewee.ForeignKeyField(District, backref="members")
     join_station = peewee.CharField(null=True, index=True)
     status = peewee.CharField(default="pending", index=True)
@@ -225,7 +232,8 @@ def ensure_signing_key(protector: DataProtector, now: datetime) -> CardKey:
 
 
 def join(protector: DataProtector, *, name: str, phone: str, platform: str, district: District,
-         station_code: str | None, now: datetime, card_days: int, consent: ConsentText) -> tuple[Member, str]:
+         station_code: str | None, now: datetime, card_days: int, consent: ConsentText,
+         worker_group: str | None = None) -> tuple[Member, str]:
     """A new member and the secret token of their card page; active at once unless the federation approves first.
 
     `consent` is the consent text the joiner was shown and agreed to: its version and hash are kept."""
@@ -238,6 +246,7 @@ def join(protector: DataProtector, *, name: str, phone: str, platform: str, dist
         member_no = cards.new_member_no()
     member = Member.create(member_no=member_no, name=name, phone_enc=protector.encrypt(phone),
                            phone_hash=protector.lookup_hash(phone), platform=platform, district=district,
+                           worker_group=worker_group or PLATFORM_GROUPS.get(platform, "other"),
                            join_station=station_code, created_at=now, page_token_hash=Member.token_hash(token),
                            consent_version=consent.version, consent_hash=consent.text_hash, consent_at=now)
     audit("member.join", "member", member.member_no, actor=None, station=station_code,

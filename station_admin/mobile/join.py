@@ -23,6 +23,7 @@ from station_admin.core.context import current_protector
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import is_mobile, normalise_mobile
 from station_admin.members import models as membership
+from station_admin.surveys import responses as survey_responses
 from waystation.cards import check_join_link
 from waystation.qr import qr_png, qr_svg
 from waystation.web import current_settings, translate
@@ -72,12 +73,16 @@ def validate_join(form, districts: dict[str, District]) -> tuple[dict, dict[str,
     platform = form.get("platform", "")
     if platform not in membership.PLATFORMS:
         errors["platform"] = translate("join.error_platform")
+    worker_group = form.get("worker_group", "")
+    if worker_group and worker_group not in membership.WORKER_GROUPS:
+        errors["worker_group"] = translate("join.error_worker_group")
     district = districts.get(form.get("district", ""))
     if district is None:
         errors["district"] = translate("join.error_district")
     if form.get("consent") != "yes":
         errors["consent"] = translate("join.error_consent")
-    return {"name": name, "phone": phone, "platform": platform, "district": district}, errors
+    return {"name": name, "phone": phone, "platform": platform, "district": district,
+            "worker_group": worker_group or None}, errors
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -95,7 +100,8 @@ def form():
     wait = None
     consent = membership.ConsentText.current()
     if request.method == "POST":
-        values = {k: request.form.get(k, "")[:200] for k in ("name", "phone", "platform", "district", "consent")}
+        values = {k: request.form.get(k, "")[:200] for k in ("name", "phone", "platform", "worker_group", "district",
+                                                         "consent")}
         cleaned, errors = validate_join(request.form, districts)
         if request.form.get("consent_version", "") != str(consent.version):
             # A new notice was published while the form was open: the joiner agrees to the one they read.
@@ -113,7 +119,8 @@ def form():
                     member, token = membership.join(
                         current_protector(), name=cleaned["name"], phone=cleaned["phone"], platform=cleaned["platform"],
                         district=cleaned["district"], station_code=station.code, now=now,
-                        card_days=settings.members.card_valid_days, consent=consent)
+                        card_days=settings.members.card_valid_days, consent=consent,
+                        worker_group=cleaned["worker_group"])
                     throttle.count(throttle.JOIN, keys, now, subject=station.code)
             except membership.MembershipError as e:
                 with db.atomic():
@@ -123,7 +130,8 @@ def form():
                 log.info("member %s joined at %s (%s)", member.member_no, station.code, member.status)
                 return redirect(url_for("join.card", token=token), 303)
     page = render_template("station_admin/mobile/join/form.html", station=station, districts=districts.values(),
-                           platforms=membership.PLATFORMS, values=values, errors=errors, consent=consent,
+                           platforms=membership.PLATFORMS, worker_groups=membership.WORKER_GROUPS, values=values,
+                           errors=errors, consent=consent,
                            link={k: request.values.get(k, "") for k in ("s", "t", "h")})
     return _no_store(Response(page, 429 if wait else 400 if errors else 200))
 
@@ -139,7 +147,9 @@ def card(token: str):
     claims = list(Voucher.of_member(member.member_no, month))
     voucher = next((v for v in claims if v.status == "confirmed"), claims[0] if claims else None)
     voucher_text = voucher.text if voucher is not None and voucher.status == "confirmed" else None
-    page = render_template("station_admin/mobile/join/card.html", member=member, token=token,
+    waiting = survey_responses.waiting_for(member, current_protector(), survey_responses.local_day(
+        utcnow(), current_settings().central.timezone)) if member.status == "active" else []
+    page = render_template("station_admin/mobile/join/card.html", member=member, token=token, surveys=waiting,
                            qr=qr_svg(text, translate("join.card_qr_label")) if text else None, voucher=voucher,
                            voucher_qr=qr_svg(voucher_text, translate("kiosk.voucher.qr_label")) if voucher_text
                            else None)

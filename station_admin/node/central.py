@@ -9,6 +9,7 @@ from station_admin.node.publishers import (
     ClassroomPublisher,
     CommunityPublisher,
     StationConfigPublisher,
+    SurveyPublisher,
     TrustPublisher,
 )
 from station_admin.requests.casework import Intake
@@ -27,6 +28,7 @@ class CentralNode:
         self.configs = StationConfigPublisher(self.link, protector, settings.central.public_url,
                                               settings.central.config_publish_seconds)
         self.classroom = ClassroomPublisher(self.link, settings, protector)
+        self.surveys = SurveyPublisher(self.link, settings)
 
     def start(self) -> None:
         """Start ingesting and publishing (the link connects in the background)."""
@@ -36,6 +38,7 @@ class CentralNode:
         self.operations.start()
         self.community.start()
         self.classroom.start()
+        self.surveys.start()
 
     def stop(self) -> None:
         """Stop publishing, then ingest (which disconnects)."""
@@ -44,4 +47,5 @@ class CentralNode:
         self.trust.stop()
         self.community.stop()
         self.classroom.stop()
+        self.surveys.stop()
         self.ingest.stop()

@@ -55,6 +55,7 @@ from station_admin.live import commands as staff_commands
 from station_admin.live import health as station_health
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
+from station_admin.surveys import responses as survey_responses
 from waystation.db import insert_rows
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class IngestWorker:
         self.max_payload = ingest.max_payload_bytes
         self.intake = intake or Intake.from_settings(settings)
         self.community = settings.community
+        self.public_url = settings.central.public_url
         self.future_bound = timedelta(seconds=ingest.future_bound_s)
         self.past_bound = timedelta(days=ingest.past_bound_days)
         self.rerun_poll = ingest.rerun_poll_seconds
@@ -339,11 +341,16 @@ class IngestWorker:
                   if i.clock is not None and isinstance(i.parsed, events.StationEvent)}
         decisions = []
         UnknownStation.note(parsed, utcnow())  # stored as usual below; admins see that the code is unknown
-        on_events(station_events, self.intake, clocks)
+        new: set[str] = set()
+        on_events(station_events, self.intake, clocks, new)
         claims = list({e.event_id: e for e in station_events if isinstance(e.body, events.VoucherClaim)}.values())
         if claims:
             decisions = careday.decide_claims(claims, self.intake.protector, self.community, self.intake.timezone,
                                               utcnow())
+        # Invitations go only to check-ins stored just now: a redelivered check-in invites nobody twice.
+        decisions = decisions + survey_responses.invitations(
+            [e for e in station_events if e.event_id in new and isinstance(e.body, events.CheckIn)],
+            self.intake.protector, self.intake.timezone, self.public_url, utcnow())
         for item in items:
             handler = STATE_HANDLERS.get(type(item.parsed))
             if handler:
@@ -438,8 +445,9 @@ def raw_fields(body) -> str:
 
 
 def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
-              clocks: dict[str, tuple[datetime, str]] | None = None) -> int:
-    """Store events not seen before, with their effects, in arrival order; returns how many were new.
+              clocks: dict[str, tuple[datetime, str]] | None = None, new_ids: set[str] | None = None) -> int:
+    """Store events not seen before, with their effects, in arrival order; returns how many were new
+    (and adds their ids to `new_ids` when given).
 
     Service requests need `intake` (the catalogue and the key to open sealed contacts); without it
     they are stored as raw events only, and logged. `clocks` names the events whose time was out of
@@ -471,6 +479,13 @@ def on_events(batch: list[events.StationEvent], intake: Intake | None = None,
         log.error("%d service requests stored as raw events only: no intake configured", len(requests))
     elif requests:
         file_requests(requests, intake.catalogue, intake.protector, now, intake.timezone, intake.counting)
+    answered = [e for e in unique if e.event_id in new and isinstance(e.body, events.SurveyResponse)]
+    if answered and intake is None:
+        log.error("%d survey responses stored as raw events only: no intake configured", len(answered))
+    elif answered:
+        survey_responses.on_kiosk_responses(answered, intake.protector, intake.timezone, now)
+    if new_ids is not None:
+        new_ids.update(new)
     return len(new)
 
 

@@ -1,5 +1,5 @@
 """Everything central tells stations over MQTT, all retained: station configurations, card trust,
-voucher policies, the week's events and the classroom manifests.
+voucher policies, the week's events, the classroom manifests and the open surveys.
 
 Runs in every process that holds central's MQTT link (central with ingest, or an ingest worker).
 All publishers follow one pattern (`ChangePublisher`): every `interval_s` they read the database
@@ -19,13 +19,14 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from devices.protocol import schedule, trust, utcnow, vouchers
+from devices.protocol import schedule, surveys, trust, utcnow, vouchers
 from devices.protocol.station_config import StationConfig
 from station_admin.classroom import library as classroom_library
 from station_admin.community import agenda, careday
 from station_admin.core.models import District, Station, db
 from station_admin.core.protect import DataProtector
 from station_admin.members.models import CardKey, revocation_entries
+from station_admin.surveys import responses as survey_responses
 
 log = logging.getLogger(__name__)
 
@@ -251,3 +252,22 @@ class ClassroomPublisher(ChangePublisher):
 
     def content(self, message) -> tuple:
         return message.files_url, message.key, message.videos
+
+
+# Surveys: what each station's kiosk offers now
+
+class SurveyPublisher(ChangePublisher):
+    """Publishes each station's open surveys on connect and whenever they change: a survey published,
+    closed or past its end reaches every kiosk within `surveys.publish_seconds`."""
+
+    name = "open surveys"
+
+    def __init__(self, link, settings):
+        super().__init__(link, settings.surveys.publish_seconds)
+        self.timezone = settings.central.timezone
+
+    def messages(self) -> list:
+        return survey_responses.station_surveys(utcnow(), self.timezone)
+
+    def content(self, message: surveys.StationSurveys) -> tuple:
+        return message.surveys

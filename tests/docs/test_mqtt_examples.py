@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.protocol import classroom, commands, receipts, schedule, split, station_config, trust, vouchers
+from devices.protocol import classroom, commands, receipts, schedule, split, station_config, surveys, trust, vouchers
 from devices.protocol.permissions import FAMILIES, Party
 from station_admin.core.broker_accounts import BrokerAccounts
 from station_admin.node.ingest import IngestWorker
@@ -99,7 +99,8 @@ def test_doc_has_an_example_for_every_family():
     for family in ("availability", "occupancy", "charger", "heartbeat", "session", "event/checkin",
                    "event/service_request", "event/feedback", "config", "command", "reply", "receipt",
                    "central/trust", "central/revocations", "event/voucher_claim", "voucher/decision", "voucher/policy",
-                   "schedule", "location", "health", "classroom", "classroom/kiosk", "event/classroom_play"):
+                   "schedule", "location", "health", "classroom", "classroom/kiosk", "event/classroom_play", "surveys",
+                   "survey/invitation", "event/survey_response"):
         assert any(f"/{family}" in t for t in topics), family
 
 
@@ -157,7 +158,10 @@ def test_examples_are_accepted_by_ingest(doc_broker, central_settings, running, 
         session = ChargeSession.get()
         assert (session.slot, session.end_reason, session.energy_wh, session.member_no) == (
             3, "full", 420, "W7K3M9Q2XZ")
-        assert models.StationEvent.select().count() == 5  # with the voucher claim (of a member central lacks)
+        # with the voucher claim (of a member central lacks) and the survey response (of a survey it lacks):
+        # both kept as raw events, neither counted
+        assert models.StationEvent.select().count() == 6
+        assert models.StationEvent.get(models.StationEvent.kind == "survey_response").station_code == "xh-longhua"
         play, holdings = ClassroomPlay.get(), ClassroomHoldings.get()
         assert (play.station_code, play.video_id, play.completed) == ("xh-longhua", 3, True)
         assert (holdings.device, holdings.held, holdings.cache_bytes) == ("kiosk", [3], 1891411)
@@ -199,3 +203,8 @@ def test_central_to_station_examples_parse():
             assert manifest.files[manifest.videos[0].poster.sha256] == 48211
         elif topic.endswith("/schedule"):
             assert schedule.parse(topic, payload).items[0].title["en"] == "Legal night clinic"
+        elif topic.endswith("/surveys"):
+            offered = surveys.parse_surveys(topic, payload).surveys[0]
+            assert [q.kind for q in offered.questions] == ["single", "rating", "number"]
+        elif topic.endswith("/survey/invitation"):
+            assert surveys.parse_invitation(topic, payload).invitations[0].link.startswith("https://")

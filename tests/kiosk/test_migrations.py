@@ -30,6 +30,7 @@ def test_a_station_database_made_before_the_migrations_were_frozen_upgrades_in_p
         applied = {v.number: v.applied_at for v in SchemaVersion.select()}
     assert sorted(applied) == [1, 2, 3, 4, 5]
 
+    # nothing applied twice: only the migrations made since apply
     assert migrate(database, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n > 5]
     with database.bind_ctx([SchemaVersion]), database.connection_context():
         assert {v.number: v.applied_at for v in SchemaVersion.select() if v.number <= 5} == applied

@@ -60,6 +60,18 @@ def test_join_makes_an_active_member_with_a_card(central_app):
     assert central_app.test_client().get("/m/card/not-a-real-token").status_code == 404
 
 
+def test_the_worker_group_is_asked_and_else_taken_from_the_platform(central_app):
+    chosen = submit(central_app, join_link(central_app), worker_group="sanitation")
+    derived = submit(central_app, join_link(central_app), phone="13712345679", platform="sf")
+    assert chosen.status_code == derived.status_code == 303
+    with db.connection_context():
+        groups = {m.phone_hash: m.worker_group for m in Member.select()}
+        protector = central_app.extensions["waystation.protector"]
+        assert groups[protector.lookup_hash("13712345678")] == "sanitation"
+        assert groups[protector.lookup_hash("13712345679")] == "courier"  # SF: a courier
+    assert "外卖骑手" in central_app.test_client().get(join_link(central_app)).get_data(as_text=True)
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"name": ""}, "请填写姓名"),
     ({"name": "a" * 10_000}, "姓名最多 20 个字"),
@@ -70,6 +82,7 @@ def test_join_makes_an_active_member_with_a_card(central_app):
     ({"phone": "12345678901"}, "11 位中国大陆手机号"),
     ({"phone": "010-12345678"}, "11 位中国大陆手机号"),
     ({"platform": "uber"}, "请选择您的工作平台"),
+    ({"worker_group": "pilot"}, "请选择列表中的工作类型"),
     ({"district": "nowhere"}, "请选择所在区"),
     ({"consent": None}, "请阅读并同意个人信息说明"),
     ({"name": None, "phone": None, "platform": None, "consent": None}, "请填写姓名"),

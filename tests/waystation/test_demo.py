@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -88,6 +89,14 @@ def test_demo_runs_the_whole_system(demo, demo_dir):
         return today_at_xujiahui() == before + 1
 
     wait_until(checked_in, timeout=15, interval=0.3, message="the check-in on central")
+
+    # The demo's example survey is offered at the kiosk (central's retained list, stored in the kiosk's database).
+    def offered():
+        (path,) = [p for p in demo_dir.rglob("*.db") if "xujiahui" in p.name]
+        with sqlite3.connect(path) as kiosk_db:
+            return [t for (t,) in kiosk_db.execute("SELECT title_zh FROM open_survey")]
+    wait_until(lambda: offered() == ["外卖骑手需求调查"], timeout=20, interval=0.5,
+               message="the demo survey at a kiosk")
 
     # Whatever today's date, the demo's care day is today: the voucher screen offers this month's voucher.
     assert re.search(r"Care day:\s+day (\d+) of the month", output)
