@@ -351,13 +351,14 @@ def start_central(env: dict, workdir: Path) -> tuple[subprocess.Popen, subproces
     return node, web
 
 
-def wait_port(port: int, timeout: float = 60) -> None:
+def wait_port(port: int, web: subprocess.Popen, workdir: Path, timeout: float = 300) -> None:
+    """Wait until the web process listens (start-up on a loaded machine may take a while)."""
     from tests.brokers import port_open
 
     deadline = time.monotonic() + timeout
     while not port_open(port):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the web process did not listen on {port}")
+        if web.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the web process did not listen on {port}: {(workdir / 'web.log').read_text()[-2000:]}")
         time.sleep(0.2)
 
 
@@ -414,7 +415,7 @@ def run(args) -> dict:
             province_data.refresh_heartbeats(db_url)
             node, web = start_central(central_env(db_url, broker.url, port), workdir)
             started = time.monotonic()
-            wait_port(port)
+            wait_port(port, web, workdir)
             time.sleep(max(args.rest_seconds - (time.monotonic() - started), 0))  # start-up publishing settles
             progress("at rest")
             cpu0 = (cpu_seconds(node.pid), cpu_seconds(web.pid))

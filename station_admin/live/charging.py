@@ -14,8 +14,8 @@ from datetime import datetime
 
 import peewee
 
-from devices.protocol import charger, sessions
-from station_admin.core.models import BaseModel, ChargerSlotState
+from devices.protocol import sessions
+from station_admin.core.models import BaseModel
 from waystation.db import UTCDateTimeField
 
 log = logging.getLogger(__name__)
@@ -90,22 +90,6 @@ class ChargerSlotEvent(BaseModel):
         """A slot's state changes, oldest first."""
         return (cls.select().where(cls.station_code == station, cls.slot == slot)
                 .order_by(cls.reported_at, cls.id))
-
-
-def record_slot_change(message: charger.ChargerSlotState) -> bool:
-    """Add the report to the slot's history when it changes the status or fault; whether it did.
-
-    Call before the latest state is updated. A repeated retained message (same time) is no change.
-    """
-    latest = ChargerSlotState.get_or_none(ChargerSlotState.station_code == message.station,
-                                          ChargerSlotState.slot == message.slot)
-    if latest is not None and ((latest.status, latest.fault) == (message.status.value, message.fault) or
-                               (latest.received_at is None and latest.reported_at >= message.ts)):
-        return False
-    (ChargerSlotEvent.insert(station_code=message.station, slot=message.slot, status=message.status.value,
-                             fault=message.fault, reported_at=message.ts)
-     .on_conflict_ignore().execute())
-    return True
 
 
 def on_session(message: sessions.ChargeSession) -> ChargeSession | None:

@@ -46,11 +46,12 @@ from devices.protocol import (
     utcnow,
 )
 from station_admin.community import careday, feedback, opening
-from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
+from station_admin.core.models import CheckIn, DeviceState, Station, StationEvent, db
 from station_admin.core.unknown import UnknownStation
 from station_admin.live import alarms, charging, deadletters
 from station_admin.live import commands as staff_commands
 from station_admin.live import health as station_health
+from station_admin.node import state
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from waystation.db import insert_rows
@@ -340,10 +341,18 @@ class IngestWorker:
         if claims:
             decisions = careday.decide_claims(claims, self.intake.protector, self.community, self.intake.timezone,
                                               utcnow())
+        batched: dict[type, list] = {kind: [] for kind in BATCHED_STATE}
         for item in items:
-            handler = STATE_HANDLERS.get(type(item.parsed))
+            kind = type(item.parsed)
+            if kind in batched:
+                batched[kind].append((item.parsed, item.received_at))
+                continue
+            handler = STATE_HANDLERS.get(kind)
             if handler:
                 handler(item.parsed, item.received_at)
+        # The bulk of the traffic: a few statements per table for the whole batch (station_admin.node.state).
+        for kind, store in BATCHED_STATE.items():
+            store(batched[kind])
         return decisions
 
     def _dead_letter(self, item: Received) -> None:
@@ -462,63 +471,24 @@ def on_availability(message: availability.Availability, received_at: datetime | 
                   update={DeviceState.online: message.online, DeviceState.kind: message.kind.value,
                           DeviceState.changed_at: now})
      .execute())
-    _unannounced.discard((message.station, message.device))
+    state.unannounced.discard((message.station, message.device))
     if not message.online and message.kind == availability.DeviceKind.CHARGER_CONTROLLER:
         charging.close_lost_sessions(message.station, "last_will")
 
 
-# Devices whose heartbeat came before their availability, already logged (so the log says it once).
-_unannounced: set[tuple[str, str]] = set()
-
-
 def on_heartbeat(message: heartbeat.Heartbeat, received_at: datetime | None = None) -> None:
-    """A kiosk or device is alive, by central's receive time; its own `ts` gives its clock's offset.
-
-    A heartbeat from a device that has not announced itself (availability) first is not availability:
-    it is logged, once per device, and otherwise ignored (docs/mqtt.md, "Heartbeat").
-    """
-    now = received_at or utcnow()
-    offset = (message.ts - now).total_seconds()
-    done = (DeviceState.update(heartbeat_at=now, outbox_pending=message.outbox_pending, reported_at=message.ts,
-                               clock_offset_s=round(offset, 3))
-            .where(DeviceState.station_code == message.station, DeviceState.device == message.device,
-                   DeviceState.heartbeat_at.is_null() | (DeviceState.heartbeat_at <= now))
-            .execute())
-    key = (message.station, message.device)
-    if done or key in _unannounced:
-        return
-    if not DeviceState.select().where(DeviceState.station_code == message.station,
-                                      DeviceState.device == message.device).exists():
-        if len(_unannounced) < 10_000:
-            _unannounced.add(key)
-        log.warning("heartbeat from %s/%s, which has not sent its availability: ignored until it does",
-                    message.station, message.device)
+    """A kiosk or device is alive, by central's receive time (one message; ingest stores them a batch at a time)."""
+    state.store_heartbeats([(message, received_at or utcnow())])
 
 
 def on_occupancy(message: occupancy.Occupancy, received_at: datetime | None = None) -> None:
     """The people counter's latest count; a reading received earlier never overwrites one received later."""
-    now = received_at or utcnow()
-    (StationLive.insert(station_code=message.station, people_inside=message.inside,
-                        entered_today=message.entered_today, occupancy_at=message.ts, received_at=now)
-     .on_conflict(conflict_target=[StationLive.station_code],
-                  update={StationLive.people_inside: message.inside,
-                          StationLive.entered_today: message.entered_today,
-                          StationLive.occupancy_at: message.ts, StationLive.received_at: now},
-                  where=(StationLive.received_at.is_null() | (StationLive.received_at <= now)))
-     .execute())
+    state.store_occupancy([(message, received_at or utcnow())])
 
 
 def on_charger(message: charger.ChargerSlotState, received_at: datetime | None = None) -> None:
     """A charger slot's latest state (one received earlier never overwrites one received later), and its history."""
-    now = received_at or utcnow()
-    charging.record_slot_change(message)
-    values = {"status": message.status.value, "power_w": message.power_w, "energy_wh": message.energy_wh,
-              "fault": message.fault, "reported_at": message.ts, "received_at": now}
-    (ChargerSlotState.insert(station_code=message.station, slot=message.slot, **values)
-     .on_conflict(conflict_target=[ChargerSlotState.station_code, ChargerSlotState.slot],
-                  update={getattr(ChargerSlotState, k): v for k, v in values.items()},
-                  where=(ChargerSlotState.received_at.is_null() | (ChargerSlotState.received_at <= now)))
-     .execute())
+    state.store_slots([(message, received_at or utcnow())])
 
 
 def on_command_reply(message: commands.CommandReply, received_at: datetime | None = None) -> None:
@@ -548,6 +518,13 @@ def _discard_connection() -> None:
     except peewee.PeeweeException:
         log.debug("closing a broken database connection failed", exc_info=True)
 
+
+# Stored per batch, after the messages handled one at a time (none of those reads what these write).
+BATCHED_STATE = {
+    heartbeat.Heartbeat: state.store_heartbeats,
+    occupancy.Occupancy: state.store_occupancy,
+    charger.ChargerSlotState: state.store_slots,
+}
 
 STATE_HANDLERS = {
     availability.Availability: on_availability,
