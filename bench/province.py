@@ -341,13 +341,17 @@ def central_env(db_url: str, broker_url: str, web_port: int) -> dict:
             "WAYSTATION_CENTRAL_PORT": str(web_port), "WAYSTATION_INGEST_CLIENT_ID": f"province-{uuid.uuid4().hex[:6]}"}
 
 
-def start_central(env: dict, workdir: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
-    """`waystation ingest` and `waystation central --no-ingest`, logging to files in workdir."""
+def start_central(env: dict, workdir: Path, port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """`waystation central --no-ingest` (once it listens), then `waystation ingest`; logs in workdir.
+
+    One after the other: both upgrade the database and make sure of a signing key as they start.
+    """
     command = [sys.executable, "-m", "waystation.cli", "--log-level", "WARNING"]
-    node = subprocess.Popen([*command, "ingest"], env=env, cwd=workdir, stdout=subprocess.DEVNULL,
-                            stderr=(workdir / "node.log").open("w"))
     web = subprocess.Popen([*command, "central", "--no-ingest"], env=env, cwd=workdir, stdout=subprocess.DEVNULL,
                            stderr=(workdir / "web.log").open("w"))
+    wait_port(port, web, workdir)
+    node = subprocess.Popen([*command, "ingest"], env=env, cwd=workdir, stdout=subprocess.DEVNULL,
+                            stderr=(workdir / "node.log").open("w"))
     return node, web
 
 
@@ -413,9 +417,8 @@ def run(args) -> dict:
             result["database"] = database.version()
             port = free_port()
             province_data.refresh_heartbeats(db_url)
-            node, web = start_central(central_env(db_url, broker.url, port), workdir)
+            node, web = start_central(central_env(db_url, broker.url, port), workdir, port)
             started = time.monotonic()
-            wait_port(port, web, workdir)
             time.sleep(max(args.rest_seconds - (time.monotonic() - started), 0))  # start-up publishing settles
             progress("at rest")
             cpu0 = (cpu_seconds(node.pid), cpu_seconds(web.pid))

@@ -128,6 +128,19 @@ def close_lost_sessions(station: str, why: str) -> int:
     return closed
 
 
+def close_lost_sessions_at(stations: dict[str, str]) -> int:
+    """Close, in one UPDATE, the open sessions of every station whose controller went silent ({station: why})."""
+    lost = list(ChargeSession.select(ChargeSession.id, ChargeSession.station_code)
+                .where(ChargeSession.ended_at.is_null(), ChargeSession.station_code.in_(list(stations))).tuples())
+    if not lost:
+        return 0
+    closed = (ChargeSession.update(ended_at=ChargeSession.reported_at, end_reason=sessions.CONTROLLER_LOST, power_w=0)
+              .where(ChargeSession.id.in_([i for i, _ in lost]), ChargeSession.ended_at.is_null()).execute())
+    for station in sorted({code for _, code in lost}):
+        log.warning("closed sessions at %s as controller_lost (%s)", station, stations[station])
+    return closed
+
+
 def other_open_session(row: ChargeSession) -> ChargeSession | None:
     """Another open session of the same member, started before this one (one active session per member)."""
     return (ChargeSession.open_for_member(row.member_no)

@@ -113,11 +113,15 @@ class IngestWorker:
         self._decisions: list = []
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
                                      manual_ack=True, receive_window=ingest.receive_window)
-        self._queue: queue.Queue = queue.Queue()
+        # Bounded: when full, paho's network thread waits in _enqueue and stops reading the socket, so a
+        # backlog (QoS 0 heartbeats too) waits at the broker, not in this process's memory.
+        self._queue: queue.Queue = queue.Queue(maxsize=ingest.queue_limit)
+        # paho's receive stamp (time.monotonic()) of the oldest message not yet stored; None when none waits.
+        self._oldest_waiting: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stored_batches = 0
-        self.link.subscribe(protocol.STATION_TREE, self._queue.put, qos=1, shared_group=ingest.shared_group)
+        self.link.subscribe(protocol.STATION_TREE, self._enqueue, qos=1, shared_group=ingest.shared_group)
 
     def start(self) -> None:
         """Start the worker thread and connect."""
@@ -132,6 +136,32 @@ class IngestWorker:
         if self._thread:
             self._thread.join(timeout=10)
 
+    def _enqueue(self, message) -> None:
+        """Hand a message to the worker, waiting while the queue is full (back-pressure on the broker)."""
+        while True:
+            try:
+                self._queue.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                if self._stop.is_set() or not self.alive:
+                    return  # not acknowledged: the broker delivers a QoS 1 message again
+
+    def caught_up_to(self) -> datetime:
+        """Up to when ingest has stored what it received: the receive time of the oldest message waiting, or now."""
+        oldest = self._oldest_waiting
+        now = utcnow()
+        return now if oldest is None else now - timedelta(seconds=max(time.monotonic() - oldest, 0))
+
+    def _note_waiting(self, batch: list | None) -> None:
+        head = batch[0] if batch else None
+        if head is None:
+            try:
+                head = self._queue.queue[0]
+            except IndexError:
+                self._oldest_waiting = None
+                return
+        self._oldest_waiting = getattr(head, "timestamp", 0.0) or time.monotonic()
+
     @property
     def alive(self) -> bool:
         """Whether the worker thread runs."""
@@ -142,12 +172,15 @@ class IngestWorker:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if not batch:
+                    self._note_waiting(None)
                     self.rerun_requested()
                     continue
+                self._note_waiting(batch)
                 stored = self._store_until_done(batch)
                 if stored is None:
                     return  # stopping: what is not acknowledged is delivered again
                 self._after_commit(batch, stored)
+                self._note_waiting(None)
                 self.rerun_requested()
         except BaseException as e:  # noqa: BLE001 - whatever it is, the process must not live on without ingest
             self.died = e
