@@ -487,9 +487,14 @@ def run(args) -> dict:
                 web_requests={k: len(v) for k, v in times.items()}, web_unfinished=unfinished, web_errors=error_count,
                 web_error_samples=errors)
             result["ratio_to_raw"] = round(result["msgs_per_s"] / result["raw_per_s"], 3) if raw_n else None
-            for proc in (node, web):
+            progress(f"so far: {json.dumps(result)}")
+            for name, proc in (("node", node), ("web", web)):
                 proc.terminate()
-                proc.wait(20)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    result[f"{name}_stop"] = "killed after 30 s"
             node = web = None
             settings = load_settings(env={}).alarms
             all_stale = datetime.now(UTC) + timedelta(seconds=settings.heartbeat_timeout_s + 1)

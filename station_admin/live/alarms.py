@@ -190,7 +190,7 @@ def evaluate(now: datetime, settings, live_until: datetime | None = None) -> tup
                                      open_key=None)
                         .where(Alarm.id.in_(gone[start:start + 500]), Alarm.open_key.is_null(False)).execute())
     for row in new[:20]:
-        log.warning("alarm raised: %s %s %s", row["kind"], row["source"], row["details"])
+        log.warning("alarm raised: %s %s %s", row["kind"], row["source"], wanted[(row["kind"], row["source"])][1])
     if len(new) > 20:
         log.warning("%d more alarms raised (%d in all)", len(new) - 20, len(new))
     return len(new), cleared

@@ -58,21 +58,22 @@ def store_heartbeats(items: list[tuple[heartbeat.Heartbeat, datetime]]) -> None:
 
 def store_occupancy(items: list[tuple[occupancy.Occupancy, datetime]]) -> None:
     """The people counters' latest counts; a reading received earlier never overwrites one received later."""
-    latest: dict[str, dict] = {}
-    for message, received_at in items:
-        if message.station in latest and latest[message.station]["received_at"] > received_at:
-            continue
-        latest[message.station] = {"station_code": message.station, "people_inside": message.inside,
-                                   "entered_today": message.entered_today, "occupancy_at": message.ts,
-                                   "received_at": received_at}
-    if not latest:
+    if not items:
         return
-    stored = {row[0]: row[1:] for row in StationLive.select(
-        StationLive.station_code, StationLive.people_inside, StationLive.entered_today, StationLive.occupancy_at)
-        .where(StationLive.station_code.in_(list(latest))).tuples()}
-    changed = [row for code, row in latest.items()
-               if stored.get(code) != (row["people_inside"], row["entered_today"], row["occupancy_at"])]
-    upsert_rows(db, StationLive, changed, key=("station_code",), newer="received_at")
+    current = {row[0]: row[1:] for row in StationLive.select(
+        StationLive.station_code, StationLive.people_inside, StationLive.entered_today, StationLive.occupancy_at,
+        StationLive.received_at).where(StationLive.station_code.in_(sorted({m.station for m, _ in items}))).tuples()}
+    changed: dict[str, dict] = {}
+    for message, received_at in items:
+        stored = current.get(message.station)
+        reading = (message.inside, message.entered_today, message.ts)
+        if stored is not None and (stored[:3] == reading or (stored[3] is not None and stored[3] > received_at)):
+            continue  # the same reading again (a retained replay), or one received earlier than the stored one
+        current[message.station] = (*reading, received_at)
+        changed[message.station] = {"station_code": message.station, "people_inside": message.inside,
+                                    "entered_today": message.entered_today, "occupancy_at": message.ts,
+                                    "received_at": received_at}
+    upsert_rows(db, StationLive, list(changed.values()), key=("station_code",), newer="received_at")
 
 
 SLOT_COLUMNS = ("status", "power_w", "energy_wh", "fault", "reported_at", "received_at")
