@@ -483,9 +483,10 @@ def run(args) -> dict:
             broker_url = args.broker_url
             binary = None
         else:
-            from tests.brokers import MOSQUITTO, MosquittoProcess
+            from tests.brokers import MOSQUITTO, SecureMosquitto
 
-            broker = MosquittoProcess(workdir=workdir / "mosquitto").start()
+            # The shipped config (Dynamic Security, persistence), as production runs it.
+            broker = SecureMosquitto(workdir=workdir / "mosquitto", test_account=True).start()
             broker_url, binary = broker.url, MOSQUITTO
         broker_name = mosquitto_version(broker_url, binary)
         progress(f"{broker_name} at {broker_url}; {args.events} events x {args.repeat} repeats; "

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template
 
+import waystation
 from devices.protocol import utcnow
 from kiosk.context import broker_online
-from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo
+from kiosk.models import ChargerSlot, OutboxEvent, ScheduleItem, StationInfo, db
 from kiosk.operations import Announcement
 from waystation.web import current_settings, page_or_fragment
 
 # At most this many events of today and of the coming week on the home screen (it must not scroll).
 AGENDA_ITEMS = 2
 
+log = logging.getLogger(__name__)
 bp = Blueprint("home", __name__)
 
 
@@ -54,3 +57,14 @@ def index():
 def live():
     """Seats, chargers and the sync badge; polled by the home screen."""
     return page_or_fragment("kiosk/home/index.html", "kiosk/home/_live.html", **live_state())
+
+
+@bp.get("/healthz")
+def healthz():
+    """For the station PC itself (upgrade-station, a watchdog): the version serving and whether the database answers."""
+    try:
+        db.execute_sql("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any failure of the database is an unhealthy kiosk
+        log.warning("health check: the database does not answer: %s", error)
+        return jsonify(status="database", version=waystation.__version__), 503
+    return jsonify(status="ok", version=waystation.__version__, station=current_settings().kiosk.station_id)

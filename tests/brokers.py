@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -33,10 +34,6 @@ def port_open(port: int) -> bool:
 
 
 SHIPPED_CONF = CONFIG_DIR / "mosquitto" / "waystation.conf"
-# Settings of the shipped file that belong to access control and listeners, not to message handling.
-_SECURITY_KEYS = ("allow_anonymous", "plugin", "plugin_opt_config_file", "listener", "cafile", "certfile",
-                  "keyfile", "tls_version", "require_certificate")
-
 
 def _shipped_lines() -> list[str]:
     return SHIPPED_CONF.read_text().splitlines()
@@ -53,10 +50,10 @@ def _run_as_root_lines() -> list[str]:
 
 
 class MosquittoProcess:
-    """Mosquitto with the shipped config's message handling (queues, persistence), anonymous, on a free port.
+    """A Mosquitto process on free ports with a config this class writes; start, stop, kill, start again.
 
-    For tests of the MQTT path that predate broker accounts; a test of production behaviour
-    (accounts, permissions, TLS) uses SecureMosquitto, which runs the whole shipped file.
+    The base of the brokers below, all of which run the shipped config (config/mosquitto/): tests
+    do not run an anonymous Mosquitto (only the demo's embedded broker is open, on loopback).
     """
 
     def __init__(self, port: int | None = None, workdir: Path | None = None):
@@ -65,21 +62,13 @@ class MosquittoProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen | None = None
         self.started = False
-        self._write_conf()
+        self.conf = self.workdir / "mosquitto.conf"
 
     def _write_conf(self) -> None:
-        lines = [line for line in _shipped_lines()
-                 if _key(line) != "persistence_location" and _key(line) not in _SECURITY_KEYS]
-        self.conf = self.workdir / "mosquitto.conf"
-        self.conf.write_text("\n".join([
-            *lines,
-            f"persistence_location {self.workdir}/",
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            f"log_dest file {self.workdir}/mosquitto.log",
-            *_run_as_root_lines(),
-            "",
-        ]))
+        raise NotImplementedError
+
+    def _new_ports(self) -> None:
+        self.port = free_port()
 
     @property
     def url(self) -> str:
@@ -108,7 +97,7 @@ class MosquittoProcess:
             else:
                 self.started = True
                 return self
-            self.port = free_port()
+            self._new_ports()
             self._write_conf()
         raise RuntimeError("mosquitto found no free port")
 
@@ -216,30 +205,63 @@ def make_client_certificate(certs: BrokerCertificates, name: str) -> tuple[Path,
     return cert_path, key_path
 
 
+# The account the tests of the MQTT path use (a Dynamic Security client whose role allows every
+# topic), so they run the shipped config too. Its password is a test fixture, not a secret.
+TEST_ACCOUNT = ("waystation-tests", "tests-only-not-a-secret")
+
+
+def _dynsec_init(path: Path, username: str, password: str) -> None:
+    subprocess.run(["mosquitto_ctrl", "dynsec", "init", str(path), username, password], check=True, timeout=10,
+                   capture_output=True)
+
+
+def _add_test_account(dynsec_file: Path, workdir: Path) -> None:
+    """Add TEST_ACCOUNT to a Dynamic Security file, with a role that may publish and subscribe everywhere."""
+    scratch = workdir / "test-account.json"
+    _dynsec_init(scratch, *TEST_ACCOUNT)  # the plugin's own password hashing, as the admin's
+    client = json.loads(scratch.read_text())["clients"][0]
+    scratch.unlink()
+    client.update(textName="Waystation tests", roles=[{"rolename": "waystation-tests"}])
+    config = json.loads(dynsec_file.read_text())
+    config["clients"].append(client)
+    config["roles"].append({"rolename": "waystation-tests", "acls": [
+        {"acltype": kind, "topic": "#", "allow": True}
+        for kind in ("publishClientSend", "publishClientReceive", "subscribePattern", "unsubscribePattern")]})
+    dynsec_file.write_text(json.dumps(config, indent=2))
+
+
 class SecureMosquitto(MosquittoProcess):
     """Mosquitto with the whole shipped config: Dynamic Security, no anonymous access, TLS with a test CA.
 
     Only the paths (persistence, the plugin's file, certificates) and the two ports are replaced:
     `port` is the loopback plain listener (central, the admin), `tls_port` the TLS one (stations).
     The plugin's file starts with one admin account (`admin_user`/`admin_password`), made by
-    `mosquitto_ctrl dynsec init` as docs/operations.md says.
+    `mosquitto_ctrl dynsec init` as docs/operations.md says. With `test_account`, it also holds
+    TEST_ACCOUNT, which may use every topic: the broker the tests of the MQTT path share, where
+    `url` carries that account (the permission tests make each device's account instead).
     """
 
     admin_user = "ws-admin"
 
     def __init__(self, port: int | None = None, workdir: Path | None = None, tls_port: int | None = None,
                  cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"), certs: BrokerCertificates | None = None,
-                 require_client_certificate: bool = False):
-        self.port = port or free_port()
+                 require_client_certificate: bool = False, test_account: bool = False):
+        super().__init__(port, workdir)
         self.tls_port = tls_port or free_port()
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mosquitto-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = None
+        self.require_client_certificate = require_client_certificate
         self.certs = certs or make_certificates(self.workdir / "certs", cert_hosts)
         self.dynsec_file = self.workdir / "dynamic-security.json"
         self.admin_password = os.urandom(12).hex()
-        subprocess.run(["mosquitto_ctrl", "dynsec", "init", str(self.dynsec_file), self.admin_user,
-                        self.admin_password], check=True, timeout=10, capture_output=True)
+        _dynsec_init(self.dynsec_file, self.admin_user, self.admin_password)
+        self.test_account = test_account
+        if test_account:
+            _add_test_account(self.dynsec_file, self.workdir)
+        self._write_conf()
+
+    def _new_ports(self) -> None:
+        self.port, self.tls_port = free_port(), free_port()
+
+    def _write_conf(self) -> None:
         replace = {
             "persistence_location": f"persistence_location {self.workdir}/",
             "plugin_opt_config_file": f"plugin_opt_config_file {self.dynsec_file}",
@@ -256,16 +278,17 @@ class SecureMosquitto(MosquittoProcess):
                              else f"listener {self.tls_port} 127.0.0.1")
             else:
                 lines.append(replace.get(key, line))
-            if key == "keyfile" and require_client_certificate:
+            if key == "keyfile" and self.require_client_certificate:
                 lines.append("require_certificate true")
         assert sum(_key(line) == "listener" for line in lines) == 2, "the shipped config changed its listeners"
-        self.conf = self.workdir / "mosquitto.conf"
         self.conf.write_text("\n".join([*lines, f"log_dest file {self.workdir}/mosquitto.log",
                                         "log_type all", *_run_as_root_lines(), ""]))
 
     @property
     def url(self) -> str:
-        """Plain loopback URL (no credentials)."""
+        """The loopback listener's URL: with the test account's credentials if it has one, else none."""
+        if self.test_account:
+            return f"mqtt://{TEST_ACCOUNT[0]}:{TEST_ACCOUNT[1]}@127.0.0.1:{self.port}"
         return f"mqtt://127.0.0.1:{self.port}"
 
     @property
@@ -292,12 +315,17 @@ class AclFileMosquitto(SecureMosquitto):
     """
 
     def __init__(self, acl_text: str, users: dict[str, str], workdir: Path | None = None):
+        self.acl_text, self.users = acl_text, users
         super().__init__(workdir=workdir)
+
+    def _write_conf(self) -> None:
+        super()._write_conf()
         passwords = self.workdir / "passwords"
-        for i, (user, password) in enumerate(users.items()):
+        passwords.unlink(missing_ok=True)
+        for i, (user, password) in enumerate(self.users.items()):
             subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), str(passwords), user, password],
                            check=True, timeout=10, capture_output=True)
-        (self.workdir / "waystation.acl").write_text(acl_text)
+        (self.workdir / "waystation.acl").write_text(self.acl_text)
         lines = []
         for line in self.conf.read_text().splitlines():
             if _key(line) in ("plugin", "plugin_opt_config_file"):
@@ -313,7 +341,8 @@ class AclFileMosquitto(SecureMosquitto):
 
 def mosquitto_pub(port: int, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> None:
     """Publish with the real mosquitto_pub command line client."""
-    args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", str(qos), "-t", topic]
+    args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-u", TEST_ACCOUNT[0], "-P", TEST_ACCOUNT[1],
+            "-q", str(qos), "-t", topic]
     if retain:
         args.append("-r")
     if isinstance(payload, bytes):

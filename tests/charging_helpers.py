@@ -114,6 +114,7 @@ class Recorder:
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.username_pw_set(address.username, address.password)
         self.client.connect(address.host, address.port)
         self.client.loop_start()
         self.client.subscribe(f"{topic_root}/{relative_filter}", qos=1)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import peewee
 import pytest
 
-from tests.brokers import MosquittoProcess, free_port
+from tests.brokers import SecureMosquitto, free_port
 from tests.databases import DatabaseTemplates
 from waystation.settings import load_settings
 
@@ -89,16 +89,21 @@ def clock():
 
 @pytest.fixture(scope="session")
 def shared_mosquitto():
-    """One Mosquitto for the tests that do not stop their broker (each uses its own topic root)."""
-    broker = MosquittoProcess().start()
+    """One Mosquitto for the tests that do not stop their broker (each uses its own topic root).
+
+    It runs the shipped config (Dynamic Security, no anonymous access); `url` carries the tests'
+    account, which may use every topic (tests/brokers.py: TEST_ACCOUNT).
+    """
+    broker = SecureMosquitto(test_account=True).start()
     yield broker
     broker.cleanup()
 
 
 @pytest.fixture
 def mosquitto(tmp_path):
-    """A Mosquitto of this test's own, which it may stop, kill and start again."""
-    broker = MosquittoProcess(workdir=tmp_path / "mosquitto").start()
+    """A Mosquitto of this test's own (the shipped config, as shared_mosquitto), which it may stop, kill and start
+    again."""
+    broker = SecureMosquitto(workdir=tmp_path / "mosquitto", test_account=True).start()
     yield broker
     broker.cleanup()
 

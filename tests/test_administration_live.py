@@ -19,6 +19,7 @@ from devices.protocol import charger, events, join, occupancy, utcnow
 from station_admin.core.models import StaffUser, db
 from station_admin.core.unknown import UnknownStation
 from station_admin.requests.models import LegalAidCentre, ServiceRequest
+from tests.brokers import TEST_ACCOUNT
 from tests.charging_helpers import STATION, start_central, start_kiosk
 from tests.conftest import csrf_of, wait_until
 from tests.station_admin.requests_helpers import body
@@ -29,6 +30,7 @@ PASSWORD = "Hx7-plover-basin"
 
 def publisher(port: int):
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
+    client.username_pw_set(*TEST_ACCOUNT)
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client

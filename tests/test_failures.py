@@ -28,7 +28,7 @@ from kiosk.models import OutboxEvent
 from kiosk.node import KioskNode
 from station_admin.core.models import CheckIn, StationEvent
 from station_admin.node.ingest import IngestWorker
-from tests.brokers import free_port, port_open
+from tests.brokers import TEST_ACCOUNT, free_port, port_open
 from tests.conftest import (  # noqa: F401 - ROOT, WaystationProcess and waystation_env are also imported from here
     DATABASES,
     POSTGRES_URL,
@@ -210,6 +210,7 @@ class EventStream:
         self.infos: list[mqtt.MQTTMessageInfo] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"station-{uuid.uuid4().hex[:8]}")
         self.client.max_inflight_messages_set(200)
+        self.client.username_pw_set(*TEST_ACCOUNT)
         self.client.connect("127.0.0.1", port, 20)
         self.client.loop_start()
         self._thread = threading.Thread(target=self._run, name="event-stream", daemon=True)
@@ -260,6 +261,7 @@ def ingest_handled_marker(port: int, topic_root: str, log: Path | None = None, t
     and handles its messages in order, so what the broker had for it before is stored by then."""
     marker = events.StationEvent(PROBE_STATION, events.new_event_id(), 1, utcnow(), events.CheckIn())
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"marker-{uuid.uuid4().hex[:8]}")
+    publisher.username_pw_set(*TEST_ACCOUNT)
     publisher.connect("127.0.0.1", port, 20)
     publisher.loop_start()
     try:
@@ -308,7 +310,8 @@ class TcpProxy:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        """The proxy as a broker URL, with the tests' broker account (it forwards to a Mosquitto)."""
+        return f"mqtt://{TEST_ACCOUNT[0]}:{TEST_ACCOUNT[1]}@127.0.0.1:{self.port}"
 
     def start(self) -> TcpProxy:
         self._thread.start()

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import waystation
 from waystation.accounts import add_commands as add_account_commands
 from waystation.settings import ConfigError, load_settings
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="waystation", description=__doc__)
     parser.add_argument("--config", help="site settings file (TOML); also WAYSTATION_CONFIG")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--version", action="version", version=f"waystation {waystation.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("kiosk", help="serve a station kiosk and drain its outbox")
@@ -79,6 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state-dir", default="/var/lib/waystation", help="working folder: kiosk database and outbox")
     p.add_argument("--no-enable", action="store_true", help="write the files only")
     p.set_defaults(run=cmd_install_station)
+
+    p = commands.add_parser("upgrade-station", help="install a new release beside the running one and switch to it "
+                                                    "only once it works (docs/operations.md)")
+    p.add_argument("source", help="what to install: a wheel file or a requirement such as waystation==0.2.0")
+    p.add_argument("--wheelhouse", action="append", default=[], metavar="DIR",
+                   help="install only from this folder of wheels (repeat for more), for a station without internet")
+    p.add_argument("--releases", default="/opt/waystation", help="the releases folder (default /opt/waystation)")
+    p.add_argument("--health-timeout", type=float, default=90.0,
+                   help="seconds the new release has to answer before the station goes back (default 90)")
+    p.set_defaults(run=cmd_upgrade_station)
 
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
@@ -401,6 +413,28 @@ def cmd_install_station(args) -> int:
               "touchscreen user's graphical session")
     else:
         print("not enabled (run it again on / without --no-enable, or systemctl enable the units yourself)")
+    return 0
+
+
+def cmd_upgrade_station(args) -> int:
+    from pathlib import Path
+
+    from waystation.upgrade import Releases, SystemdUnits, UpgradeError, upgrade_station
+
+    settings = settings_for(args)
+    settings.require("kiosk.station_id")
+    config = args.config or os.environ.get("WAYSTATION_CONFIG")
+    if not config:
+        print("waystation upgrade-station: --config (the station's site file) is needed", file=sys.stderr)
+        return 2
+    database = Path(settings.kiosk.database_path.format(station=settings.kiosk.station_id)).resolve()
+    try:
+        upgrade_station(Releases(Path(args.releases)), args.source, config=Path(config).resolve(), database=database,
+                        health_url=f"http://127.0.0.1:{settings.kiosk.port}/healthz", services=SystemdUnits(),
+                        wheelhouse=args.wheelhouse, health_timeout=args.health_timeout)
+    except UpgradeError as e:
+        print(f"waystation upgrade-station: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

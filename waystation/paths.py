@@ -2,9 +2,12 @@
 
 from pathlib import Path
 
-# The apps are installed from a checkout (`pip install -e .`), so the top-level folders sit beside
-# the packages; this is the one place that knows it.
+# The checkout the apps run from (`pip install -e .`), where the top-level folders sit beside the
+# packages. A wheel (a station's release, docs/operations.md) has no checkout: it carries copies of
+# the folders in waystation/_share/ (setup.py). This is the one place that knows it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-STATIC_DIR = PROJECT_ROOT / "static"
-CONFIG_DIR = PROJECT_ROOT / "config"
+_WHEEL_SHARE = Path(__file__).resolve().parent / "_share"
+SHARE_DIR = _WHEEL_SHARE if _WHEEL_SHARE.is_dir() else PROJECT_ROOT
+TEMPLATES_DIR = SHARE_DIR / "templates"
+STATIC_DIR = SHARE_DIR / "static"
+CONFIG_DIR = SHARE_DIR / "config"

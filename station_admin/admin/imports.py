@@ -121,6 +121,7 @@ def _facts(row: dict[str, str]) -> tuple[StationFacts, list[tuple[str, dict]]]:
 def plan(rows: list[dict[str, str]], progress: Callable[[int, int], None] | None = None) -> list[RowPlan]:
     """What importing these rows would do, row by row; writes nothing."""
     existing = {s.code: s for s in Station.select(Station, District).join(District)}
+    codes, districts = set(existing), {d.code for d in District.select(District.code)}
     seen: set[str] = set()
     plans = []
     for n, row in enumerate(rows):
@@ -129,7 +130,7 @@ def plan(rows: list[dict[str, str]], progress: Callable[[int, int], None] | None
         if facts.code in seen:
             problems.append(("imports.error.duplicate", {"code": facts.code}))
         seen.add(facts.code)
-        problems += problems_of(facts, station)
+        problems += problems_of(facts, station, codes=codes, districts=districts)
         if problems:
             plans.append(RowPlan(n + 2, facts.code, "error", _unique(problems)))
         elif station is None:

@@ -13,7 +13,7 @@ from datetime import datetime
 import peewee
 
 from station_admin.core.models import BaseModel, Station
-from waystation.db import UTCDateTimeField
+from waystation.db import UTCDateTimeField, is_sqlite
 
 
 def message_family(message) -> str:
@@ -46,7 +46,10 @@ class UnknownStation(BaseModel):
     def note(cls, messages: list, now: datetime) -> int:
         """Record the messages of a batch whose station central does not know; how many codes were unknown.
 
-        One query when every station is known. Called inside the batch's transaction.
+        One query when every station is known. Called inside the batch's transaction. The family
+        counts are read and written back, so the rows are locked first (FOR UPDATE, in code order):
+        two `$share` workers noting one code at once then count every message. SQLite has one writer
+        at a time and refuses a stale write, so there the batch is retried instead.
         """
         by_code: dict[str, dict[str, int]] = {}
         for message in messages:
@@ -59,10 +62,14 @@ class UnknownStation(BaseModel):
         unknown = {code: counts for code, counts in by_code.items() if code not in known}
         if not unknown:
             return 0
+        codes = sorted(unknown)
         (cls.insert_many([{"station_code": code, "first_seen_at": now, "last_seen_at": now, "messages": 0,
-                           "families": "{}"} for code in unknown])
+                           "families": "{}"} for code in codes])
          .on_conflict_ignore().execute())
-        for row in cls.select().where(cls.station_code.in_(list(unknown))):
+        rows = cls.select().where(cls.station_code.in_(codes)).order_by(cls.station_code)
+        if not is_sqlite(cls._meta.database):
+            rows = rows.for_update()
+        for row in rows:
             families = row.family_counts
             for family, n in unknown[row.station_code].items():
                 families[family] = families.get(family, 0) + n

@@ -17,7 +17,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from devices.protocol.availability import Availability, DeviceKind
 from devices.protocol.charger import SlotStatus
-from tests.brokers import MosquittoProcess
+from tests.brokers import SecureMosquitto
 from tests.browser.conftest import (
     DESKTOP,
     LANDSCAPE,
@@ -83,7 +83,7 @@ def take_screenshots(out_dir: Path = DOCS_SCREENSHOTS, browser=None) -> list[Pat
     topic_root = f"screens-{uuid.uuid4().hex[:8]}/waystation/v1"
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
-        broker = MosquittoProcess(workdir=work / "mosquitto").start()
+        broker = SecureMosquitto(workdir=work / "mosquitto", test_account=True).start()
         stack.callback(broker.cleanup)
         broker_section = {"url": broker.url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2}
         central = stack.enter_context(running_central(make_settings(

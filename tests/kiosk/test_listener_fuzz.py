@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devices.protocol import join, station_config, trust
 from kiosk import models
 from kiosk.node import KioskNode
+from tests.brokers import TEST_ACCOUNT
 from tests.conftest import wait_until
 from tests.fuzzing import STATION, TEXT, VALID, hostile_payloads, mqtt_message, random_json, table_dump
 
@@ -83,6 +84,7 @@ def test_after_garbage_through_the_broker_the_kiosk_still_applies_central_messag
     rng = random.Random(11)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="")
     client.max_inflight_messages_set(200)
+    client.username_pw_set(*TEST_ACCOUNT)
     client.connect("127.0.0.1", shared_mosquitto.port)
     client.loop_start()
     root = node.link.root

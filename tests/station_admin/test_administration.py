@@ -363,6 +363,40 @@ def test_a_central_database_before_administration_upgrades_in_place(central_db_u
     central.close()
 
 
+def test_two_ingest_workers_noting_one_unknown_station_lose_no_count(central_app):
+    """Two `$share` workers note the same unknown code at once: every message is counted, per family too."""
+    import threading
+
+    import peewee
+
+    now = utcnow()
+    rounds, start = 40, threading.Barrier(2)
+
+    def worker(family_message):
+        start.wait()
+        with central_app.app_context():
+            for _ in range(rounds):
+                while True:  # a batch that meets SQLite's write lock is retried whole, as the ingest worker does
+                    try:
+                        with db.connection_context(), db.atomic():
+                            UnknownStation.note([family_message, family_message], now)
+                        break
+                    except peewee.OperationalError:
+                        continue
+
+    sent = [occupancy.Occupancy("hw-twice", 1, 1, 0, now),
+            charger.ChargerSlotState("hw-twice", 1, charger.SlotStatus.AVAILABLE, 0, 0, now)]
+    threads = [threading.Thread(target=worker, args=(m,)) for m in sent]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with central_app.app_context(), db.connection_context():
+        row = UnknownStation.get_by_id("hw-twice")
+        assert row.messages == 4 * rounds
+        assert row.family_counts == {"occupancy": 2 * rounds, "charger": 2 * rounds}
+
+
 def test_sign_out_everywhere_ends_every_open_session_at_once(central_app):
     phone, desk = signed_in(central_app, "manager"), signed_in(central_app, "manager")
     assert phone.get("/").status_code == 200 and desk.get("/").status_code == 200

@@ -22,6 +22,7 @@ from station_admin.requests.models import (
     StatusChange,
     TransitionError,
 )
+from tests.brokers import TEST_ACCOUNT
 from tests.conftest import wait_until
 from tests.station_admin.requests_helpers import SHANGHAI, body, file, local
 from waystation.services import ServiceCatalogueError, load_services, parse_catalogue
@@ -175,6 +176,7 @@ def test_a_tracking_code_collision_keeps_both_requests(central_app):
 
 def publisher(port):
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
+    client.username_pw_set(*TEST_ACCOUNT)
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client

@@ -10,6 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devices.protocol import charger, events, join, occupancy, utcnow
 from station_admin.core import models
 from station_admin.node.ingest import IngestWorker, on_charger, on_events, on_occupancy
+from tests.brokers import TEST_ACCOUNT
 from tests.conftest import wait_until
 from waystation.db import open_database
 
@@ -22,6 +23,7 @@ def migrated(settings):
 def publisher(url_port: int):
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
     client.max_inflight_messages_set(200)
+    client.username_pw_set(*TEST_ACCOUNT)
     client.connect("127.0.0.1", url_port)
     client.loop_start()
     return client

@@ -26,6 +26,7 @@ from station_admin.live.charging import ChargeSession
 from station_admin.live.deadletters import DeadLetter
 from station_admin.node.ingest import IngestWorker
 from station_admin.rollups.hourly import CheckInHourly
+from tests.brokers import TEST_ACCOUNT
 from tests.conftest import wait_until
 from tests.fuzzing import random_station_message, refused, table_dump
 from tests.station_admin.test_ingest import migrated
@@ -86,6 +87,7 @@ class Station:
         self.root = root
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv311)
         self.client.max_inflight_messages_set(500)
+        self.client.username_pw_set(*TEST_ACCOUNT)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.infos: list = []

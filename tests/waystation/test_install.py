@@ -66,3 +66,74 @@ def test_install_needs_the_station_id(tmp_path, capsys, monkeypatch):
     rc = cli.main(["install-station", "--root", str(tmp_path / "root")])
     assert rc == 2 and "kiosk.station_id: must be set" in capsys.readouterr().err
     assert not (tmp_path / "root").exists()
+
+
+def test_the_launcher_waits_for_the_kiosk_forgets_a_crash_and_opens_it_full_screen(tmp_path, capsys, monkeypatch):
+    """The installed launcher run for real: Chromium (headless here, through CHROMIUM) on the kiosk's page."""
+    import http.server
+    import json
+    import os
+    import signal
+    import threading
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.brokers import free_port, port_open
+    from tests.conftest import wait_until
+
+    rc, out = install(tmp_path, capsys, monkeypatch)
+    assert rc == 0, out.err
+    launcher = tmp_path / "root/usr/local/bin/waystation-kiosk-browser"
+    # Chromium's profile as a crash left it: without the launcher's fix it would offer to restore pages.
+    profile = tmp_path / "home/.config/waystation-kiosk-browser/Default"
+    profile.mkdir(parents=True)
+    (profile / "Preferences").write_text(json.dumps({"profile": {"exited_cleanly": False, "exit_type": "Crashed"}},
+                                                    separators=(",", ":")))
+    debug_port, kiosk_port = free_port(), free_port()
+    chromium = tmp_path / "chromium"
+    chromium.write_text(f"""#!/bin/sh
+cp "$HOME/.config/waystation-kiosk-browser/Default/Preferences" "{tmp_path}/preferences-at-start"
+printf '%s\\n' "$@" > "{tmp_path}/chromium-args"
+exec /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-background-networking \\
+    --disable-component-update --remote-debugging-port={debug_port} "$@"
+""")
+    chromium.chmod(0o755)
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "CHROMIUM": str(chromium)}
+    env.pop("XDG_CONFIG_HOME", None)
+    url = f"http://127.0.0.1:{kiosk_port}/"
+    browser = subprocess.Popen([str(launcher), url], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+
+    class Kiosk(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = "<!doctype html><title>驿站</title><p>kiosk home</p>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    try:
+        time.sleep(2)
+        assert not port_open(debug_port), "the launcher started Chromium before the kiosk answered"
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", kiosk_port), Kiosk)  # the kiosk app comes up late
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        wait_until(lambda: port_open(debug_port), timeout=60, message="Chromium to start")
+        started = json.loads((tmp_path / "preferences-at-start").read_text())["profile"]
+        assert started == {"exited_cleanly": True, "exit_type": "Normal"}
+        args = (tmp_path / "chromium-args").read_text().split()
+        assert args[:2] == ["--kiosk", url] and "--disable-pinch" in args and "--no-first-run" in args
+        with sync_playwright() as p:
+            cdp = p.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}")
+            page = wait_until(lambda: next((pg for c in cdp.contexts for pg in c.pages if pg.url == url), None),
+                              timeout=30, message="the kiosk page open")
+            page.wait_for_load_state()
+            assert page.title() == "驿站" and "kiosk home" in page.inner_text("body")
+            cdp.close()
+        server.shutdown()
+    finally:
+        os.killpg(browser.pid, signal.SIGTERM)
+        browser.wait(timeout=20)
