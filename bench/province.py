@@ -110,6 +110,8 @@ def publisher_main(broker_url: str, index: int, count: int, stations: int, conne
                              protocol=MQTTProtocolVersion.MQTTv311)
         client.max_inflight_messages_set(1000)
         client.max_queued_messages_set(0)
+        if address.username:
+            client.username_pw_set(address.username, address.password)
         client.connect(address.host, address.port, keepalive=60)
         client.loop_start()
         clients.append(client)
@@ -223,6 +225,8 @@ def raw_main(broker_url: str, conn) -> None:
 
     client.on_message = on_message
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{TOPIC_ROOT}/station/#", qos=1)
+    if address.username:
+        client.username_pw_set(address.username, address.password)
     client.connect(address.host, address.port, keepalive=60)
     client.loop_start()
     conn.send("ready")
@@ -398,7 +402,7 @@ def stored_after(moment: datetime) -> int:
 def run(args) -> dict:
     from station_admin.core import models
     from station_admin.live import alarms
-    from tests.brokers import MOSQUITTO, MosquittoProcess, free_port
+    from tests.brokers import MOSQUITTO, SecureMosquitto, free_port
     from waystation.settings import load_settings
 
     result: dict = {"stations": args.stations, "seconds": args.seconds,
@@ -412,7 +416,8 @@ def run(args) -> dict:
             db_url = database.fresh_url()
             progress(f"building {args.stations} stations ({result['backend']})")
             result.update(build_s=province_data.build(db_url, args.stations)["build_s"])
-            broker = MosquittoProcess(workdir=workdir / "mosquitto").start()
+            # The shipped config (Dynamic Security, persistence) with a test account that may use every topic.
+            broker = SecureMosquitto(workdir=workdir / "mosquitto", test_account=True).start()
             result["broker"] = mosquitto_version(broker.url, MOSQUITTO)
             result["database"] = database.version()
             port = free_port()
