@@ -296,8 +296,9 @@ def tail(log: Path | None, lines: int = 40) -> str:
 class WaystationProcess:
     """`python -m waystation.cli COMMAND` as a real child process, which a test may SIGKILL and start again."""
 
-    def __init__(self, command: str, env: dict[str, str], log: Path):
+    def __init__(self, command: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()):
         self.command = command
+        self.args = args
         self.env = env
         self.log = log
         self.proc: subprocess.Popen | None = None
@@ -308,7 +309,7 @@ class WaystationProcess:
         with open(self.log, "a") as out:
             out.write(f"\n===== start {self.starts} =====\n")
             out.flush()
-            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command], cwd=ROOT,
+            self.proc = subprocess.Popen([sys.executable, "-m", "waystation.cli", self.command, *self.args], cwd=ROOT,
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT)
         return self
 

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("ingest", help="run an ingest worker only (scale-out)")
     p.set_defaults(run=cmd_ingest)
 
+    p = commands.add_parser("jobs", help="run background job workers only (exports), beside web processes")
+    p.set_defaults(run=cmd_jobs)
+
     p = commands.add_parser("simulate", help="simulate people counters and charger controllers")
     p.add_argument("--station", action="append", required=True, metavar="CODE[:SEATS[:SLOTS]]",
                    help="a station to simulate (repeat for more)")
@@ -92,6 +95,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds the new release has to answer before the station goes back (default 90)")
     p.set_defaults(run=cmd_upgrade_station)
 
+    p = commands.add_parser("backup", help="back up central's or a kiosk's database: timestamped, checksummed, "
+                                           "old ones removed by backup.keep / keep_days")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--dir", help="folder to write to (backup.dir)")
+    p.set_defaults(run=cmd_backup)
+
+    p = commands.add_parser("restore", help="restore a backup into central's or a kiosk's database (checked first)")
+    p.add_argument("target", choices=["central", "kiosk"])
+    p.add_argument("file", help="the backup file (its .sha256 beside it)")
+    p.add_argument("--station", help="station code, for a kiosk database (kiosk.station_id)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a database that is not empty (a SQLite file is kept aside, renamed)")
+    p.set_defaults(run=cmd_restore)
+
     p = commands.add_parser("migrate", help="create or upgrade a database in place")
     p.add_argument("target", choices=["central", "kiosk"])
     p.add_argument("--station", help="station code, for a kiosk database")
@@ -138,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 def setup_logging(level: str) -> None:
     """One line per record with time, level and logger; quiet the chatty libraries."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("amqtt", "transitions", "waitress.queue"):
+    # huey logs every task it runs (the export sweep each minute); the jobs log their own starts and ends.
+    for name in ("amqtt", "transitions", "waitress.queue", "huey"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -262,21 +281,45 @@ def _apply_deadline_counting(settings) -> None:
 def cmd_central(args) -> int:
     from station_admin import create_app
     from station_admin.core.context import PROTECTOR
+    from station_admin.core.jobs import JobRunner
 
     settings = settings_for(args, central={"port": args.port})
     app = create_app(settings.as_dict())
     _migrate_central(settings, signing_key=True)
     worker = None if args.no_ingest else _central_link(settings, app.extensions[PROTECTOR])
+    jobs = JobRunner(settings) if settings.jobs.workers else None
     stop = wait_for_termination()
     died = end_process_when_ingest_dies(worker, stop) if worker else []
     if worker:
         worker.start()
+    if jobs:
+        jobs.start()
     try:
         serve(app, settings.central.host, settings.central.port, settings.central.threads, stop)
     finally:
+        if jobs:
+            jobs.stop()
         if worker:
             worker.stop()
     return INGEST_DIED if died else 0
+
+
+def cmd_jobs(args) -> int:
+    from station_admin import create_app
+    from station_admin.core.jobs import JobRunner
+
+    settings = settings_for(args)
+    create_app(settings.as_dict())  # every feature's jobs registered, the models bound
+    _migrate_central(settings)
+    if settings.jobs.workers < 1:
+        print("waystation jobs: jobs.workers must be at least 1", file=sys.stderr)
+        return 2
+    jobs = JobRunner(settings)
+    stop = wait_for_termination()
+    jobs.start()
+    stop.wait()
+    jobs.stop()
+    return 0
 
 
 def cmd_ingest(args) -> int:
@@ -451,6 +494,69 @@ def cmd_migrate(args) -> int:
     models.db.init(models.database_path(settings), pragmas=sqlite_pragmas(settings.database.busy_timeout_ms))
     migrate(models.db, MIGRATIONS)
     return 0
+
+
+def _backup_target(args):
+    """The database URL and backup name of `central` or a station's kiosk."""
+    settings = settings_for(args, kiosk={"station_id": args.station})
+    if args.target == "central":
+        return settings, settings.database.url, "central"
+    from kiosk.models import database_path
+
+    settings.require("kiosk.station_id")
+    return settings, f"sqlite:///{database_path(settings)}", f"kiosk-{settings.kiosk.station_id}"
+
+
+def cmd_backup(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, apply_retention, backup_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, name = _backup_target(args)
+    folder = Path(args.dir or settings.backup.dir)
+    try:
+        made = backup_database(url, folder, name, pg_dump=settings.backup.pg_dump,
+                               pg_restore=settings.backup.pg_restore)
+    except (BackupError, OSError) as e:
+        print(f"waystation backup: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    removed = apply_retention(folder, name, settings.backup.keep, settings.backup.keep_days)
+    print(translate("backup.made", lang, path=str(made.path), size=made.path.stat().st_size,
+                    checksum=str(made.checksum_file), removed=len(removed)))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from pathlib import Path
+
+    from waystation.accounts import terminal_language
+    from waystation.backup import BackupError, restore_database
+    from waystation.web import translate
+
+    lang = terminal_language()
+    settings, url, _ = _backup_target(args)
+    try:
+        kept = restore_database(Path(args.file), url, replace=args.replace, pg_restore=settings.backup.pg_restore)
+    except (BackupError, OSError) as e:
+        print(f"waystation restore: {_backup_message(e, lang)}", file=sys.stderr)
+        return 1
+    print(translate("backup.restored", lang, path=args.file))
+    if kept:
+        print(translate("backup.kept_aside", lang, path=str(kept)))
+    print(translate("backup.restore_next", lang))
+    return 0
+
+
+def _backup_message(error, lang: str) -> str:
+    from waystation.backup import BackupError
+    from waystation.web import translate
+
+    if isinstance(error, BackupError):
+        return translate(f"backup.{error.key}", lang, **error.params)
+    return str(error)
 
 
 def cmd_seed_demo(args) -> int:

@@ -10,4 +10,5 @@ the audit log and the protection of personal data.
 - `privacy`: small-count suppression for every aggregate (`suppress`, `SuppressedTable`, `HIDDEN`).
 - `context`: the per-app services (`current_protector()`, `current_catalogue()`).
 - `errors`: error pages in the user's language.
+- `jobs`: the background job queue in the central database (`queue`, `JobRunner`, `worker_id()`).
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 from flask import Blueprint, abort, g
@@ -46,6 +46,8 @@ class DeadLetter(BaseModel):
     count = peewee.IntegerField(default=1)
     status = peewee.CharField(default="open", index=True)
     resolved_at = UTCDateTimeField(null=True)
+    claimed_by = peewee.CharField(null=True)  # the ingest worker (client id) re-running it
+    claimed_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "dead_letter"
@@ -88,13 +90,39 @@ def record(topic: str, payload: bytes, error: str, station: str | None, now: dat
     return True
 
 
-def claim_reruns() -> list[DeadLetter]:
+def claim_reruns(worker: str, now: datetime) -> list[DeadLetter]:
     """Dead letters an admin asked to re-run, each claimed by this worker alone (several may share the load)."""
     claimed = []
     for row in DeadLetter.select().where(DeadLetter.status == "rerun"):
-        if DeadLetter.update(status="running").where(DeadLetter.id == row.id, DeadLetter.status == "rerun").execute():
+        if (DeadLetter.update(status="running", claimed_by=worker, claimed_at=now)
+                .where(DeadLetter.id == row.id, DeadLetter.status == "rerun").execute()):
             claimed.append(row)
     return claimed
+
+
+# A re-run takes a moment; one claimed longer ago than this by another worker was left by a dead process.
+ABANDONED_RERUN = timedelta(minutes=10)
+
+
+def release_interrupted(worker: str, now: datetime) -> int:
+    """At a worker's start: re-runs it (or a long-dead worker) left running go back to open, audited; how many.
+
+    Back to open rather than re-run again: the message may be what stopped the process.
+    """
+    left = ((DeadLetter.claimed_by == worker) | DeadLetter.claimed_by.is_null()
+            | (DeadLetter.claimed_at < now - ABANDONED_RERUN))
+    stuck = DeadLetter.select().where(DeadLetter.status == "running", left)
+    released = 0
+    for row in stuck:
+        if (DeadLetter.update(status="open", claimed_by=None, claimed_at=None, error=INTERRUPTED_RERUN)
+                .where(DeadLetter.id == row.id, DeadLetter.status == "running").execute()):
+            audit("dead_letter.rerun_interrupted", "dead_letter", row.id, topic=row.topic, worker=row.claimed_by or "")
+            log.warning("dead letter %d was being re-run when its worker stopped: open again", row.id)
+            released += 1
+    return released
+
+
+INTERRUPTED_RERUN = "the re-run was interrupted (its ingest process stopped); re-run it again or discard it"
 
 
 def settle_rerun(row: DeadLetter, error: str | None, now: datetime) -> None:

@@ -104,6 +104,8 @@ class IngestWorker:
         self.past_bound = timedelta(days=ingest.past_bound_days)
         self.rerun_poll = ingest.rerun_poll_seconds
         self._next_rerun_look = 0.0
+        self.client_id = ingest.client_id
+        self._released = False  # whether the re-runs an earlier start of this worker left running were released
         # Called if the worker thread dies anyway; the serve commands end the process with it.
         self.on_death: Callable[[BaseException], None] | None = None
         self.died: BaseException | None = None
@@ -406,8 +408,12 @@ class IngestWorker:
         self._next_rerun_look = time.monotonic() + self.rerun_poll
         try:
             db.connect(reuse_if_open=True)
+            if not self._released:
+                with db.atomic():
+                    deadletters.release_interrupted(self.client_id, utcnow())
+                self._released = True
             with db.atomic():
-                claimed = deadletters.claim_reruns()
+                claimed = deadletters.claim_reruns(self.client_id, utcnow())
             for row in claimed:
                 self._rerun(row)
         except OUTAGE:

@@ -14,8 +14,9 @@ from flask import Response, abort, g, redirect, request, send_file, url_for
 
 from station_admin.core.auth import login_required
 from station_admin.reports import charts, figures
-from station_admin.reports.common import ROLES, bp, current_scope, lang_name, page_context
-from station_admin.reports.exports import ExportJob, start_usage_export, table_csv
+from station_admin.reports.common import ROLES, bp, current_scope, page_context
+from station_admin.reports.export_jobs import ExportBusy, ExportJob, run_again, start_usage_export
+from station_admin.reports.exports import table_csv
 from station_admin.reports.scope import FilterError
 from station_admin.reports.usage import KINDS, decode_cursor, usage_page
 from waystation.web import current_language, current_settings, htmx, page_or_fragment, translate
@@ -89,39 +90,73 @@ def export_table():
 @bp.post("/export")
 @login_required(*ROLES)
 def export_usage():
-    """Start a background export of the usage log; the progress fragment (htmx) or its page follows."""
+    """Queue a background export of the usage log; the progress fragment (htmx) or its page follows.
+
+    A user with an export queued or running is shown that one instead, with a notice.
+    """
     scope = current_scope(tuple(KINDS))
-    names = {s.code: (lang_name(s, "zh"), lang_name(s, "en"), s.district.code) for s in scope.stations}
-    job = start_usage_export(g.user, scope, current_settings().reports.export_dir, names)
-    if htmx:
-        return _job_response(job)
-    return redirect(url_for("reports.export_job", job_id=job.id), 303)
+    try:
+        job = start_usage_export(g.user, scope)
+    except ExportBusy as busy:
+        if busy.job is None:  # it finished in the meantime: ask again
+            abort(409)
+        return _job_response(busy.job, notice="admin.reports.export_busy")
+    return _queued(job)
 
 
 @bp.get("/exports/<int:job_id>")
 @login_required(*ROLES)
 def export_job(job_id: int):
     """An export's progress: polled by htmx while it runs, then a download link."""
+    return _job_response(_own_job(job_id))
+
+
+@bp.post("/exports/<int:job_id>/again")
+@login_required(*ROLES)
+def export_again(job_id: int):
+    """Run a failed or expired export again, as it was asked."""
+    job = _own_job(job_id)
+    if not job.can_run_again:
+        return _job_response(job)
+    try:
+        job = run_again(job)
+    except ExportBusy as busy:
+        return _job_response(busy.job or job, notice="admin.reports.export_busy")
+    return _queued(job)
+
+
+def _own_job(job_id: int) -> ExportJob:
+    """The signed-in user's export job; 404 for anyone else's (others' jobs do not exist for them)."""
     job = ExportJob.of_user(job_id, g.user)
     if job is None:
         abort(404)
-    return _job_response(job)
+    return job
 
 
-def _job_response(job: ExportJob):
+def _queued(job: ExportJob):
+    """After queueing: the progress fragment for htmx, else a redirect to the job's page."""
+    if htmx:
+        return _job_response(job)
+    return redirect(url_for("reports.export_job", job_id=job.id), 303)
+
+
+def _job_response(job: ExportJob, notice: str | None = None):
     return page_or_fragment("station_admin/reports/export_job.html", "station_admin/reports/_export_job.html",
                             job=job, poll_seconds=current_settings().reports.export_poll_seconds,
+                            keep_hours=current_settings().reports.export_keep_hours, notice=notice,
                             report="usage", scope=None)
 
 
 @bp.get("/exports/<int:job_id>/download")
 @login_required(*ROLES)
 def export_download(job_id: int):
-    """The finished export's file, for the user who asked for it only."""
+    """The finished export's file, for the user who asked for it only (until it expires)."""
     job = ExportJob.of_user(job_id, g.user)
-    if job is None or job.status != "done":
+    if job is None or job.status not in ("done", "expired"):
         abort(404)
+    path = job.file_in(current_settings().reports.export_dir)
+    if job.status == "expired" or not path.exists():
+        return _job_response(job, notice="admin.reports.export_gone"), 410
     log.info("export %d downloaded by %s", job.id, g.user.username)
-    return send_file(job.path, mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=job.filename,
+    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=job.filename,
                      last_modified=job.finished_at or datetime.now())
-

@@ -52,6 +52,15 @@ def app(central_settings, tmp_path):
     models.db.close()
 
 
+@pytest.fixture
+def job_workers(app, running):
+    """Background job workers in this process, on the app's database and settings (as `waystation central`)."""
+    from station_admin.core.jobs import JobRunner
+    from waystation.web import SETTINGS
+
+    return running.start(JobRunner(app.extensions[SETTINGS]))
+
+
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """A Shanghai wall-clock time on a day, in UTC."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)

@@ -164,3 +164,28 @@ def test_a_healthy_worker_keeps_running(central_settings, running, shared_mosqui
     wait_until(worker.link.subscribed.is_set, message="subscribed")
     time.sleep(1)
     assert worker.alive and not deaths
+
+
+def test_a_rerun_its_worker_never_finished_is_open_again_at_the_next_start_audited(central_app):
+    from station_admin.live.deadletters import claim_reruns
+
+    worker, _ = poisoned_worker(central_app)
+    with central_app.app_context(), db.connection_context():
+        first, _ = DeadLetter.select().order_by(DeadLetter.id)
+    admin = signed_in(central_app, "admin")
+    admin.post(f"/dead-letters/{first.id}/rerun", headers={**HX, "X-CSRF-Token": csrf_of(admin)})
+    # The worker claims the re-run, and its process dies before it settles it.
+    with central_app.app_context(), db.connection_context():
+        assert [r.id for r in claim_reruns(worker.client_id, utcnow())] == [first.id]
+        assert DeadLetter.get_by_id(first.id).status == "running"
+
+    restarted = IngestWorker(central_app.extensions["waystation.settings"])  # the same ingest.client_id
+    with central_app.app_context():
+        restarted.rerun_requested(force=True)
+    with central_app.app_context(), db.connection_context():
+        letter = DeadLetter.get_by_id(first.id)
+        assert letter.status == "open" and "interrupted" in letter.error and letter.claimed_by is None
+        entry = AuditEntry.get(AuditEntry.action == "dead_letter.rerun_interrupted")
+        assert entry.actor_name == "system" and entry.subject_id == str(first.id)
+    page = admin.get("/dead-letters/").get_data(as_text=True)
+    assert "interrupted" in page  # the admin sees why it waits again, and may re-run or discard it

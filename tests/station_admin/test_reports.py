@@ -330,7 +330,7 @@ def test_formula_looking_names_are_escaped_in_csv(app):
     assert cells == ["'+1", "'-2", "'\tx", "'\rx", "ok", 5, ""]
 
 
-def test_usage_export_runs_in_the_background_and_only_its_owner_downloads(app):
+def test_usage_export_runs_in_the_background_and_only_its_owner_downloads(app, job_workers):
     with models.db.connection_context():
         Station.update(name_zh="=cmd|' /C calc'!A0").where(Station.code == "xh-longhua").execute()
     history()
