@@ -116,6 +116,8 @@ class MqttLink:
         # Set once the broker has granted every subscription of the current connection.
         self.subscribed = threading.Event()
         self._pending_subscriptions: set[int] = set()
+        # Whether the broker resumed this client's session on the last connect (it kept the subscriptions).
+        self.session_present = False
         self._v5 = broker_settings.protocol == "5"
         self._persistent = persistent_session
         self._keepalive = broker_settings.keepalive
@@ -217,9 +219,12 @@ class MqttLink:
             log.warning("broker refused the connection: %s", reason_code)
             return
         log.info("connected to the broker (session present: %s)", flags.session_present)
+        self.session_present = bool(self._persistent and flags.session_present)
         self.subscribed.clear()
-        self._pending_subscriptions = {client.subscribe(topic_filter, qos)[1]
-                                       for topic_filter, qos in self._subscriptions}
+        # A resumed session keeps its subscriptions at the broker: subscribing again would make the
+        # broker send every retained message once more (hundreds of thousands in a province).
+        self._pending_subscriptions = set() if self.session_present else {
+            client.subscribe(topic_filter, qos)[1] for topic_filter, qos in self._subscriptions}
         if not self._pending_subscriptions:
             self.subscribed.set()
         if self._online is not None:

@@ -79,8 +79,11 @@ class JSONField(peewee.TextField):
         return None if value is None else json.loads(value)
 
 
-def insert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], new_key: str | None = None):
+def insert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], new_key: str | None = None,
+                *, skip_conflicts: bool = False):
     """Insert rows in one statement; with `new_key`, skip rows whose key is stored and return the new keys.
+
+    `skip_conflicts` skips rows that any unique index already holds (and returns nothing).
 
     One multi-row INSERT (with ON CONFLICT DO NOTHING RETURNING for `new_key`, SQLite 3.35+ and
     PostgreSQL): the database says which rows it took, and no per-value query objects are built,
@@ -98,10 +101,81 @@ def insert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict]
     if new_key:
         key_column = model._meta.fields[new_key].column_name
         sql += f" ON CONFLICT ({key_column}) DO NOTHING RETURNING {key_column}"
+    elif skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     params = [value if to_db is None else to_db(value)
               for row in rows for to_db, value in zip(convert, row.values(), strict=True)]
     cursor = db.execute_sql(sql, params)
     return {found for (found,) in cursor.fetchall()} if new_key else set()
+
+
+def _values_sql(db: peewee.Database, fields: list[peewee.Field], count: int) -> str:
+    """`VALUES (...), (...)` with a parameter per column; PostgreSQL's typed by the column (a VALUES list is text)."""
+    if is_sqlite(db):
+        row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
+    else:
+        row_sql = "(" + ", ".join(f"CAST({db.param} AS {_PG_TYPES.get(f.field_type, 'text')})" for f in fields) + ")"
+    return "VALUES " + ", ".join([row_sql] * count)
+
+
+_PG_TYPES = {"DATETIME": "timestamp", "INT": "integer", "BIGINT": "bigint", "DOUBLE": "double precision",
+             "FLOAT": "real", "BOOL": "boolean", "VARCHAR": "text", "TEXT": "text"}
+
+
+def _params(fields: list[peewee.Field], rows: list[dict]) -> list:
+    convert = [f.db_value if isinstance(f, peewee.DateTimeField) else None for f in fields]
+    return [value if to_db is None else to_db(value)
+            for row in rows for to_db, value in zip(convert, row.values(), strict=True)]
+
+
+def upsert_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], key: Sequence[str],
+                newer: str | None = None) -> None:
+    """Insert rows or update the stored ones with the same key, in one statement per 500 rows.
+
+    With `newer`, a stored row is only updated when its `newer` column is NULL or not after the
+    new row's (so a value received earlier never overwrites one received later). Rows must be
+    one per key (one statement cannot touch a row twice).
+    """
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        columns = list(chunk[0])
+        fields = [model._meta.fields[c] for c in columns]
+        table = model._meta.table_name
+        keys = [model._meta.fields[k].column_name for k in key]
+        sets = ", ".join(f"{f.column_name} = excluded.{f.column_name}" for f in fields if f.name not in key)
+        row_sql = "(" + ", ".join([db.param] * len(columns)) + ")"
+        sql = (f"INSERT INTO {table} ({', '.join(f.column_name for f in fields)}) "
+               f"VALUES {', '.join([row_sql] * len(chunk))} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
+        if newer:
+            column = model._meta.fields[newer].column_name
+            sql += f" WHERE {table}.{column} IS NULL OR {table}.{column} <= excluded.{column}"
+        db.execute_sql(sql, _params(fields, chunk))
+
+
+def update_rows(db: peewee.Database, model: type[peewee.Model], rows: list[dict], key: Sequence[str],
+                newer: str | None = None) -> set[tuple]:
+    """Update stored rows (never insert) from rows naming their key, one statement per 500; the keys updated.
+
+    With `newer`, only where the stored `newer` column is NULL or not after the new value. Rows
+    must be one per key.
+    """
+    updated: set[tuple] = set()
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        columns = list(chunk[0])
+        fields = [model._meta.fields[c] for c in columns]
+        table = model._meta.table_name
+        names = [f.column_name for f in fields]
+        keys = [model._meta.fields[k].column_name for k in key]
+        sets = ", ".join(f"{n} = v.{n}" for f, n in zip(fields, names, strict=True) if f.name not in key)
+        where = " AND ".join(f"{table}.{k} = v.{k}" for k in keys)
+        if newer:
+            column = model._meta.fields[newer].column_name
+            where += f" AND ({table}.{column} IS NULL OR {table}.{column} <= v.{column})"
+        sql = (f"WITH v ({', '.join(names)}) AS ({_values_sql(db, fields, len(chunk))}) "
+               f"UPDATE {table} SET {sets} FROM v WHERE {where} RETURNING {', '.join(f'{table}.{k}' for k in keys)}")
+        updated.update(tuple(row) for row in db.execute_sql(sql, _params(fields, chunk)).fetchall())
+    return updated
 
 
 class SchemaVersion(peewee.Model):

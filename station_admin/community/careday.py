@@ -63,6 +63,19 @@ def station_policy(station: Station, defaults) -> tuple[int, int]:
     return care_day, station_quotas(district_quota, codes).get(station.code, 0)
 
 
+def station_policies(defaults) -> dict[str, tuple[int, int]]:
+    """(care day, this month's quota) of every station, by code: two queries, whatever the number of stations."""
+    policies = {row.district_id: (row.care_day, row.district_quota) for row in VoucherPolicy.select()}
+    by_district: dict[int, list[str]] = {}
+    for code, district in Station.select(Station.code, Station.district).tuples():
+        by_district.setdefault(district, []).append(code)
+    found: dict[str, tuple[int, int]] = {}
+    for district, codes in by_district.items():
+        care_day, district_quota = policies.get(district, (defaults.care_day, defaults.district_quota))
+        found.update({code: (care_day, quota) for code, quota in station_quotas(district_quota, codes).items()})
+    return dict(sorted(found.items()))
+
+
 class Voucher(BaseModel):
     """Every voucher claim and what became of it: confirmed (maybe redeemed), refused or flagged."""
 

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import peewee
 
-from devices.protocol import charger, sessions
-from station_admin.core.models import BaseModel, ChargerSlotState
+from devices.protocol import sessions
+from station_admin.core.models import BaseModel
 from waystation.db import UTCDateTimeField
 
 log = logging.getLogger(__name__)
@@ -92,22 +92,6 @@ class ChargerSlotEvent(BaseModel):
                 .order_by(cls.reported_at, cls.id))
 
 
-def record_slot_change(message: charger.ChargerSlotState) -> bool:
-    """Add the report to the slot's history when it changes the status or fault; whether it did.
-
-    Call before the latest state is updated. A repeated retained message (same time) is no change.
-    """
-    latest = ChargerSlotState.get_or_none(ChargerSlotState.station_code == message.station,
-                                          ChargerSlotState.slot == message.slot)
-    if latest is not None and ((latest.status, latest.fault) == (message.status.value, message.fault) or
-                               (latest.received_at is None and latest.reported_at >= message.ts)):
-        return False
-    (ChargerSlotEvent.insert(station_code=message.station, slot=message.slot, status=message.status.value,
-                             fault=message.fault, reported_at=message.ts)
-     .on_conflict_ignore().execute())
-    return True
-
-
 def on_session(message: sessions.ChargeSession) -> ChargeSession | None:
     """Store a session report once; returns the session when this report started it (for the member check)."""
     new = ChargeSession.get_or_none(ChargeSession.session_id == message.session_id) is None
@@ -141,6 +125,19 @@ def close_lost_sessions(station: str, why: str) -> int:
                    .where(ChargeSession.id == row.id, ChargeSession.ended_at.is_null()).execute())
     if closed:
         log.warning("closed %d sessions at %s as controller_lost (%s)", closed, station, why)
+    return closed
+
+
+def close_lost_sessions_at(stations: dict[str, str]) -> int:
+    """Close, in one UPDATE, the open sessions of every station whose controller went silent ({station: why})."""
+    lost = list(ChargeSession.select(ChargeSession.id, ChargeSession.station_code)
+                .where(ChargeSession.ended_at.is_null(), ChargeSession.station_code.in_(list(stations))).tuples())
+    if not lost:
+        return 0
+    closed = (ChargeSession.update(ended_at=ChargeSession.reported_at, end_reason=sessions.CONTROLLER_LOST, power_w=0)
+              .where(ChargeSession.id.in_([i for i, _ in lost]), ChargeSession.ended_at.is_null()).execute())
+    for station in sorted({code for _, code in lost}):
+        log.warning("closed sessions at %s as controller_lost (%s)", station, stations[station])
     return closed
 
 

@@ -88,24 +88,38 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 def conditions(now: datetime, settings) -> dict[tuple[str, str], tuple[str, dict]]:
-    """Health alarms: (kind, station/device) -> (station, details), by the alarms settings."""
+    """Health alarms: (kind, station/device) -> (station, details), by the alarms settings.
+
+    Each kind is one query returning only the reports that break a limit (versions are compared
+    in Python, but only over the few distinct versions).
+    """
     found: dict[tuple[str, str], tuple[str, dict]] = {}
     central_version = version_key(waystation.__version__)
-    for h in StationHealth.select():
-        source = f"{h.station_code}/{h.device}"
-        if h.disk_free_bytes < settings.min_free_disk_mb * MB:
-            found[("disk_low", source)] = (h.station_code, {"free_mb": h.disk_free_mb,
-                                                             "min_mb": settings.min_free_disk_mb})
-        if abs(h.clock_offset_ms) > settings.clock_offset_s * 1000:
-            found[("clock_off", source)] = (h.station_code, {"offset_s": round(h.clock_offset_s, 1),
-                                                              "max_s": settings.clock_offset_s})
-        if version_key(h.version) < central_version:
-            found[("version_behind", source)] = (h.station_code, {"version": h.version,
-                                                                   "central": waystation.__version__})
-        if h.outbox_oldest_age_s is not None:
-            # The report's age grows while the kiosk is silent, so judge it at central's now.
-            age = h.outbox_oldest_age_s + max((now - h.received_at).total_seconds(), 0)
-            if age > settings.outbox_age_s:
-                found[("outbox_old", source)] = (h.station_code, {"age_s": int(age), "max_s": settings.outbox_age_s,
-                                                                  "pending": h.outbox_pending})
+    H = StationHealth
+    low = H.select(H.station_code, H.device, H.disk_free_bytes).where(
+        H.disk_free_bytes < settings.min_free_disk_mb * MB).tuples()
+    for station, device, free in low:
+        found[("disk_low", f"{station}/{device}")] = (station, {"free_mb": free // MB,
+                                                               "min_mb": settings.min_free_disk_mb})
+    limit_ms = settings.clock_offset_s * 1000
+    off = H.select(H.station_code, H.device, H.clock_offset_ms).where(
+        (H.clock_offset_ms > limit_ms) | (H.clock_offset_ms < -limit_ms)).tuples()
+    for station, device, offset_ms in off:
+        found[("clock_off", f"{station}/{device}")] = (station, {"offset_s": round(offset_ms / 1000, 1),
+                                                                "max_s": settings.clock_offset_s})
+    versions = [v for (v,) in H.select(H.version).distinct().tuples() if version_key(v) < central_version]
+    if versions:
+        for station, device, version in H.select(H.station_code, H.device, H.version).where(
+                H.version.in_(versions)).tuples():
+            found[("version_behind", f"{station}/{device}")] = (station, {"version": version,
+                                                                         "central": waystation.__version__})
+    # The report's age grows while the kiosk is silent, so judge it at central's now (only kiosks with
+    # something waiting report an oldest age).
+    aging = H.select(H.station_code, H.device, H.outbox_oldest_age_s, H.received_at, H.outbox_pending).where(
+        H.outbox_oldest_age_s.is_null(False)).tuples()
+    for station, device, age_s, received_at, pending in aging:
+        age = age_s + max((now - received_at).total_seconds(), 0)
+        if age > settings.outbox_age_s:
+            found[("outbox_old", f"{station}/{device}")] = (station, {"age_s": int(age), "max_s": settings.outbox_age_s,
+                                                                     "pending": pending})
     return found

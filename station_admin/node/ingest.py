@@ -48,11 +48,12 @@ from devices.protocol import (
 )
 from station_admin.classroom import library as classroom_library
 from station_admin.community import careday, feedback, opening
-from station_admin.core.models import ChargerSlotState, CheckIn, DeviceState, Station, StationEvent, StationLive, db
+from station_admin.core.models import CheckIn, DeviceState, Station, StationEvent, db
 from station_admin.core.unknown import UnknownStation
 from station_admin.live import alarms, charging, deadletters
 from station_admin.live import commands as staff_commands
 from station_admin.live import health as station_health
+from station_admin.node import state
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from station_admin.surveys import responses as survey_responses
@@ -118,11 +119,15 @@ class IngestWorker:
         self._decisions: list = []
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
                                      manual_ack=True, receive_window=ingest.receive_window)
-        self._queue: queue.Queue = queue.Queue()
+        # Bounded: when full, paho's network thread waits in _enqueue and stops reading the socket, so a
+        # backlog (QoS 0 heartbeats too) waits at the broker, not in this process's memory.
+        self._queue: queue.Queue = queue.Queue(maxsize=ingest.queue_limit)
+        # paho's receive stamp (time.monotonic()) of the oldest message not yet stored; None when none waits.
+        self._oldest_waiting: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stored_batches = 0
-        self.link.subscribe(protocol.STATION_TREE, self._queue.put, qos=1, shared_group=ingest.shared_group)
+        self.link.subscribe(protocol.STATION_TREE, self._enqueue, qos=1, shared_group=ingest.shared_group)
 
     def start(self) -> None:
         """Start the worker thread and connect."""
@@ -137,6 +142,32 @@ class IngestWorker:
         if self._thread:
             self._thread.join(timeout=10)
 
+    def _enqueue(self, message) -> None:
+        """Hand a message to the worker, waiting while the queue is full (back-pressure on the broker)."""
+        while True:
+            try:
+                self._queue.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                if self._stop.is_set() or not self.alive:
+                    return  # not acknowledged: the broker delivers a QoS 1 message again
+
+    def caught_up_to(self) -> datetime:
+        """Up to when ingest has stored what it received: the receive time of the oldest message waiting, or now."""
+        oldest = self._oldest_waiting
+        now = utcnow()
+        return now if oldest is None else now - timedelta(seconds=max(time.monotonic() - oldest, 0))
+
+    def _note_waiting(self, batch: list | None) -> None:
+        head = batch[0] if batch else None
+        if head is None:
+            try:
+                head = self._queue.queue[0]
+            except IndexError:
+                self._oldest_waiting = None
+                return
+        self._oldest_waiting = getattr(head, "timestamp", 0.0) or time.monotonic()
+
     @property
     def alive(self) -> bool:
         """Whether the worker thread runs."""
@@ -147,12 +178,15 @@ class IngestWorker:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if not batch:
+                    self._note_waiting(None)
                     self.rerun_requested()
                     continue
+                self._note_waiting(batch)
                 stored = self._store_until_done(batch)
                 if stored is None:
                     return  # stopping: what is not acknowledged is delivered again
                 self._after_commit(batch, stored)
+                self._note_waiting(None)
                 self.rerun_requested()
         except BaseException as e:  # noqa: BLE001 - whatever it is, the process must not live on without ingest
             self.died = e
@@ -351,10 +385,18 @@ class IngestWorker:
         decisions = decisions + survey_responses.invitations(
             [e for e in station_events if e.event_id in new and isinstance(e.body, events.CheckIn)],
             self.intake.protector, self.intake.timezone, self.public_url, utcnow())
+        batched: dict[type, list] = {kind: [] for kind in BATCHED_STATE}
         for item in items:
-            handler = STATE_HANDLERS.get(type(item.parsed))
+            kind = type(item.parsed)
+            if kind in batched:
+                batched[kind].append((item.parsed, item.received_at))
+                continue
+            handler = STATE_HANDLERS.get(kind)
             if handler:
                 handler(item.parsed, item.received_at)
+        # The bulk of the traffic: a few statements per table for the whole batch (station_admin.node.state).
+        for kind, store in BATCHED_STATE.items():
+            store(batched[kind])
         return decisions
 
     def _dead_letter(self, item: Received) -> None:
@@ -498,63 +540,24 @@ def on_availability(message: availability.Availability, received_at: datetime | 
                   update={DeviceState.online: message.online, DeviceState.kind: message.kind.value,
                           DeviceState.changed_at: now})
      .execute())
-    _unannounced.discard((message.station, message.device))
+    state.unannounced.discard((message.station, message.device))
     if not message.online and message.kind == availability.DeviceKind.CHARGER_CONTROLLER:
         charging.close_lost_sessions(message.station, "last_will")
 
 
-# Devices whose heartbeat came before their availability, already logged (so the log says it once).
-_unannounced: set[tuple[str, str]] = set()
-
-
 def on_heartbeat(message: heartbeat.Heartbeat, received_at: datetime | None = None) -> None:
-    """A kiosk or device is alive, by central's receive time; its own `ts` gives its clock's offset.
-
-    A heartbeat from a device that has not announced itself (availability) first is not availability:
-    it is logged, once per device, and otherwise ignored (docs/mqtt.md, "Heartbeat").
-    """
-    now = received_at or utcnow()
-    offset = (message.ts - now).total_seconds()
-    done = (DeviceState.update(heartbeat_at=now, outbox_pending=message.outbox_pending, reported_at=message.ts,
-                               clock_offset_s=round(offset, 3))
-            .where(DeviceState.station_code == message.station, DeviceState.device == message.device,
-                   DeviceState.heartbeat_at.is_null() | (DeviceState.heartbeat_at <= now))
-            .execute())
-    key = (message.station, message.device)
-    if done or key in _unannounced:
-        return
-    if not DeviceState.select().where(DeviceState.station_code == message.station,
-                                      DeviceState.device == message.device).exists():
-        if len(_unannounced) < 10_000:
-            _unannounced.add(key)
-        log.warning("heartbeat from %s/%s, which has not sent its availability: ignored until it does",
-                    message.station, message.device)
+    """A kiosk or device is alive, by central's receive time (one message; ingest stores them a batch at a time)."""
+    state.store_heartbeats([(message, received_at or utcnow())])
 
 
 def on_occupancy(message: occupancy.Occupancy, received_at: datetime | None = None) -> None:
     """The people counter's latest count; a reading received earlier never overwrites one received later."""
-    now = received_at or utcnow()
-    (StationLive.insert(station_code=message.station, people_inside=message.inside,
-                        entered_today=message.entered_today, occupancy_at=message.ts, received_at=now)
-     .on_conflict(conflict_target=[StationLive.station_code],
-                  update={StationLive.people_inside: message.inside,
-                          StationLive.entered_today: message.entered_today,
-                          StationLive.occupancy_at: message.ts, StationLive.received_at: now},
-                  where=(StationLive.received_at.is_null() | (StationLive.received_at <= now)))
-     .execute())
+    state.store_occupancy([(message, received_at or utcnow())])
 
 
 def on_charger(message: charger.ChargerSlotState, received_at: datetime | None = None) -> None:
     """A charger slot's latest state (one received earlier never overwrites one received later), and its history."""
-    now = received_at or utcnow()
-    charging.record_slot_change(message)
-    values = {"status": message.status.value, "power_w": message.power_w, "energy_wh": message.energy_wh,
-              "fault": message.fault, "reported_at": message.ts, "received_at": now}
-    (ChargerSlotState.insert(station_code=message.station, slot=message.slot, **values)
-     .on_conflict(conflict_target=[ChargerSlotState.station_code, ChargerSlotState.slot],
-                  update={getattr(ChargerSlotState, k): v for k, v in values.items()},
-                  where=(ChargerSlotState.received_at.is_null() | (ChargerSlotState.received_at <= now)))
-     .execute())
+    state.store_slots([(message, received_at or utcnow())])
 
 
 def on_command_reply(message: commands.CommandReply, received_at: datetime | None = None) -> None:
@@ -584,6 +587,13 @@ def _discard_connection() -> None:
     except peewee.PeeweeException:
         log.debug("closing a broken database connection failed", exc_info=True)
 
+
+# Stored per batch, after the messages handled one at a time (none of those reads what these write).
+BATCHED_STATE = {
+    heartbeat.Heartbeat: state.store_heartbeats,
+    occupancy.Occupancy: state.store_occupancy,
+    charger.ChargerSlotState: state.store_slots,
+}
 
 STATE_HANDLERS = {
     availability.Availability: on_availability,

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 class OperationsLoop:
     """Publishes pending commands, settles the ones that timed out and raises or clears alarms."""
 
-    def __init__(self, settings, link):
+    def __init__(self, settings, link, caught_up_to=None):
         self.link = link
+        # How far ingest has got (IngestWorker.caught_up_to): liveness is judged against it, not the wall clock.
+        self.caught_up_to = caught_up_to
         self.ops = settings.operations
         self.alarm_settings = settings.alarms
         self.privacy = settings.privacy
@@ -76,8 +78,8 @@ class OperationsLoop:
             commands.time_out(now, self.ops.command_timeout_s)
         if time.monotonic() >= self._next_evaluation:
             self._next_evaluation = time.monotonic() + self.alarm_settings.evaluate_seconds
-            with db.atomic():
-                alarms.evaluate(now, self.alarm_settings)
+            # Not in a transaction: evaluate() reads first and writes in a short one of its own.
+            alarms.evaluate(now, self.alarm_settings, self.caught_up_to() if self.caught_up_to else None)
             self.evaluations += 1
         if time.monotonic() >= self._next_retention:
             self._next_retention = time.monotonic() + self.privacy.retention_check_seconds

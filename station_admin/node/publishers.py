@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from devices.protocol import schedule, surveys, trust, utcnow, vouchers
+from devices.protocol import schedule, station_config, surveys, trust, utcnow, vouchers
 from devices.protocol.station_config import StationConfig
 from station_admin.classroom import library as classroom_library
 from station_admin.community import agenda, careday
@@ -53,8 +54,19 @@ class ChangePublisher:
         """What a message says, without its timestamp (so an unchanged one is not sent again)."""
         raise NotImplementedError
 
+    def pending(self) -> list[tuple[str, tuple, Callable[[], object]]]:
+        """(topic, content, build the message) for every message as it should be now.
+
+        A publisher whose messages are costly to build (a province's 20,000 station configurations)
+        says what they contain cheaply and builds only those that changed.
+        """
+        return [(m.topic, self.content(m), lambda m=m: m) for m in self.messages()]
+
     def _on_connect(self) -> None:
-        self._sent = {}
+        # A resumed session means the broker kept its state, retained messages included: send only
+        # what changed. A new session may be a broker that lost them: send everything again.
+        if not getattr(self.link, "session_present", False):
+            self._sent = {}
         self._wake.set()
 
     def start(self) -> None:
@@ -71,16 +83,14 @@ class ChangePublisher:
 
     def publish_changes(self) -> int:
         """Publish what differs from what was last sent on this connection; returns how many messages."""
-        with db.connection_context():
-            messages = self.messages()
         sent = 0
-        for message in messages:
-            content = self.content(message)
-            if self._sent.get(message.topic) == content:
-                continue
-            self.link.publish(message)
-            self._sent[message.topic] = content
-            sent += 1
+        with db.connection_context():
+            for topic, content, build in self.pending():
+                if self._sent.get(topic) == content:
+                    continue
+                self.link.publish(build())
+                self._sent[topic] = content
+                sent += 1
         if sent:
             log.info("published %d %s messages", sent, self.name)
         return sent
@@ -99,33 +109,37 @@ class ChangePublisher:
 
 # Station configurations
 
-def station_config(station: Station, protector: DataProtector | None = None, public_url: str = "",
-                   districts: tuple[tuple[str, str, str], ...] = ()) -> StationConfig:
-    """The retained configuration message for one station (with its join QR key when central has a public URL)."""
+def _federation_districts() -> dict[int, tuple[tuple[str, str, str], ...]]:
+    """Each federation's districts (code, Chinese and English name), by code: what every config lists."""
+    districts: dict[int, list] = {}
+    for federation, code, zh, en in (District.select(District.federation, District.code, District.name_zh,
+                                                     District.name_en).order_by(District.code).tuples()):
+        districts.setdefault(federation, []).append((code, zh, en))
+    return {federation: tuple(rows) for federation, rows in districts.items()}
+
+
+def station_config_rows():
+    """What each station's configuration says, as plain rows (cheap to compare), in code order."""
+    return (Station.select(Station.code, Station.name_zh, Station.name_en, Station.capacity, Station.charger_slots,
+                           District.code, District.name_zh, District.name_en, District.federation)
+            .join(District).order_by(Station.code).tuples())
+
+
+def config_from_row(row: tuple, districts: tuple, protector: DataProtector | None, public_url: str) -> StationConfig:
+    """The retained configuration message of one station_config_rows() row."""
+    code, name_zh, name_en, capacity, slots, district, district_zh, district_en, _ = row
     public_url = public_url.rstrip("/")
-    join = {"join_url": public_url + "/m/join", "join_key": protector.join_key(station.code)} \
+    join = {"join_url": public_url + "/m/join", "join_key": protector.join_key(code)} \
         if protector and public_url else {}
-    return StationConfig(
-        station=station.code,
-        name={"zh": station.name_zh, "en": station.name_en},
-        district={"zh": station.district.name_zh, "en": station.district.name_en},
-        capacity=station.capacity,
-        charger_slots=station.charger_slots,
-        public_url=public_url or None,
-        district_code=station.district.code,
-        districts=districts,
-        **join,
-    )
+    return StationConfig(station=code, name={"zh": name_zh, "en": name_en},
+                         district={"zh": district_zh, "en": district_en}, capacity=capacity, charger_slots=slots,
+                         public_url=public_url or None, district_code=district, districts=districts, **join)
 
 
 def station_config_messages(protector: DataProtector | None = None, public_url: str = "") -> list[StationConfig]:
     """Every station's configuration as it should be now (called inside a database connection)."""
-    stations = list(Station.select(Station, District).join(District).order_by(Station.code))
-    districts: dict[int, list] = {}
-    for d in District.select().order_by(District.code):
-        districts.setdefault(d.federation_id, []).append((d.code, d.name_zh, d.name_en))
-    return [station_config(station, protector, public_url, tuple(districts.get(station.district.federation_id, ())))
-            for station in stations]
+    districts = _federation_districts()
+    return [config_from_row(row, districts.get(row[-1], ()), protector, public_url) for row in station_config_rows()]
 
 
 def publish_station_configs(link, protector: DataProtector | None = None, public_url: str = "") -> int:
@@ -148,11 +162,12 @@ class StationConfigPublisher(ChangePublisher):
         super().__init__(link, interval_s)
         self.protector, self.public_url = protector, public_url
 
-    def messages(self) -> list:
-        return station_config_messages(self.protector, self.public_url)
-
-    def content(self, message) -> tuple:
-        return (message.to_payload(),)
+    def pending(self) -> list:
+        # A row per station, compared as it comes from the database: only a changed station's message is built.
+        districts = _federation_districts()
+        return [(station_config.PATTERN.format(station=row[0]), (row, districts.get(row[-1], ())),
+                 lambda row=row: config_from_row(row, districts.get(row[-1], ()), self.protector, self.public_url))
+                for row in station_config_rows()]
 
 
 # Card trust: keys and revocations
@@ -196,24 +211,25 @@ class TrustPublisher(ChangePublisher):
 
 # Community life: voucher policy and the week's events
 
-def community_messages(settings, now: datetime) -> list:
-    """Every station's voucher policy and schedule as they should be now."""
+def community_pending(settings, now: datetime) -> list[tuple[str, tuple, Callable[[], object]]]:
+    """(topic, content, build) of every station's voucher policy and schedule as they should be now.
+
+    Three queries whatever the number of stations: the districts' policies, the stations by district
+    (for the quota split), and the events in the coming week with their stations. Messages are built
+    only for what changed.
+    """
     community, timezone = settings.community, settings.central.timezone
     today = now.astimezone(ZoneInfo(timezone)).date()
-    messages = []
-    for station in Station.select().order_by(Station.code):
-        care_day, quota = careday.station_policy(station, community)
-        messages.append(vouchers.VoucherPolicy(station.code, care_day, quota, now))
-        messages.append(schedule.Schedule(station.code, tuple(agenda.occurrences(station.code, today, timezone)),
-                                          now))
-    return messages
-
-
-def _community_content(message) -> tuple:
-    """What a message says, without its timestamp."""
-    if isinstance(message, vouchers.VoucherPolicy):
-        return message.care_day, message.quota
-    return message.items
+    programme = agenda.occurrences_by_station(today, timezone)
+    pending = []
+    for code, (care_day, quota) in careday.station_policies(community).items():
+        items = tuple(programme.get(code, ()))
+        pending.append((vouchers.POLICY_PATTERN.format(station=code), (care_day, quota),
+                        lambda code=code, care_day=care_day, quota=quota:
+                        vouchers.VoucherPolicy(code, care_day, quota, now)))
+        pending.append((schedule.PATTERN.format(station=code), items,
+                        lambda code=code, items=items: schedule.Schedule(code, items, now)))
+    return pending
 
 
 class CommunityPublisher(ChangePublisher):
@@ -225,11 +241,8 @@ class CommunityPublisher(ChangePublisher):
         super().__init__(link, settings.community.publish_seconds)
         self.settings = settings
 
-    def messages(self) -> list:
-        return community_messages(self.settings, utcnow())
-
-    def content(self, message) -> tuple:
-        return _community_content(message)
+    def pending(self) -> list:
+        return community_pending(self.settings, utcnow())
 
 
 # The classroom: what videos each station should hold
