@@ -96,7 +96,7 @@ def test_requests_filed_before_public_ids_get_one_each(central_db_url):
                       ("2026-03-02 10:00:00" if "DATETIME" in kind else 0) for _, kind in columns]
             database.execute_sql(f'INSERT INTO "service_request" ({", ".join(f"{c!r}" for c, _ in columns)}) '
                                  f'VALUES ({", ".join("?" * len(values))})', values)
-    assert migrate(database, migrations.MIGRATIONS) == [21]
+    assert migrate(database, migrations.MIGRATIONS) == [n for n, *_ in migrations.MIGRATIONS if n >= 21]
     with database.connection_context():
         rows = database.execute_sql('SELECT "tracking_code", "public_id" FROM "service_request"').fetchall()
     database.close()
