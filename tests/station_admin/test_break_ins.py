@@ -16,7 +16,7 @@ import pytest
 from station_admin.core.audit import AuditEntry
 from station_admin.core.models import StaffUser, db
 from station_admin.core.throttle import ThrottleEvent
-from station_admin.members.models import Member
+from station_admin.members.models import ConsentText, Member
 from tests.conftest import csrf_of
 from tests.station_admin.conftest import login
 from tests.station_admin.requests_helpers import file
@@ -212,10 +212,12 @@ def test_a_refusal_takes_as_long_for_a_name_that_does_not_exist(central_app):
 def _sign_up(app, link: str, phone_number: str, address: str = "203.0.113.50"):
     phone = app.test_client()
     phone.environ_base["REMOTE_ADDR"] = address
-    phone.get(link)
+    phone.get(link)  # a refused link shows no form: the joiner agrees to the current consent text all the same
+    with app.app_context(), db.connection_context():
+        consent = str(ConsentText.current().version)
     return phone.post("/m/join", data={"name": "钱师傅", "phone": phone_number, "platform": "eleme",
                                        "district": "xuhui", "consent": "yes", **fields(link),
-                                       "csrf_token": csrf_of(phone)})
+                                       "consent_version": consent, "csrf_token": csrf_of(phone)})
 
 
 def test_25_sign_ups_through_one_join_qr_make_at_most_five_members(central_app):
