@@ -102,7 +102,8 @@ def test_the_results_page_shows_suppressed_cross_tabs_and_a_chart(central, open_
         with models.db.connection_context(), models.db.atomic():
             member, _ = membership.join(protector, name="骑手", phone=f"1370000{n:04d}", platform=platform,
                                         district=models.District.get(models.District.code == district),
-                                        station_code="xh-xujiahui", now=utcnow(), card_days=365)
+                                        station_code="xh-xujiahui", now=utcnow(), card_days=365,
+                                        consent=membership.ConsentText.current())
         phone_answer(app, app.test_client(), survey_id, member, {"a_q1": choice, "a_q2": str(3 + n % 3),
                                                                  "a_q3": str(6 + n % 6)})
     page = open_page(DESKTOP)

@@ -21,7 +21,7 @@ from station_admin.hardship import register
 from station_admin.hardship.models import HardshipCase, HardshipDocument
 from station_admin.live.charging import ChargeSession
 from station_admin.live.commands import Command, request_command
-from station_admin.members.models import Member, join
+from station_admin.members.models import ConsentText, Member, join
 from station_admin.node.ingest import on_events
 from station_admin.reports.export_jobs import ExportJob
 from station_admin.requests.models import LegalAidCentre, ServiceRequest
@@ -83,7 +83,8 @@ def build_world(app, tmp_path: Path) -> World:
         members = {}
         for name, phone, station, _ in CRAWL_MEMBERS:
             member, _ = join(protector, name=name, phone=phone, platform="meituan", district=xuhui,
-                             station_code=station, now=now - timedelta(days=3), card_days=365)
+                             station_code=station, now=now - timedelta(days=3), card_days=365,
+                             consent=ConsentText.current())
             members[station] = member
             batch = [events.StationEvent(station, events.new_event_id(), 1, now - timedelta(days=1),
                                          events.CheckIn("card", member.member_no))]

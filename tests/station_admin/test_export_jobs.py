@@ -90,6 +90,7 @@ def test_a_done_file_expires_and_the_job_can_run_again(app, job_workers, tmp_pat
     clock(utcnow() + timedelta(hours=25))
     sweep(job_workers_settings(app))
     assert status_of(job_id).status == "expired" and not (store / f"export-{job_id}.csv").exists()
+    client = admin(app)  # a day later the session has timed out: the same user signs in again
     gone = client.get(f"/reports/exports/{job_id}/download")
     assert gone.status_code == 410 and "已过期删除" in gone.get_data(as_text=True)
     page = client.get(f"/reports/exports/{job_id}", headers=HX).get_data(as_text=True)

@@ -37,7 +37,8 @@ def new_member(app, n: int, platform: str = "meituan", district: str = "xuhui", 
     with models.db.connection_context(), models.db.atomic():
         member, _ = membership.join(protector(app), name=f"骑手{chr(0x4e00 + n)}", phone=f"1390000{n:04d}",
                                     platform=platform, district=models.District.get(models.District.code == district),
-                                    station_code="xh-xujiahui", now=utcnow(), card_days=365, worker_group=group)
+                                    station_code="xh-xujiahui", now=utcnow(), card_days=365, worker_group=group,
+                                    consent=membership.ConsentText.current())
     return member
 
 
