@@ -11,7 +11,7 @@ from collections import Counter, deque
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from werkzeug.routing import Map
+from werkzeug.routing import AnyConverter, Map
 
 from station_admin.core import models
 from station_admin.reports.export_jobs import ExportJob
@@ -102,7 +102,10 @@ class Crawl:
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
             names = sorted(rule.arguments)
-            for values in itertools.product(*(ids.get(name, ["1"]) for name in names)):
+            # An <any(...)> part (e.g. results.<any(csv, xlsx):kind>) takes each of its own values.
+            choices = [sorted(rule._converters[name].items) if isinstance(rule._converters.get(name), AnyConverter)
+                       else ids.get(name, ["1"]) for name in names]
+            for values in itertools.product(*choices):
                 path = _build(self.app.url_map, rule.endpoint, dict(zip(names, values, strict=True)))
                 if (path, False) not in self.seen:
                     self.seen.add((path, False))
