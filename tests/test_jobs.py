@@ -67,7 +67,8 @@ def web_process(tmp_path, name: str, database_url: str, store, workers: int) -> 
     port = free_port()
     env = waystation_env(database_url=database_url, central_port=port, central_secret_key=SECRETS["central"][
         "secret_key"], central_data_key=SECRETS["central"]["data_key"], reports_export_dir=store,
-        jobs_workers=workers, jobs_poll_seconds=0.2, broker_url="mqtt://127.0.0.1:1")
+        jobs_workers=workers, jobs_poll_seconds=0.2, broker_url="mqtt://127.0.0.1:1",
+        demo="true")  # the demo's staff sign in (outside demo mode central refuses their published passwords)
     return WaystationProcess("central", env, tmp_path / f"web-{name}.log", args=("--no-ingest",)), \
         f"http://127.0.0.1:{port}"
 

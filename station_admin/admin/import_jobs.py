@@ -142,20 +142,7 @@ def _set(job_id: int, **values) -> None:
 
 def fail_abandoned(now: datetime, stale: timedelta) -> list[int]:
     """Mark failed the imports whose process died while writing them (or lost them from the queue)."""
-    failed = []
-    for job in StationImportJob.select().where(StationImportJob.status == "running"):
-        if jobs.worker_gone(job.worker, job.heartbeat_at, now, stale) and (
-                StationImportJob.update(status="failed", error=INTERRUPTED, finished_at=now)
-                .where(StationImportJob.id == job.id, StationImportJob.status == "running",
-                       StationImportJob.worker == job.worker).execute()):
-            failed.append(job.id)
-    waiting = {task.args[0] for task in jobs.queue.pending() if isinstance(task, run_import.task_class)}
-    for job in StationImportJob.select().where(StationImportJob.status == "queued",
-                                               StationImportJob.created_at < now - stale):
-        if job.id not in waiting and (StationImportJob.update(status="failed", error=INTERRUPTED, finished_at=now)
-                                      .where(StationImportJob.id == job.id, StationImportJob.status == "queued")
-                                      .execute()):
-            failed.append(job.id)
+    failed = jobs.fail_abandoned_jobs(StationImportJob, run_import, now, stale, INTERRUPTED)
     if failed:
         log.warning("station imports %s were interrupted (their process stopped): marked failed; they can be run "
                     "again", failed)

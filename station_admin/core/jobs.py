@@ -200,3 +200,27 @@ class JobRunner:
                     hook(worker_id())
             except peewee.PeeweeException:
                 log.exception("could not mark this process's unfinished jobs failed; the next sweep will")
+
+
+def fail_abandoned_jobs(model, task, now: datetime, stale: timedelta, error: str,
+                        on_failed=lambda job: None) -> list[int]:
+    """Mark failed the rows of a feature's job table whose job cannot finish; their ids.
+
+    `model` has `status`, `worker`, `heartbeat_at`, `created_at` and `finished_at`, `task` is the
+    huey task that runs a row (its first argument the row's id). Running rows whose process is gone
+    (worker_gone), and queued rows older than `stale` whose task is no longer in the queue (taken by a
+    process that died before it started it), get `error`; `on_failed(row)` cleans up after each.
+    """
+    failed = []
+    for job in model.select().where(model.status == "running"):
+        if worker_gone(job.worker, job.heartbeat_at, now, stale) and (
+                model.update(status="failed", error=error, finished_at=now)
+                .where(model.id == job.id, model.status == "running", model.worker == job.worker).execute()):
+            on_failed(job)
+            failed.append(job.id)
+    waiting = {t.args[0] for t in queue.pending() if isinstance(t, task.task_class)}
+    for job in model.select().where(model.status == "queued", model.created_at < now - stale):
+        if job.id not in waiting and (model.update(status="failed", error=error, finished_at=now)
+                                      .where(model.id == job.id, model.status == "queued").execute()):
+            failed.append(job.id)
+    return failed

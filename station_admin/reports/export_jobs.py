@@ -219,20 +219,8 @@ def _remove(path: Path) -> None:
 
 def fail_abandoned(now: datetime, stale: timedelta, store: str) -> list[int]:
     """Mark failed the exports whose process died while running them (or lost them from the queue); their ids."""
-    failed = []
-    for job in ExportJob.select().where(ExportJob.status == "running"):
-        if jobs.worker_gone(job.worker, job.heartbeat_at, now, stale) and (
-                ExportJob.update(status="failed", error=INTERRUPTED, finished_at=now)
-                .where(ExportJob.id == job.id, ExportJob.status == "running", ExportJob.worker == job.worker)
-                .execute()):
-            _remove(job.file_in(store))
-            failed.append(job.id)
-    # Queued, and its task is gone from the queue (taken by a process that died before it started it).
-    waiting = {task.args[0] for task in jobs.queue.pending() if isinstance(task, run_export.task_class)}
-    for job in ExportJob.select().where(ExportJob.status == "queued", ExportJob.created_at < now - stale):
-        if job.id not in waiting and (ExportJob.update(status="failed", error=INTERRUPTED, finished_at=now)
-                                      .where(ExportJob.id == job.id, ExportJob.status == "queued").execute()):
-            failed.append(job.id)
+    failed = jobs.fail_abandoned_jobs(ExportJob, run_export, now, stale, INTERRUPTED,
+                                      on_failed=lambda job: _remove(job.file_in(store)))
     if failed:
         log.warning("exports %s were interrupted (their process stopped): marked failed; they can be run again",
                     failed)
