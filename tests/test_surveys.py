@@ -145,6 +145,7 @@ def test_riders_of_one_district_invited_a_courier_never_and_answering_twice_coun
     start_node(running, kiosk_b, settings_b)
     wait_until(lambda: central_counts(survey_id)[1] == ["xh-caohejing"], timeout=20, message="B's response flagged")
     assert central_counts(survey_id)[0] == [("xh-xujiahui", "kiosk")]
+    staff = signed_in(central, "federation")  # a day on, the morning's session has timed out
     page = staff.get(f"/surveys/{survey_id}").get_data(as_text=True)
     assert 'data-testid="response-count">1<' in page and 'data-testid="conflict"' in page
     results = staff.get(f"/surveys/{survey_id}/results").get_data(as_text=True)
