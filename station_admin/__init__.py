@@ -13,7 +13,7 @@ from station_admin.core.protect import DataProtector
 from station_admin.hardship import views as hardship_views
 from station_admin.live import alarms, api, commands, dashboard, deadletters
 from station_admin.members import views as member_views
-from station_admin.mobile import directory, join, language, redeem, track, upload
+from station_admin.mobile import directory, join, language, recover, redeem, track, upload
 from station_admin.mobile import survey as survey_phone
 from station_admin.pairing import views as pairing_views
 from station_admin.personal import views as personal_views
@@ -35,8 +35,9 @@ def create_app(test_config: dict | None = None):
     init_db(app, settings)
     auth.init_app(app, settings)
     errors.init_app(app)
-    for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, member_views.bp, personal_views.bp,
-                      reports.bp, queue.bp, calendars.bp, track.bp, open311.bp, commands.bp, alarms.bp, vouchers.bp,
+    for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, recover.bp, member_views.bp,
+                      personal_views.bp, reports.bp, queue.bp, calendars.bp, track.bp, open311.bp, commands.bp,
+                      alarms.bp, vouchers.bp,
                       redeem.bp, schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
                       hardship_views.bp, upload.bp, classroom_views.bp, survey_views.bp, survey_phone.bp):
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""One limiter for every guessable door: sign-in, tracking, joining, redeeming, pairing.
+"""One limiter for every guessable door: sign-in, tracking, joining, card-link recovery, redeeming, pairing.
 
 Each counted event (a wrong password, a wrong tracking code, a join...) is a row in the database,
 so every web process sees the same counts. An action names its limits, one per scope (the account
@@ -31,14 +31,14 @@ from waystation.db import UTCDateTimeField
 from waystation.web import current_settings
 
 log = logging.getLogger(__name__)
-SIGN_IN, TRACK, JOIN, REDEEM, PAIR = "sign_in", "track", "join", "redeem", "pair"
+SIGN_IN, TRACK, JOIN, RECOVER, REDEEM, PAIR = "sign_in", "track", "join", "recover", "redeem", "pair"
 
 
 class ThrottleEvent(BaseModel):
     """One counted event of an action under one scope's key (a failure, or a join)."""
 
-    action = peewee.CharField()  # sign_in, track, join, redeem, pair
-    scope = peewee.CharField()  # account_address, address, code, link, phone, shop
+    action = peewee.CharField()  # sign_in, track, join, recover, redeem, pair
+    scope = peewee.CharField()  # account_address, address, code, link, phone, member_no, shop
     key = peewee.CharField(max_length=64)  # keyed hash of the scope's value
     at = UTCDateTimeField()
 
@@ -104,6 +104,10 @@ def limits(action: str) -> list[Limit]:
         return [Limit("link", members.joins_per_link, members.join_form_minutes * minutes),
                 Limit("address", members.joins_per_address, window),
                 Limit("phone", members.joins_per_phone, window)]
+    if action == RECOVER:
+        window = members.recover_window_minutes * minutes
+        return [Limit("member_no", members.recover_failures_per_member, window),
+                Limit("address", members.recover_failures_per_address, window)]
     if action == REDEEM:
         return [Limit("shop", settings.community.redeem_max_failures,
                       settings.community.redeem_window_minutes * minutes)]

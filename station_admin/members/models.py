@@ -1,4 +1,4 @@
-"""Members and the keys that sign their cards: join, approve, revoke, re-issue, rotate keys.
+"""Members and the keys that sign their cards: join, approve, revoke, re-issue, recover a lost card link, rotate keys.
 
 A member's phone number is stored encrypted with a keyed hash beside it for look-ups
 (station_admin.core.protect); the card carries only the opaque member number. Card signing keys are kept
@@ -8,6 +8,7 @@ encrypted with the same data key; the newest key signs, older ones stay valid un
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -306,6 +307,26 @@ def reissue(protector: DataProtector, member: Member, now: datetime, card_days: 
     member.page_token_hash = Member.token_hash(token)
     member.save()
     audit("member.reissue", "member", member.member_no, kid=member.card_kid)
+    return token
+
+
+def recoverable(protector: DataProtector, member_no: str, last4: str) -> Member | None:
+    """The member a lost card link may be given back to: the number and the phone's last four digits match,
+    and the membership stands (pending or active; never a member who was revoked, left or was erased)."""
+    member = Member.get_or_none(Member.member_no == member_no)
+    if member is None or member.erased_at is not None or member.status not in ("pending", "active"):
+        return None
+    phone = protector.decrypt(member.phone_enc)
+    return member if hmac.compare_digest(phone[-4:].encode(), last4.encode()) else None
+
+
+def recover_link(member: Member) -> str:
+    """A new card-page link for a member who lost theirs (the card itself stays valid); the old link stops
+    opening the page, so a lost phone or a forwarded link shows nothing more. Audited."""
+    token = secrets.token_urlsafe(24)
+    member.page_token_hash = Member.token_hash(token)
+    member.save()
+    audit("member.card_link_recover", "member", member.member_no, actor=None, by="member_no_and_last4")
     return token
 
 

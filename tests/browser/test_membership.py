@@ -182,3 +182,46 @@ def test_the_join_screen_points_where_the_qr_is_in_each_orientation(kiosk, open_
         steps = page.locator(".steps")
         expect(steps).to_contain_text(where)
         assert elsewhere not in steps.inner_text(), viewport
+
+
+def test_a_rider_who_lost_the_card_link_gets_it_back_on_the_phone(central, browser):
+    """From the join page (the kiosk's join QR) to the card again, on a 390×844 phone: wrong digits first."""
+    from devices.protocol import utcnow
+    from station_admin.core.models import db
+    from station_admin.demo.seed import DEMO_MEMBERS
+    from station_admin.members.models import Member
+    from tests.browser.conftest import TIMEOUT_MS
+    from waystation.cards import join_link_query
+
+    protector = central.app.extensions["waystation.protector"]
+    with db.connection_context():
+        member = Member.by_phone(protector, DEMO_MEMBERS[0][1])
+        old_token = "the-link-the-rider-lost"
+        member.page_token_hash = Member.token_hash(old_token)
+        member.save()
+        link = join_link_query(protector.join_key("xh-xujiahui"), "xh-xujiahui", utcnow())
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True,
+                                  is_mobile=True, timezone_id="Asia/Shanghai")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{central.url}/m/join?{link}")
+        page.get_by_test_id("recover-link").tap()
+        expect(page.locator("h1")).to_have_text("找回会员卡")
+        page.get_by_label("会员号").fill(member.member_no.lower())
+        page.get_by_label("入会手机号的后四位").fill("0002")
+        page.get_by_test_id("recover-submit").tap()
+        expect(page.get_by_test_id("recover-error")).to_have_text("会员号与手机号后四位不匹配，未找回会员卡。请核对后再试。")
+        expect(page.get_by_label("会员号")).to_have_value(member.member_no)  # kept, to correct the digits
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_label("入会手机号的后四位").fill("0001")
+        page.get_by_test_id("recover-submit").tap()
+        expect(page.get_by_test_id("member-no")).to_have_text(member.member_no)
+        expect(page.get_by_test_id("new-link")).to_be_visible()
+        with db.connection_context():
+            assert read_qr(page, ".card-qr svg") == member.card_text(protector)  # the same card as before
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.goto(f"{central.url}/m/card/{old_token}").status == 404  # the lost link opens nothing now
+        expect(page.get_by_test_id("member-no")).to_have_count(0)
+    finally:
+        context.close()
