@@ -5,7 +5,7 @@ A table of counts is shown with its row totals, column totals and grand total. T
 (a row with its total, a column with its total, the totals row with the grand total...) is one
 equation a reader can solve. Rules, on screen and in every export alike:
 
-- primary: a cell or total that counts 1 to 4 shows as "<5". Zero is shown: it discloses no one.
+- primary: a cell or total that counts 1 to 4 is hidden (shows as HIDDEN, "*"). Zero is shown: it discloses no one.
 - secondary: no line may hold exactly one hidden entry (the line's equation would give it back);
   the smallest visible cell of such a line is hidden as well, until no line has one.
 - and no hidden entry may be a bridge of the graph whose vertices are the lines and whose edges
@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 MIN_CELL = 5
 MIN_RANKING = 20
-HIDDEN = "<5"
+# Every hidden entry shows the same mark, whether it counts 1 to 4 or is hidden only so that totals
+# cannot give such a one back (a mark of its own would give it away: next to a total of 6, a "<5"
+# beside a "hidden for the totals" cell would be exactly 1). The note beside each table says so.
+HIDDEN = "*"
 
 
 @dataclass
@@ -37,7 +40,7 @@ class SuppressedTable:
     hidden: list[list[bool]]
 
     def shown(self, r: int, c: int) -> int | str:
-        """An entry as it may be shown: the number, or "<5"."""
+        """An entry as it may be shown: the number, or HIDDEN."""
         return HIDDEN if self.hidden[r][c] else self.grid[r][c]
 
     def cell(self, r: int, c: int) -> int | str:

@@ -1,7 +1,7 @@
 """Server-rendered SVG charts: geometry computed here, drawn by the report templates; nothing from a CDN.
 
 Charts draw only what the suppressed table shows: a hidden entry is drawn as a hatched stub marked
-"<5", never at its true height, so a chart cannot give away what its table hides.
+"*", never at its true height, so a chart cannot give away what its table hides.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def nice_step(top: int, steps: int = 4) -> int:
 
 
 def bar_chart(labels: list[str], shown: list[int | str], width: int = 900, height: int = 240) -> BarChart:
-    """Bars for values as shown ("<5" for hidden), with a rounded value axis."""
+    """Bars for values as shown ("*" for hidden), with a rounded value axis."""
     left, bottom, top_pad = 56, 34, 12
     values = [v if isinstance(v, int) else MIN_CELL - 1 for v in shown]
     step = nice_step(max(values, default=0) or 1)
@@ -138,10 +138,18 @@ class HeatMap:
 
 
 def _shade(share: float) -> tuple[str, str]:
-    """A fill from pale to the brand red for a share 0..1, and a text colour readable on it."""
+    """A fill from pale to the brand red for a share 0..1, and a text colour readable on it (4.5:1 at least).
+
+    The middle of the pale-to-red ramp (about 0.62-0.74 of the way) has less than 4.5:1 against both dark and
+    white text, so the lower half of the shares takes the ramp's first 60 % with dark text and the upper half
+    its last 25 % with white: the fills still darken with the count, with a step where the ink changes.
+    """
     low, high = (255, 245, 240), (179, 18, 27)
-    rgb = tuple(round(a + (b - a) * share) for a, b in zip(low, high, strict=True))
-    return "#{:02x}{:02x}{:02x}".format(*rgb), "#ffffff" if share > 0.55 else "#0f1722"
+    share = min(max(share, 0.0), 1.0)
+    dark = share <= 0.5
+    t = share * 1.2 if dark else 0.75 + (share - 0.5) * 0.5
+    rgb = tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb), "#0f1722" if dark else "#ffffff"
 
 
 def heat_map(table: SuppressedTable, peaks: set[tuple[int, int]]) -> HeatMap:

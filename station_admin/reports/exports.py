@@ -47,7 +47,7 @@ def csv_text(header: list[str], rows) -> str:
 
 def table_csv(table: SuppressedTable, corner: str, row_labels: list[str], column_labels: list[str],
               total_label: str) -> str:
-    """A suppressed report table as CSV, hidden entries as "<5", exactly as the page shows it."""
+    """A suppressed report table as CSV, hidden entries as "*", exactly as the page shows it."""
     n_rows, n_cols = len(table.rows), len(table.columns)
     rows = [[label, *(table.shown(r, c) for c in range(n_cols + 1))] for r, label in enumerate(row_labels)]
     rows.append([total_label, *(table.shown(n_rows, c) for c in range(n_cols + 1))])

@@ -110,7 +110,7 @@ class RateTable:
     table: SuppressedTable
 
     def rate(self, r: int) -> str:
-        """The share met as a percentage, or "<5"/"—" when it would disclose a hidden count or has no cases."""
+        """The share met as a percentage; HIDDEN when it would disclose a hidden count, "—" with no cases."""
         table, total_col = self.table, len(DEADLINE_COLUMNS)
         if table.hidden[r][0] or table.hidden[r][total_col]:
             return HIDDEN
@@ -118,7 +118,7 @@ class RateTable:
         return f"{100 * table.grid[r][0] / total:.1f}%" if total else "—"
 
     def percent(self, r: int) -> int | str:
-        """The rate rounded to a whole percent, for charts; "<5" when hidden."""
+        """The rate rounded to a whole percent, for charts; "*" when hidden."""
         shown = self.rate(r)
         return round(float(shown[:-1])) if shown.endswith("%") else (HIDDEN if shown == HIDDEN else 0)
 
@@ -187,7 +187,7 @@ class SummaryLine:
 
 
 def shown_count(n: int) -> int | str:
-    """A lone count as it may be shown: "<5" for 1 to 4."""
+    """A lone count as it may be shown: HIDDEN ("*") for 1 to 4."""
     return HIDDEN if 0 < n < MIN_CELL else n
 
 

@@ -123,7 +123,7 @@ def export_requests():
 
 
 def rate_csv(rates: request_figures.RateTable, total_label: str) -> str:
-    """A deadline table as CSV: met, missed, the denominator and the rate, hidden entries as "<5"."""
+    """A deadline table as CSV: met, missed, the denominator and the rate, hidden entries as "*"."""
     table = rates.table
     rows = [[label, table.shown(r, 0), table.shown(r, 1), table.shown(r, 2), rates.rate(r)]
             for r, label in enumerate(rates.labels)]

@@ -38,3 +38,27 @@ def test_the_charger_report_draws_one_named_row_per_district(app):  # noqa: F811
     rows = re.findall(r'<g class="category" data-label="([^"]+)">', page)
     assert rows == ["漕河泾职工幸福驿站", "龙华环卫驿站", "徐家汇爱心驿站"]
     assert 'class="counts with-total"' in page  # wide tables keep their total column in view
+
+
+def _contrast(one: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_heat_map_shade_keeps_its_number_readable_and_darkens_with_the_count():
+    from station_admin.core.privacy import suppress
+    from station_admin.reports.charts import heat_map
+
+    counts = [[wd * 24 + h for h in range(24)] for wd in range(7)]  # every share from 0 to 1, in 168 steps
+    chart = heat_map(suppress([str(d) for d in range(7)], [str(h) for h in range(24)], counts), set())
+    cells = sorted((c for c in chart.cells if not c.hidden), key=lambda c: c.weekday * 24 + c.hour)
+    assert len(cells) > 150
+    for cell in cells:  # the cells' numbers are 11 px text: 4.5:1
+        assert _contrast(cell.fill, cell.ink) >= 4.5, (cell.weekday, cell.hour, cell.fill, cell.ink)
+    darkness = [sum(int(c.fill[i:i + 2], 16) for i in (1, 3, 5)) for c in cells]
+    assert darkness == sorted(darkness, reverse=True)

@@ -62,7 +62,7 @@ def derivable(table):
     return found
 
 
-def test_small_cells_and_totals_show_as_less_than_five_zero_is_shown():
+def test_small_cells_and_totals_are_hidden_zero_is_shown():
     table = suppress(["a", "b"], ["x", "y", "z"], [[3, 10, 0], [12, 9, 7]])
     assert table.cell(0, 0) == HIDDEN
     # Row a has one small cell: its smallest visible cell (the zero) is hidden with it, then column
@@ -78,6 +78,14 @@ def test_a_row_with_one_small_cell_hides_the_next_smallest_and_the_columns_follo
     assert table.hidden[0][0] and table.hidden[0][1]  # 2 is small, 50 the next smallest in its row
     assert sum(table.hidden[r][0] for r in range(3)) >= 2 and sum(table.hidden[r][1] for r in range(3)) >= 2
     assert derivable(table) == []
+
+
+def test_a_cell_hidden_only_for_the_totals_does_not_claim_to_be_small():
+    """Every hidden entry shows one neutral mark: "<5" on a hidden 50 would be false, and a mark of its
+    own for "hidden for the totals" would give the small one beside it away."""
+    table = suppress(["a", "b", "c"], ["x", "y", "z"], [[2, 50, 60], [30, 40, 70], [33, 44, 55]])
+    assert table.cell(0, 0) == table.cell(0, 1) == HIDDEN  # 2, and 50 hidden with it
+    assert not any(ch.isdigit() for ch in HIDDEN) and "<" not in HIDDEN
 
 
 def test_a_single_column_table_hides_the_total_when_nothing_else_can_cover():
