@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import time
 import tomllib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session
 from flask_htmx import HTMX
 
 from waystation.paths import STATIC_DIR, TEMPLATES_DIR
+
+log = logging.getLogger(__name__)
+
+# A request that takes this long is logged (method, path, status, seconds), for the operator to see.
+SLOW_REQUEST_S = 2.0
 
 SETTINGS = "waystation.settings"
 
@@ -89,6 +97,7 @@ def new_flask_app(import_name: str, settings, secret: str, *, default_language: 
 
     @app.before_request
     def _language_and_csrf():
+        g.request_started = time.perf_counter()
         g.default_lang = default_language
         exempt = getattr(app.view_functions.get(request.endpoint), "csrf_exempt", False)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not exempt and not _csrf_ok():
@@ -98,6 +107,9 @@ def new_flask_app(import_name: str, settings, secret: str, *, default_language: 
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        took = time.perf_counter() - g.get("request_started", time.perf_counter())
+        if took >= SLOW_REQUEST_S:  # the path only: a query string may hold a search for a name
+            log.warning("slow request: %s %s %d in %.1f s", request.method, request.path, response.status_code, took)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
@@ -146,7 +158,13 @@ def page_or_fragment(page: str, fragment: str, **context) -> str:
 
 def local_target(target: str, fallback: str) -> str:
     """`target` when it is a path on this site (never another host), else `fallback`."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else fallback
+    # Browsers drop tabs and newlines from addresses ("/\t/evil" becomes "//evil"), and read "\\" as "/".
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def switch_language(back_to: str):

@@ -122,5 +122,6 @@ def logout():
 
 @bp.post("/language")
 def language():
-    """Switch the interface language for this session."""
-    return switch_language(url_for("dashboard.index"))
+    """Switch the interface language for this session and go back to the page it was switched on."""
+    home = url_for(home_endpoint(g.user)) if g.user is not None else url_for("auth.login")
+    return switch_language(local_target(request.form.get("next", ""), home))

@@ -23,4 +23,7 @@ def init_app(app) -> None:
         if request.path.startswith(("/api/", "/open311/")):
             return {"error": message}, code
         frame = "station_admin/mobile/base.html" if request.path.startswith("/m/") else "station_admin/base.html"
-        return render_template("station_admin/error.html", frame=frame, message=message, code=code), code
+        # error_page: the staff header's language switch then goes to the user's start page, not back to
+        # the refused address (which may name another manager's station).
+        return render_template("station_admin/error.html", frame=frame, message=message, code=code,
+                               error_page=True), code

@@ -6,7 +6,7 @@ import pytest
 
 from station_admin.core.models import StaffUser
 from tests.conftest import csrf_of
-from tests.station_admin.conftest import login  # noqa: F401 - also imported from here
+from tests.station_admin.conftest import login, signed_in  # noqa: F401 - also imported from here
 
 
 def test_dashboard_needs_a_login(central_app):
@@ -92,3 +92,42 @@ def test_each_role_lands_where_it_works(central_app):
                                                        "csrf_token": token})
     assert answer.headers["Location"] == "/requests/" and worker.get("/requests/").status_code == 200
     assert shop.get("/m/redeem/").status_code == 200
+
+
+def test_switching_language_returns_to_the_page_with_its_query(central_app):
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    page = client.get("/reports/usage?from=2025-06-02&to=2025-06-15").get_data(as_text=True)
+    assert 'name="next" value="/reports/usage?from=2025-06-02&amp;to=2025-06-15"' in page
+    response = client.post("/auth/language", data={"lang": "en", "next": "/reports/usage?from=2025-06-02&to=2025-06-15",
+                                                   "csrf_token": csrf_of(client)})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/reports/usage?from=2025-06-02&to=2025-06-15"
+    assert client.get("/reports/usage?from=2025-06-02&to=2025-06-15").get_data(as_text=True).startswith(
+        "<!doctype html>\n<html lang=\"en\"")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\t/evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "evil.example", ""])
+def test_switching_language_never_goes_off_site(central_app, target):
+    client = signed_in(central_app, "caseworker")
+    response = client.post("/auth/language", data={"lang": "en", "next": target, "csrf_token": csrf_of(client)})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/requests/"  # the case worker's start page
+
+
+def test_switching_language_before_signing_in_stays_on_the_sign_in_page(central_app):
+    client = central_app.test_client()
+    page = client.get("/auth/login?next=/reports/").get_data(as_text=True)
+    assert 'name="next" value="/auth/login?next=/reports/"' in page
+    response = client.post("/auth/language", data={"lang": "en", "next": "/auth/login?next=/reports/",
+                                                   "csrf_token": csrf_of(client)})
+    assert response.headers["Location"] == "/auth/login?next=/reports/"
+
+
+def test_a_refused_page_switches_language_to_the_start_page_not_back_to_the_refused_address(central_app):
+    client = signed_in(central_app, "manager")
+    refused = client.get("/admin/stations/xh-longhua")
+    assert refused.status_code == 403 and 'name="next"' not in refused.get_data(as_text=True)
+    response = client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_of(client)})
+    assert response.headers["Location"] == "/"
