@@ -276,5 +276,8 @@
     }
     // The digits put back after a language switch (static/js/keep-form.js) are shown too.
     value.addEventListener("input", show);
+    // The keys come disabled until now, so a tap made while this script was still loading is not
+    // taken and silently lost.
+    form.querySelectorAll("[data-key]").forEach(function (key) { key.disabled = false; });
   });
 })();

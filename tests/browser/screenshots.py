@@ -57,7 +57,11 @@ FILES = {  # name: viewport
     "kiosk-help-receipt.png": PORTRAIT,
     "admin-members.png": DESKTOP,
     "admin-charging.png": DESKTOP,
+    "admin-reports-daily.png": DESKTOP,
+    "admin-reports-heatmap.png": DESKTOP,
 }
+# The reports are shot on the history `waystation demo` seeds: every demo station, a month, 40 a day.
+DEMO_PER_STATION_DAY = 40
 A, C, F, D = SlotStatus.AVAILABLE, SlotStatus.CHARGING, SlotStatus.FAULTED, SlotStatus.FINISHED
 
 
@@ -102,7 +106,9 @@ def take_screenshots(out_dir: Path = DOCS_SCREENSHOTS, browser=None) -> list[Pat
         publish_demo_network(broker.port, topic_root)
         wait_for_station(kiosk, inside=7, slots=8)
         taken = [*kiosk_screenshots(browser, kiosk.url, out_dir), *admin_screenshots(browser, central.url, out_dir)]
-        return taken + member_screenshots(browser, kiosk, central.url, out_dir)
+        taken += member_screenshots(browser, kiosk, central.url, out_dir)
+        # Last: the seeded month would change the dashboard's "check-ins today" the screenshots above show.
+        return taken + report_screenshots(browser, central, out_dir)
 
 
 def kiosk_screenshots(browser, url: str, out_dir: Path) -> list[Path]:
@@ -234,6 +240,60 @@ def member_screenshots(browser, kiosk, central_url: str, out_dir: Path) -> list[
     taken.append(shoot(page, out_dir / "admin-members.png"))
     page.context.close()
     return taken
+
+
+def seed_demo_history(central) -> None:
+    """The month of history `waystation demo` seeds (check-ins, charging, feedback, requests), repeatably."""
+    import random
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from station_admin.core.models import db
+    from station_admin.demo.activity import seed_activity
+    from station_admin.demo.history import ensure_stations, seed_history
+    from station_admin.demo.seed import DEMO_STATIONS
+    from station_admin.rollups.hourly import utc_offset_hours
+    from waystation.demo import DEMO_HISTORY_DAYS
+    from waystation.services import load_services
+
+    timezone = central.settings.central.timezone
+    rng = random.Random(17)
+    with db.connection_context():
+        stations = ensure_stations(len(DEMO_STATIONS), rng)
+        now = datetime.now(ZoneInfo(timezone))
+        seed_history(stations, DEMO_HISTORY_DAYS, DEMO_PER_STATION_DAY, now.date(), utc_offset_hours(timezone), rng,
+                     until=now)
+        seed_activity([s.code for s in stations], DEMO_HISTORY_DAYS, now.date(), utc_offset_hours(timezone), rng,
+                      central.app.extensions["waystation.protector"], load_services(None), timezone, until=now)
+
+
+def report_screenshots(browser, central, out_dir: Path) -> list[Path]:
+    """The federation's reports on the demo's month of history: check-ins per day, and the peak hours.
+
+    The range is the seeded days before today: today is only as far as the clock, and its small counts
+    (hidden, with the cells that would give them away) would make the pictures depend on the hour they were taken.
+    """
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from waystation.demo import DEMO_HISTORY_DAYS
+
+    seed_demo_history(central)
+    today = datetime.now(ZoneInfo(central.settings.central.timezone)).date()
+    days = f"from={today - timedelta(days=DEMO_HISTORY_DAYS - 1)}&to={today - timedelta(days=1)}"
+    page = new_page(browser, DESKTOP)
+    page.goto(central.url + "/auth/login")
+    page.get_by_label("用户名").fill("federation")
+    page.get_by_label("密码").fill("federation-demo")
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{central.url}/reports/?{days}")
+    expect(page.locator("#report table.counts tbody tr")).to_have_count(DEMO_HISTORY_DAYS - 1)
+    paths = [shoot(page, out_dir / "admin-reports-daily.png")]
+    page.goto(f"{central.url}/reports/heatmap?{days}")
+    expect(page.get_by_test_id("peaks")).to_be_visible()
+    paths.append(shoot(page, out_dir / "admin-reports-heatmap.png"))
+    page.context.close()
+    return paths
 
 
 if __name__ == "__main__":

@@ -76,3 +76,36 @@ def test_feedback_answers_survive_a_language_switch(kiosk, open_page):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_test_id("score-4")).to_be_checked()
     expect(first).to_be_checked()
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_the_home_screens_seven_actions_fit_their_buttons_in_landscape(kiosk, open_page, language, large):
+    """Every action's label inside its button, none under 60 px high (large mode: 52), and the whole home
+    screen with its idle-reset line on the screen, with no scrolling."""
+    station = kiosk()
+    page = open_page(LANDSCAPE)
+    page.goto(station.url + "/")
+    if language == "en":
+        page.get_by_test_id("switch-language").tap()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    if large:
+        page.get_by_test_id("switch-size").tap()
+        expect(page.locator("html")).to_have_class("large")
+    actions = page.locator(".doors .actions > .btn")
+    expect(actions).to_have_count(7)
+    for n in range(7):
+        fit = actions.nth(n).evaluate("""(b) => {
+            const box = b.getBoundingClientRect();
+            const inside = [...b.children].every((c) => {
+                const r = c.getBoundingClientRect();
+                return r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+            });
+            return {inside, wide: b.scrollWidth <= b.clientWidth + 1, height: box.height};
+        }""")
+        label = actions.nth(n).inner_text()
+        assert fit["inside"] and fit["wide"], f"{label!r} does not fit its button"
+        assert fit["height"] >= (52 if large else 60) - 0.5, label
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+    foot = page.locator(".foot").bounding_box()
+    assert foot["y"] + foot["height"] <= LANDSCAPE["height"] + 1

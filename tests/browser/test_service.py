@@ -163,3 +163,20 @@ def test_next_and_submit_sit_on_the_same_side(station, open_page, viewport):
     submit_box = page.get_by_test_id("submit").bounding_box()
     assert next_box["x"] > viewport["width"] / 2 and submit_box["x"] > viewport["width"] / 2, (next_box, submit_box)
     assert abs((next_box["x"] + next_box["width"]) - (submit_box["x"] + submit_box["width"])) <= 2
+
+
+def test_a_key_tapped_while_the_keypad_script_loads_is_not_lost(station, open_page):
+    """The keys stay disabled until kiosk.js has wired them: a tap in between waits rather than vanishing."""
+    page = open_page(PORTRAIT)
+
+    def slow_script(route):  # the page is up and tappable 1.5 s before its script has wired the keypad
+        original = route.fetch().text()
+        route.fulfill(body="setTimeout(function () {\n" + original + "\n}, 1500);", content_type="text/javascript")
+
+    page.goto(station.url + "/service/legal_aid")
+    page.locator("label.choice", has_text="拖欠工资").tap()
+    page.locator("label.choice", has_text="外卖骑手").tap()
+    page.route("**/js/kiosk.js*", slow_script)
+    page.get_by_test_id("next").tap()
+    page.get_by_test_id("key-1").tap()
+    expect(page.get_by_test_id("phone-display")).to_have_text("1")
