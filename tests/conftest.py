@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -356,6 +356,14 @@ def start_node(running, app, settings):
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Today where the stations are (central's timezone in the tests' settings), not on this machine's clock:
+    from 16:00 UTC on it is already tomorrow in Shanghai."""
+    from devices.protocol import utcnow
+
+    return utcnow().astimezone(SHANGHAI).date()
 
 
 def care_moment() -> datetime:

@@ -4,18 +4,9 @@ on the phone through the rider's own link."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from devices.protocol import utcnow
-from tests.conftest import csrf_of
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_today() -> date:
-    return utcnow().astimezone(SHANGHAI).date()
-
+from tests.conftest import csrf_of, local_today
 
 # A survey of delivery riders in Xuhui: two kiosk questions, a number, and free text (phone only).
 RIDER_SURVEY = {

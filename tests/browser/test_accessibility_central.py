@@ -59,7 +59,14 @@ def central(shared_mosquitto, tmp_path_factory):
             seed_history(stations, 3, 10, now.date(), utc_offset_hours(timezone), rng, until=now)
             seed_activity([s.code for s in stations], 3, now.date(), utc_offset_hours(timezone), rng, protector,
                           load_services(None), timezone, until=now)
-            running.request_id = ServiceRequest.select().order_by(ServiceRequest.id).first().id
+            # A reopened case offers every action form the queue has (attempt, contact, accept, refer,
+            # close, withdraw, route), so each of its controls is checked whatever state the seed left
+            # (the seed's requests depend on the date and hour: at some hours none is open). The fields
+            # are those casework.move sets when a case is reopened.
+            case = ServiceRequest.select().order_by(ServiceRequest.id).first()
+            (ServiceRequest.update(status="reopened", closed_at=None, rating_open=False)
+             .where(ServiceRequest.id == case.id).execute())
+            running.request_id = case.id
             running.hardship_id = HardshipCase.select().order_by(HardshipCase.id).first().id
         publish_demo_network(shared_mosquitto.port, topic_root)
         yield running
@@ -125,10 +132,12 @@ def test_every_staff_page_passes_the_checks(central, open_page, who, path, langu
     if who:
         sign_in(page, central.url, who)
     url = central.url + path.format(request=central.request_id, hardship=central.hardship_id)
-    page.goto(url)
+    refused = page.goto(url).status >= 400
     if language == "en":
-        switch_to_english(page)  # (the staff pages' switch returns to the dashboard)
-        page.goto(url)
+        switch_to_english(page)  # the switch comes back to this page (from a refused one, to the start page)
+        if refused:
+            page.goto(url)
+        assert page.url == url
     assert_accessible(page, STAFF_TARGET, f"{who} {path} {language}")
 
 
@@ -157,6 +166,7 @@ PHONE_PAGES = {
     "stations": lambda central: "/m/stations/",
     "track": lambda central: "/m/track",
     "join": _join_link,
+    "recover": lambda central: "/m/recover",
     "card": _card_link,
     "redeem": lambda central: "/m/redeem/",
 }

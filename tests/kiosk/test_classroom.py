@@ -8,7 +8,7 @@ import dataclasses
 import http.server
 import threading
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -27,7 +27,7 @@ from station_admin.core.context import current_protector
 from tests.brokers import free_port
 from tests.browser.conftest import running_central, served
 from tests.classroom_helpers import TEXTS, staff_client, upload
-from tests.conftest import csrf_of, kiosk_for, start_node, wait_until
+from tests.conftest import csrf_of, kiosk_for, local_today, start_node, wait_until
 from waystation.web import current_settings
 
 STATION = "xh-xujiahui"
@@ -35,7 +35,7 @@ STATION = "xh-xujiahui"
 
 def manifest_of(central_app, station=STATION, files_url=None) -> classroom.Manifest:
     with central_app.app_context(), central_models.db.connection_context():
-        found = {m.station: m for m in library.manifests(current_settings(), current_protector(), date.today(),
+        found = {m.station: m for m in library.manifests(current_settings(), current_protector(), local_today(),
                                                          utcnow())}[station]
     return dataclasses.replace(found, files_url=files_url) if files_url else found
 

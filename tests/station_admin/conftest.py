@@ -90,7 +90,7 @@ def admin(app):
 
 
 def assert_no_line_gives_a_hidden_cell_away(table: list[list[str]]) -> None:
-    """In an exported grid (header row and label column dropped), no row or column has exactly one "<5"."""
+    """In an exported grid (header row and label column dropped), no row or column has exactly one "*"."""
     grid = [row[1:] for row in table[1:]]
     for line in [*grid, *zip(*grid, strict=True)]:
         assert list(line).count(HIDDEN) != 1, f"a suppressed cell can be rebuilt from {line}"

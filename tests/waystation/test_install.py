@@ -70,6 +70,7 @@ def test_install_needs_the_station_id(tmp_path, capsys, monkeypatch):
 
 def test_the_launcher_waits_for_the_kiosk_forgets_a_crash_and_opens_it_full_screen(tmp_path, capsys, monkeypatch):
     """The installed launcher run for real: Chromium (headless here, through CHROMIUM) on the kiosk's page."""
+    import concurrent.futures
     import http.server
     import json
     import os
@@ -126,13 +127,22 @@ exec /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-backgroun
         assert started == {"exited_cleanly": True, "exit_type": "Normal"}
         args = (tmp_path / "chromium-args").read_text().split()
         assert args[:2] == ["--kiosk", url] and "--disable-pinch" in args and "--no-first-run" in args
-        with sync_playwright() as p:
-            cdp = p.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}")
-            page = wait_until(lambda: next((pg for c in cdp.contexts for pg in c.pages if pg.url == url), None),
-                              timeout=30, message="the kiosk page open")
-            page.wait_for_load_state()
-            assert page.title() == "驿站" and "kiosk home" in page.inner_text("body")
-            cdp.close()
+
+        def look() -> tuple[str, str]:
+            with sync_playwright() as p:
+                cdp = p.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}")
+                page = wait_until(lambda: next((pg for c in cdp.contexts for pg in c.pages if pg.url == url), None),
+                                  timeout=30, message="the kiosk page open")
+                page.wait_for_load_state()
+                seen = page.title(), page.inner_text("body")
+                cdp.close()
+                return seen
+
+        # In a thread of its own: a browser test's Playwright may already run an event loop in this one
+        # (its session fixture, on the same test worker), and the sync API refuses to start inside it.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            title, body = pool.submit(look).result(timeout=90)
+        assert title == "驿站" and "kiosk home" in body
         server.shutdown()
     finally:
         os.killpg(browser.pid, signal.SIGTERM)
