@@ -54,7 +54,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion  # noqa: E40
 from devices.mqtt import parse_broker_url  # noqa: E402
 from devices.protocol import events  # noqa: E402
 
-TARGET_RATIO = 0.5
+# Issue 14's targets: stored at least this share of the raw QoS 1 receive rate, by backend.
+TARGET_RATIO = {"sqlite": 0.8, "postgresql": 0.6}
 STATIONS = ("xh-xujiahui", "pd-lujiazui", "ja-jingansi", "hp-waitan", "cn-zhongshan")
 # The shipped Mosquitto config keeps this many QoS 1 messages for a slow subscriber; more are dropped.
 BROKER_QUEUE_LIMIT = 200_000
@@ -512,8 +513,8 @@ def run(args) -> dict:
             "ingest_per_s": ingest_per_s,
             "raw_per_s": raw_per_s,
             "ratio": ratio,
-            "target_ratio": TARGET_RATIO,
-            "meets_target": ratio >= TARGET_RATIO,
+            "target_ratio": TARGET_RATIO[database.backend],
+            "meets_target": ratio >= TARGET_RATIO[database.backend],
             "events": args.events,
             "expected": args.events,
             "stored": min(r["stored"] for r in ingest_runs),

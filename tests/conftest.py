@@ -184,7 +184,8 @@ def central_settings(central_db_url, topic_root, database_templates):
         broker = {"url": broker_url, "topic_root": topic_root, "reconnect_min_s": 1, "reconnect_max_s": 2,
                   **sections.pop("broker", {})}
         ingest = {"client_id": f"ingest-{uuid.uuid4().hex[:8]}", "batch_wait_ms": 20, **sections.pop("ingest", {})}
-        return make_settings(database={"url": database["url"]}, broker=broker, ingest=ingest, **sections)
+        return make_settings(database={"url": database["url"], **sections.pop("database", {})}, broker=broker,
+                             ingest=ingest, **sections)
 
     copies: list[str] = []
     yield build

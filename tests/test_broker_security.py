@@ -320,3 +320,24 @@ def test_a_wrong_admin_password_is_a_clear_error(broker):
     settings = broker_settings(broker, admin_url=f"mqtt://ws-admin:wrong@127.0.0.1:{broker.port}")
     with pytest.raises(BrokerAccountError, match="did not accept the admin account"):
         BrokerAccounts(settings, timeout=3).connect()
+
+
+def test_the_roles_command_brings_an_older_central_role_to_this_version(broker, accounts, monkeypatch, capsys):
+    """An upgrade that adds to the contract (here the ingest markers) is one command for an existing broker."""
+    from waystation.cli import main
+
+    name = accounts.ensure_role(Party.CENTRAL)
+    marker = f"{ROOT}/central/ingest/+/marker"
+    accounts.execute(*({"command": "removeRoleACL", "rolename": name, "acltype": kind, "topic": marker}
+                       for kind in ("publishClientSend", "subscribePattern")))  # central's role as it was before
+    for key, value in {"URL": broker.url, "ADMIN_URL": broker.admin_url, "TOPIC_ROOT": ROOT,
+                       "CA_FILE": str(broker.certs.ca_cert)}.items():
+        monkeypatch.setenv(f"WAYSTATION_BROKER_{key}", value)
+    monkeypatch.delenv("WAYSTATION_CONFIG", raising=False)
+    assert main(["broker-account", "roles", "xh-rolled"]) == 0
+    assert "ws-central" in capsys.readouterr().out
+    role = accounts.execute({"command": "getRole", "rolename": name})[0]["data"]["role"]
+    assert {("publishClientSend", marker), ("subscribePattern", marker)} <= {(a["acltype"], a["topic"])
+                                                                            for a in role["acls"]}
+    listed = accounts.execute({"command": "listRoles", "verbose": False})[0]["data"]["roles"]
+    assert {"ws-xh-rolled-kiosk", "ws-xh-rolled-people_counter", "ws-xh-rolled-charger_controller"} <= set(listed)

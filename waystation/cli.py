@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     a = actions.add_parser("revoke", help="delete a device's account: it is disconnected at once")
     a.add_argument("station", help="station code")
     a.add_argument("device", help="device id (kiosk, counter, charger...)")
+    actions.add_parser("roles", help="bring central's role and the given stations' device roles to this version's "
+                                     "contract (after an upgrade)").add_argument(
+        "stations", nargs="*", metavar="STATION", help="station codes whose device roles to bring too")
     p.set_defaults(run=cmd_broker_account)
 
     p = commands.add_parser("pair", help="pair this station PC with central: fetch its settings and credentials")
@@ -271,7 +274,8 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
     from station_admin.core import models
     from waystation.db import migrate, open_database
 
-    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
+    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
+                                    settings.database.postgresql_random_page_cost))
     migrate(models.db, migrations.MIGRATIONS)
     if signing_key:
         from devices.protocol import utcnow
@@ -423,6 +427,13 @@ def cmd_broker_account(args) -> int:
                 password = secrets.token_urlsafe(24)
                 accounts.ensure_central(args.user, password, client_id=settings.ingest.client_id)
                 print(f"central account: user {args.user}, client id {settings.ingest.client_id}, password {password}")
+            elif args.action == "roles":
+                from devices.protocol.permissions import Party
+
+                names = [accounts.ensure_role(Party.CENTRAL)]
+                for station in args.stations:
+                    names += accounts.ensure_station_roles(station)
+                print(f"roles as this version's contract says: {', '.join(names)}")
             elif args.action == "device":
                 credential = accounts.provision_device(args.station, args.kind, args.device)
                 print(f"{credential.kind} account at {credential.station}: user {credential.username}, "

@@ -61,8 +61,9 @@ class Releases:
         return self.current_link.resolve() if self.current_link.is_symlink() else None
 
     def install(self, source: str, wheelhouse: Sequence[str] = (), python: str | None = None,
-                run: Callable = subprocess.run) -> Path:
-        """A new release folder with `source` (a requirement or a wheel) installed; nothing else changes.
+                run: Callable = subprocess.run) -> tuple[Path, str]:
+        """A new release folder with `source` (a requirement or a wheel) installed, and the version it
+        reports; nothing else changes.
 
         `wheelhouse` folders make pip install from them only (`--no-index`), for a station without
         internet. Raises UpgradeError (and removes the half-made folder) when it cannot.
@@ -90,7 +91,7 @@ class Releases:
         # links point at the final folder (pip's scripts name their interpreter by absolute path).
         pending.rename(target)
         _relocate(pending, target)
-        return target
+        return target, version
 
     def switch(self, release: Path) -> None:
         """Point `current` at `release` in one step (a link made beside it, then renamed over it)."""
@@ -216,8 +217,7 @@ def upgrade_station(releases: Releases, source: str, *, config: Path, database: 
     """
     previous = releases.current()
     say(f"installing {source} beside {previous.name if previous else 'no release yet'}")
-    release = releases.install(source, wheelhouse)
-    version = release_version(release)
+    release, version = releases.install(source, wheelhouse)
     say(f"installed waystation {version} in {release}")
     services.stop()
     backup = None

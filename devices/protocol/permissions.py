@@ -24,6 +24,7 @@ from devices.protocol import (
     health,
     heartbeat,
     location,
+    markers,
     occupancy,
     receipts,
     schedule,
@@ -101,6 +102,7 @@ FAMILIES = (
     _family("survey_invitation", surveys.INVITATION_PATTERN, (_CENTRAL,), (_K, _CENTRAL)),
     _family("trust", trust.TRUST_PATTERN, (_CENTRAL,), (_K,)),
     _family("revocations", trust.REVOCATIONS_PATTERN, (_CENTRAL,), (_K,)),
+    _family("ingest_marker", markers.PATTERN, (_CENTRAL,), (_CENTRAL,)),
 )
 # The one filter central's ingest subscribes to (devices.protocol.STATION_TREE).
 CENTRAL_SUBSCRIPTION = "station/#"
@@ -137,6 +139,8 @@ def rules_for(root: str, party: Party, station: str | None = None) -> list[Rule]
     out = [Rule("publish", f"{root}/{f.filter_for(station)}") for f in FAMILIES if party in f.publishers]
     if party is Party.CENTRAL:
         out.append(Rule("subscribe", f"{root}/{CENTRAL_SUBSCRIPTION}"))
+        out.extend(Rule("subscribe", f"{root}/{f.filter_for(None)}") for f in FAMILIES
+                   if party in f.subscribers and not f.per_station)
     else:
         out.extend(Rule("subscribe", f"{root}/{f.filter_for(station)}") for f in FAMILIES if party in f.subscribers)
     return out

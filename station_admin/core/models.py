@@ -54,8 +54,8 @@ class Station(BaseModel):
 
     code = peewee.CharField(unique=True)
     district = peewee.ForeignKeyField(District, backref="stations")
-    name_zh = peewee.CharField()
-    name_en = peewee.CharField()
+    name_zh = peewee.CharField(index=True)  # the board's order by name (migration 23)
+    name_en = peewee.CharField(index=True)
     address = peewee.CharField(default="")
     latitude = peewee.DoubleField(null=True)   # WGS84
     longitude = peewee.DoubleField(null=True)  # WGS84
@@ -69,6 +69,9 @@ class Station(BaseModel):
     # When the station closed for good (None while open). Closing keeps the row and all its history;
     # the dashboard and the API leave closed stations out.
     closed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("district", "code"), False),)  # the board's default order, a page at a time
 
     @property
     def closed(self) -> bool:
@@ -291,7 +294,25 @@ class ChargerSlotState(BaseModel):
     received_at = UTCDateTimeField(null=True)  # central's receive time: what orders reports
 
     class Meta:
-        indexes = ((("station_code", "slot"), True),)
+        # The board counts a station's free, charging and faulted slots from the index alone.
+        indexes = ((("station_code", "slot"), True), (("station_code", "status", "slot"), False))
+
+
+class ChangeGeneration(BaseModel):
+    """How often a table the retained-state publishers watch has changed: raised by database triggers
+    (migration 24) on every insert, update or delete, whichever process or statement made it."""
+
+    watched = peewee.CharField(primary_key=True)  # a table name
+    generation = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "change_generation"
+
+    @classmethod
+    def of(cls, tables: tuple[str, ...]) -> tuple[int, ...]:
+        """The generations of these tables, in their order (one small query)."""
+        found = dict(cls.select(cls.watched, cls.generation).where(cls.watched.in_(tables)).tuples())
+        return tuple(found.get(table, -1) for table in tables)
 
 
 @dataclass
@@ -304,14 +325,28 @@ class LiveStation:
     devices: dict[str, DeviceState] = field(default_factory=dict)
     slots: list[str] = field(default_factory=list)
     check_ins_today: int = 0
+    # Set by the board (live.board): a device not heard from since then is offline by central's clock.
+    stale_before: datetime | None = None
 
-    @property
+    @functools.cached_property
     def kiosk(self) -> DeviceState | None:
         return next((d for d in self.devices.values() if d.kind == "kiosk"), None)
 
+    def device_online(self, device: DeviceState) -> bool:
+        """Whether a device is online: it said so and, when judged by the clock, was heard from lately."""
+        if not device.online:
+            return False
+        heard = device.heartbeat_at or device.changed_at
+        return self.stale_before is None or heard >= self.stale_before
+
     @property
     def online(self) -> bool:
-        return self.kiosk is not None and self.kiosk.online
+        return self.kiosk is not None and self.device_online(self.kiosk)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When central last heard from the kiosk (heartbeat, else its availability)."""
+        return (self.kiosk.heartbeat_at or self.kiosk.changed_at) if self.kiosk else None
 
     @property
     def backlog(self) -> int:
@@ -330,18 +365,31 @@ class LiveStation:
         return counts
 
 
+# What a LiveStation reads of a device (its `devices` values have these attributes, read-only).
+DEVICE_COLUMNS = (DeviceState.station_code, DeviceState.device, DeviceState.kind, DeviceState.online,
+                  DeviceState.changed_at, DeviceState.heartbeat_at, DeviceState.outbox_pending,
+                  DeviceState.clock_offset_s)
+
+
 def live_stations(stations: list[Station], midnight: datetime) -> list[LiveStation]:
     """Live state for these stations in five queries, whatever their number."""
     codes = [s.code for s in stations]
     if not codes:
         return []
-    live = {row.station_code: row for row in StationLive.select().where(StationLive.station_code.in_(codes))}
+    # Read-only rows as named tuples, not model objects: a page has hundreds of them, polled every second.
+    live = {row.station_code: row for row in StationLive.select(
+        StationLive.station_code, StationLive.people_inside, StationLive.occupancy_at)
+        .where(StationLive.station_code.in_(codes)).namedtuples()}
     devices: dict[str, dict[str, DeviceState]] = {}
-    for d in DeviceState.select().where(DeviceState.station_code.in_(codes)):
+    for d in (DeviceState.select(*DEVICE_COLUMNS).where(DeviceState.station_code.in_(codes))
+              .order_by(DeviceState.id).namedtuples()):
         devices.setdefault(d.station_code, {})[d.device] = d
     slots: dict[str, dict[int, str]] = {}
-    for s in ChargerSlotState.select().where(ChargerSlotState.station_code.in_(codes)):
-        slots.setdefault(s.station_code, {})[s.slot] = s.status
+    # Three plain columns, not model rows: a page of stations has hundreds of slots.
+    for code, slot, status in (ChargerSlotState.select(ChargerSlotState.station_code, ChargerSlotState.slot,
+                                                       ChargerSlotState.status)
+                               .where(ChargerSlotState.station_code.in_(codes)).tuples()):
+        slots.setdefault(code, {})[slot] = status
     today = CheckIn.counts_since(codes, midnight)
     result = []
     for station in stations:

@@ -23,6 +23,10 @@ def message_family(message) -> str:
     return f"{family}/{kind}" if family == "events" and isinstance(kind, str) else family
 
 
+# Most station codes an ingest worker remembers as known (a country's stations, with room to spare).
+KNOWN_LIMIT = 500_000
+
+
 class UnknownStation(BaseModel):
     """A station code heard from but unknown: what families it sent and how much, and when.
 
@@ -43,23 +47,31 @@ class UnknownStation(BaseModel):
         return json.loads(self.families)
 
     @classmethod
-    def note(cls, messages: list, now: datetime) -> int:
+    def note(cls, messages: list, now: datetime, known: set[str] | None = None) -> int:
         """Record the messages of a batch whose station central does not know; how many codes were unknown.
 
-        One query when every station is known. Called inside the batch's transaction. The family
-        counts are read and written back, so the rows are locked first (FOR UPDATE, in code order):
-        two `$share` workers noting one code at once then count every message. SQLite has one writer
-        at a time and refuses a stale write, so there the batch is retried instead.
+        One query when every station is known, none when `known` (the caller's set of codes found
+        before, kept across batches: a station is never deleted) holds them all. Called inside the
+        batch's transaction. The family counts are read and written back, so the rows are locked
+        first (FOR UPDATE, in code order): two `$share` workers noting one code at once then count
+        every message. SQLite has one writer at a time and refuses a stale write, so there the batch
+        is retried instead.
         """
-        by_code: dict[str, dict[str, int]] = {}
-        for message in messages:
-            counts = by_code.setdefault(message.station, {})
-            family = message_family(message)
-            counts[family] = counts.get(family, 0) + 1
-        if not by_code:
+        codes = {message.station for message in messages}
+        if known is not None:
+            codes -= known
+        if not codes:
             return 0
-        known = {row.code for row in Station.select(Station.code).where(Station.code.in_(list(by_code)))}
-        unknown = {code: counts for code, counts in by_code.items() if code not in known}
+        found = {code for (code,) in Station.select(Station.code).where(Station.code.in_(sorted(codes))).tuples()}
+        if known is not None and len(known) < KNOWN_LIMIT:
+            known |= found
+        unknown_codes = codes - found
+        unknown: dict[str, dict[str, int]] = {}
+        for message in messages:
+            if message.station in unknown_codes:
+                counts = unknown.setdefault(message.station, {})
+                family = message_family(message)
+                counts[family] = counts.get(family, 0) + 1
         if not unknown:
             return 0
         codes = sorted(unknown)

@@ -115,8 +115,8 @@ def seed_history(stations: list[SeedStation], days: int, per_station_day: float,
                 with db.atomic():
                     _flush(rows, counts)
                 rows, counts = [], Counter()
-                if progress:
-                    progress(done, max(expected, done))
+                if progress:  # the estimate counts the rest of today, which stays empty: the last step is 100 %
+                    progress(done, done if n == days - 1 else max(expected, done))
     finally:
         if sqlite:
             db.execute_sql("PRAGMA synchronous = NORMAL")

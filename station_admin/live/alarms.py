@@ -30,7 +30,8 @@ bp = Blueprint("alarms", __name__, url_prefix="/alarms")
 
 SEVERITY = {"device_offline": "critical", "slot_faulted": "critical", "occupancy_high": "warning",
             "outbox_backlog": "warning", "request_overdue": "warning", "request_unrouted": "warning",
-            "ingest_dead_letter": "critical", "disk_low": "critical", "clock_off": "warning",
+            "ingest_dead_letter": "critical", "ingest_behind": "critical", "disk_low": "critical",
+            "clock_off": "warning",
             "version_behind": "info", "outbox_old": "warning"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -55,6 +56,7 @@ class Alarm(BaseModel):
 
     class Meta:
         table_name = "alarm"
+        indexes = ((("station_code", "open_key"), False),)  # a station's open alarms (the board)
 
     @property
     def is_open(self) -> bool:
@@ -70,8 +72,18 @@ class Alarm(BaseModel):
         """Alarms a staff user may see: admins all; others those of their stations."""
         if user.role == "admin":
             return cls.select()
-        codes = [s.code for s in Station.visible_to(user)]
-        return cls.select().where(cls.station_code.in_(codes))
+        # A subquery, not a list of codes: a federation's scope may be a province's stations.
+        return cls.select().where(cls.station_code.in_(Station.visible_to(user).select(Station.code).order_by()))
+
+    @classmethod
+    def open_counts(cls, codes: list[str]) -> dict[str, int]:
+        """Open alarms per station, of these stations (a page of the dashboard)."""
+        if not codes:
+            return {}
+        query = (cls.select(cls.station_code, peewee.fn.COUNT(cls.id)).where(cls.station_code.in_(codes),
+                                                                           cls.open_key.is_null(False))
+                 .group_by(cls.station_code).tuples())
+        return dict(query)
 
     @classmethod
     def board(cls, user: StaffUser, now: datetime, cleared_hours: int = 24) -> tuple[list[Alarm], list[Alarm]]:
@@ -115,23 +127,30 @@ def acknowledge(alarm: Alarm, now: datetime, actor: StaffUser) -> bool:
     return bool(done)
 
 
-def conditions(now: datetime, settings, live_until: datetime | None = None,
+def conditions(now: datetime, settings, live_until: datetime | None = None, liveness_known: bool = True,
                ) -> dict[tuple[str, str], tuple[str | None, dict]]:
     """What is wrong now: (kind, source) -> (station, details); closes the sessions of silent controllers.
 
     Set-based: each kind is one query that returns only what is wrong, so a healthy province costs
     a few index scans, not a row per device. Liveness is judged against `live_until`, how far
-    ingest has got (the receive time of the oldest message it has not stored yet), when that is
-    behind `now`: a backlog in ingest is not silence at the stations.
+    ingest has got (broker backlog included: IngestWorker.progress), when that is behind `now`: a
+    backlog is not silence at the stations. Ingest further behind than a heartbeat timeout is one
+    alarm of its own. While how far ingest has got is not known (`liveness_known` false: a worker
+    just started, whose first marker is not back), no device is judged: offline alarms are left as
+    they are (evaluate keeps them), none raised or cleared.
     """
     found: dict[tuple[str, str], tuple[str | None, dict]] = {}
     heard_until = min(now, live_until) if live_until else now
-    stale_before = heard_until - timedelta(seconds=settings.heartbeat_timeout_s)
+    timeout = timedelta(seconds=settings.heartbeat_timeout_s)
+    if now - heard_until > timeout:
+        found[("ingest_behind", "ingest")] = (None, {"behind_s": round((now - heard_until).total_seconds()),
+                                                     "known": liveness_known})
+    stale_before = heard_until - timeout
     offline = (DeviceState.select(DeviceState.station_code, DeviceState.device, DeviceState.kind, DeviceState.online)
                .where((DeviceState.online == False) | (DeviceState.heartbeat_at < stale_before)  # noqa: E712
                       | (DeviceState.heartbeat_at.is_null() & (DeviceState.changed_at < stale_before))).tuples())
     lost_controllers: dict[str, str] = {}
-    for station, device, kind, online in offline:
+    for station, device, kind, online in offline if liveness_known else ():
         why = "last_will" if not online else "no_heartbeat"
         found[("device_offline", f"{station}/{device}")] = (station, {"device": device, "kind": kind, "why": why})
         if kind == "charger_controller":
@@ -167,16 +186,20 @@ def conditions(now: datetime, settings, live_until: datetime | None = None,
     return found
 
 
-def evaluate(now: datetime, settings, live_until: datetime | None = None) -> tuple[int, int]:
+def evaluate(now: datetime, settings, live_until: datetime | None = None,
+             liveness_known: bool = True) -> tuple[int, int]:
     """Raise alarms for new conditions and clear those whose condition is gone; (raised, cleared).
 
     Everything is read first; the writes (one multi-row INSERT for the raised, one UPDATE per 500
     cleared) follow in one short transaction, so SQLite's write lock is held for milliseconds and
-    ingest does not wait on an evaluation.
+    ingest does not wait on an evaluation. Without known liveness (conditions()) the open offline
+    alarms stay open.
     """
-    wanted = conditions(now, settings, live_until)
+    wanted = conditions(now, settings, live_until, liveness_known)
     opened = {(kind, source): alarm_id for alarm_id, kind, source in
               Alarm.select(Alarm.id, Alarm.kind, Alarm.source).where(Alarm.open_key.is_null(False)).tuples()}
+    if not liveness_known:
+        wanted.update({key: (None, {}) for key in opened if key[0] == "device_offline"})
     new = [{"kind": kind, "source": source, "station_code": station, "severity": SEVERITY[kind], "raised_at": now,
             "details": Alarm.details.db_value(details), "open_key": f"{kind}|{source}"}
            for (kind, source), (station, details) in wanted.items() if (kind, source) not in opened]
@@ -208,12 +231,16 @@ STRIP_LIMIT = 8  # open alarms listed in the dashboard's strip; the rest are on 
 
 
 def strip_context(user: StaffUser, now: datetime) -> dict:
-    """What the dashboard's alarm strip shows: the open alarms, most severe first, and their counts by severity."""
-    opened, _ = Alarm.board(user, now)
+    """What the dashboard's alarm strip shows: the first STRIP_LIMIT open alarms, most severe then newest
+    first, and the open alarms' counts by severity: two statements, however many are open (a province's
+    tens of thousands are counted in the database, not loaded)."""
+    opened = Alarm.visible_to(user).where(Alarm.cleared_at.is_null())
     counts = {severity: 0 for severity in SEVERITY_ORDER}
-    for alarm in opened:
-        counts[alarm.severity] = counts.get(alarm.severity, 0) + 1
-    return {"open_alarms": opened, "counts": counts, "strip_limit": STRIP_LIMIT,
+    for severity, n in opened.select(Alarm.severity, peewee.fn.COUNT(Alarm.id)).group_by(Alarm.severity).tuples():
+        counts[severity] = counts.get(severity, 0) + n
+    rank = peewee.Case(Alarm.severity, list(SEVERITY_ORDER.items()), len(SEVERITY_ORDER))
+    first = list(opened.order_by(rank, Alarm.raised_at.desc(), Alarm.id.desc()).limit(STRIP_LIMIT))
+    return {"open_alarms": first, "open_count": sum(counts.values()), "counts": counts, "strip_limit": STRIP_LIMIT,
             "alarm_poll_seconds": current_settings().alarms.poll_seconds}
 
 

@@ -1,20 +1,28 @@
-"""The live dashboard: every station in the user's scope, refreshed while it is open."""
+"""The live dashboard: a page of the stations in the user's scope, searched, filtered and sorted, refreshed while
+it is open, under the scope's figures per district."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g
+from flask import Blueprint, g, render_template, request, url_for
+from flask_htmx import make_response
 
 from devices.protocol import utcnow
 from station_admin.core.auth import login_required
-from station_admin.core.models import Station, live_stations
+from station_admin.core.models import District
 from station_admin.core.unknown import UnknownStation
-from station_admin.live.alarms import strip_context
+from station_admin.live import board
+from station_admin.live.alarms import Alarm, strip_context
+from station_admin.live.cards import card_cache, card_key
 from station_admin.live.health import StationHealth
-from waystation.web import current_settings, htmx, page_or_fragment
+from station_admin.live.shared import shared_results
+from station_admin.live.summary import cached_summary
+from waystation.web import current_language, current_settings, htmx, translate
 
+log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
 
 
@@ -24,31 +32,74 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def visible_live_stations():
-    """The signed-in user's stations in service (closed ones keep their history in reports) with their live state."""
-    settings = current_settings()
-    now = utcnow()
-    stations = list(Station.visible_to(g.user).where(Station.closed_at.is_null()))
-    return live_stations(stations, local_midnight(now, settings.central.timezone)), now
+@bp.errorhandler(board.BoardError)
+def bad_query(error: board.BoardError):
+    """A search, filter, sort or page the board does not know: a clear message in the user's language, 400."""
+    message = translate(error.key, **error.values)
+    log.info("refused dashboard query %s from %s: %s", error.key, g.user.username if g.user else "-", request.args)
+    if htmx:
+        return render_template("station_admin/live/dashboard/_error.html", message=message), 400
+    return render_template("station_admin/error.html", frame="station_admin/base.html", message=message,
+                           code=400), 400
 
 
 @bp.get("/")
 @login_required("admin", "federation", "manager")
 def index():
-    """The dashboard page."""
-    return stations()
+    """The dashboard page; for htmx (the filter form, the pager) the stations fragment, with the view's own
+    short URL pushed to the address bar (defaults and empty fields left out), so it can be shared."""
+    body = stations()
+    if not htmx or htmx.boosted or htmx.history_restore_request:
+        return body
+    query = board.BoardQuery.from_args(request.args)
+    number = board.parse_int(request.args, "page", 1, 1, 1_000_000)
+    return make_response(body, push_url=url_for("dashboard.index", **query.args(**({"page": number} if number > 1
+                                                                                   else {}))))
 
 
 @bp.get("/dashboard/stations")
 @login_required("admin", "federation", "manager")
 def stations():
-    """The station cards: the fragment the page polls, or the whole page."""
+    """A page of station cards with the summary: the fragment the page polls (same query), or the whole page.
+
+    The fragment of one view (scope, role, language, query, page) is rendered once per
+    `central.page_share_seconds` for every dashboard polling it in this web process: twenty people
+    watching the first page cost one render, not twenty.
+    """
     settings = current_settings()
-    rows, now = visible_live_stations()
-    alarms = {} if htmx else strip_context(g.user, now)  # the page's alarm strip then polls on its own
-    if not htmx and g.user.role == "admin":
-        alarms["unknown_stations"] = UnknownStation.select().count()
-    health = StationHealth.of_stations([r.station.code for r in rows])
-    return page_or_fragment("station_admin/live/dashboard/index.html", "station_admin/live/dashboard/_stations.html",
-                            stations=rows, now=now, poll_seconds=settings.central.poll_seconds, health=health,
-                            limits=settings.alarms, **alarms)
+    query = board.BoardQuery.from_args(request.args)
+    number = board.parse_int(request.args, "page", 1, 1, 1_000_000)
+    # A history restore (back to a filtered view whose snapshot htmx no longer holds) needs the whole page.
+    if not htmx or htmx.boosted or htmx.history_restore_request:
+        return render_board(query, number, whole_page=True)
+    key = ("fragment", board.scope_key(g.user), g.user.role, current_language(), query, number)
+    return shared_results().get(key, settings.central.page_share_seconds,
+                                lambda: render_board(query, number, whole_page=False))
+
+
+def render_board(query: board.BoardQuery, number: int, whole_page: bool) -> str:
+    """The dashboard page, or its stations fragment, for one query and page."""
+    settings = current_settings()
+    now = utcnow()
+    lang = current_language()
+    page = board.numbered_page(g.user, query, number, settings.central.page_size, now,
+                               local_midnight(now, settings.central.timezone), settings, lang, shared_results())
+    figures = board.figures_for(now, settings, lang)
+    summary = cached_summary(g.user, figures, now, settings.central.summary_seconds)
+    codes = [r.station.code for r in page.stations]
+    extra = strip_context(g.user, now) if whole_page else {}  # the page's alarm strip then polls on its own
+    if whole_page:
+        extra["districts"] = list(District.select().where(District.code.in_([d.code for d in summary.districts]))
+                                  .order_by(District.code))
+        if g.user.role == "admin":
+            extra["unknown_stations"] = UnknownStation.select().count()
+    health = StationHealth.of_stations(codes)
+    open_alarms = Alarm.open_counts(codes)
+    can_pair = g.user.role in ("admin", "manager")
+    card_keys = [card_key(live, health.get(code), open_alarms.get(code, 0), lang, can_pair)
+                 for live, code in zip(page.stations, codes, strict=True)]
+    template = "station_admin/live/dashboard/" + ("index.html" if whole_page else "_stations.html")
+    return render_template(template, page=page, stations=page.stations, query=query, summary=summary, now=now,
+                           poll_seconds=settings.central.poll_seconds, health=health,
+                           open_alarms_by_station=open_alarms, limits=settings.alarms, can_pair=can_pair,
+                           card_keys=card_keys, cached_card=card_cache().card, sorts=board.SORTS, **extra)

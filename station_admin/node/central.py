@@ -23,7 +23,7 @@ class CentralNode:
         self.ingest = IngestWorker(settings, intake=Intake.from_settings(settings, protector))
         self.link = self.ingest.link
         self.trust = TrustPublisher(self.link, protector, settings.central.trust_publish_seconds)
-        self.operations = OperationsLoop(settings, self.link, self.ingest.caught_up_to)
+        self.operations = OperationsLoop(settings, self.link, self.ingest.progress)
         self.community = CommunityPublisher(self.link, settings)
         self.configs = StationConfigPublisher(self.link, protector, settings.central.public_url,
                                               settings.central.config_publish_seconds)

@@ -23,6 +23,7 @@ import dataclasses
 import json
 import logging
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from devices.protocol import (
     health,
     heartbeat,
     location,
+    markers,
     occupancy,
     receipts,
     sessions,
@@ -57,9 +59,12 @@ from station_admin.node import state
 from station_admin.requests.casework import Intake, file_requests
 from station_admin.rollups import hourly as rollups
 from station_admin.surveys import responses as survey_responses
-from waystation.db import insert_rows
+from waystation.db import insert_rows, is_sqlite
 
 log = logging.getLogger(__name__)
+
+# Markers sent and not seen back kept at most (at 2 s each, over half an hour of them).
+MAX_MARKERS_OUT = 1000
 
 # What a database outage looks like: the batch stays unacknowledged and is tried again. That is the
 # database gone (OperationalError, InterfaceError) or not in shape (ProgrammingError: a missing table
@@ -101,6 +106,7 @@ class IngestWorker:
         self.batch_size = ingest.batch_size
         self.batch_wait = ingest.batch_wait_ms / 1000
         self.max_payload = ingest.max_payload_bytes
+        self.sqlite_cache_mb = ingest.sqlite_cache_mb
         self.intake = intake or Intake.from_settings(settings)
         self.community = settings.community
         self.public_url = settings.central.public_url
@@ -115,6 +121,7 @@ class IngestWorker:
         self.died: BaseException | None = None
         self.dead_letters = 0  # messages this worker put in the dead-letter table (counted, for the log and tests)
         self.dropped = 0  # invalid messages logged and dropped
+        self._known_stations: set[str] = set()  # station codes central was found to know (UnknownStation.note)
         # Central's answers to voucher claims of the batch being stored, sent after its commit.
         self._decisions: list = []
         self.link = link or MqttLink(settings.broker, ingest.client_id, persistent_session=True,
@@ -127,7 +134,21 @@ class IngestWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stored_batches = 0
+        # Markers (devices.protocol.markers): how far this worker has got, broker backlog included.
+        self.marker_interval = ingest.marker_seconds
+        self._marker_run = secrets.token_hex(8)
+        self._marker_worker = markers.worker_key(ingest.client_id)
+        self._marker_topic = markers.PATTERN.format(worker=self._marker_worker)
+        self._marker_full_topic = protocol.join(self.link.root, self._marker_topic)
+        self._markers_lock = threading.Lock()
+        self._markers: dict[int, datetime] = {}  # sent, not yet stored past: sequence -> central's send time
+        self._marker_seq = 0
+        self._next_marker = 0.0
+        self._marker_back: datetime | None = None  # the send time of the newest marker stored past
+        self._started_at = utcnow()
         self.link.subscribe(protocol.STATION_TREE, self._enqueue, qos=1, shared_group=ingest.shared_group)
+        if self.marker_interval > 0:
+            self.link.subscribe(self._marker_topic, self._enqueue, qos=1)  # its own: never in the shared group
 
     def start(self) -> None:
         """Start the worker thread and connect."""
@@ -158,6 +179,53 @@ class IngestWorker:
         now = utcnow()
         return now if oldest is None else now - timedelta(seconds=max(time.monotonic() - oldest, 0))
 
+    def progress(self) -> tuple[datetime, bool]:
+        """How far ingest has got, by central's clock, broker backlog included, and whether that is known.
+
+        Everything the broker held for this worker when a marker was sent is stored once the marker's
+        batch is: so the send time of the newest marker stored past (or, if later, the worker's own
+        queue's caught_up_to) is the answer. Until this start's first marker is back, it is not known (a
+        persistent session may hold a backlog from before): (start time, False). Without markers
+        (`ingest.marker_seconds = 0`): the worker's own queue only, always known.
+        """
+        inside = self.caught_up_to()
+        if self.marker_interval <= 0:
+            return inside, True
+        with self._markers_lock:
+            back = self._marker_back
+        if back is None:
+            return min(inside, self._started_at), False
+        return min(inside, back), True
+
+    def _send_marker_if_due(self) -> None:
+        if self.marker_interval <= 0 or time.monotonic() < self._next_marker or not self.link.connected.is_set():
+            return
+        self._next_marker = time.monotonic() + self.marker_interval
+        now = utcnow()
+        with self._markers_lock:
+            self._marker_seq += 1
+            self._markers[self._marker_seq] = now
+            while len(self._markers) > MAX_MARKERS_OUT:  # a broker that lost them: forget the oldest
+                del self._markers[min(self._markers)]
+        self.link.publish(markers.Marker(self._marker_worker, self._marker_run, self._marker_seq, now))
+
+    def _marker_stored(self, message) -> None:
+        """A marker came through a committed batch: everything the broker held before it is stored."""
+        try:
+            marker = markers.parse(self.link.relative(message.topic), message.payload)
+        except (protocol.ProtocolError, UnicodeDecodeError):
+            return
+        if marker.run != self._marker_run:
+            return  # an earlier start's, delivered by the persistent session
+        with self._markers_lock:
+            sent = self._markers.get(marker.seq)
+            if sent is None:
+                return
+            for seq in [seq for seq in self._markers if seq <= marker.seq]:
+                del self._markers[seq]
+            if self._marker_back is None or sent > self._marker_back:
+                self._marker_back = sent
+
     def _note_waiting(self, batch: list | None) -> None:
         head = batch[0] if batch else None
         if head is None:
@@ -176,6 +244,7 @@ class IngestWorker:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                self._send_marker_if_due()
                 batch = self._next_batch()
                 if not batch:
                     self._note_waiting(None)
@@ -207,6 +276,8 @@ class IngestWorker:
         for message in batch:
             if message.qos > 0:
                 self.link.ack(message.mid, message.qos)
+            if topic_of(message) == self._marker_full_topic:
+                self._marker_stored(message)
 
     def _store_until_done(self, batch: list) -> dict[str, list[str]] | None:
         """Store a batch, retrying with backoff while the database fails; None if told to stop first."""
@@ -215,7 +286,8 @@ class IngestWorker:
             try:
                 # One connection for the worker thread, kept between batches (opening one per batch
                 # costs a WAL checkpoint on SQLite and a connect on PostgreSQL).
-                db.connect(reuse_if_open=True)
+                if db.connect(reuse_if_open=True):
+                    self._configure_connection()
                 return self.store(batch)
             except OUTAGE:
                 # Keep the batch unacknowledged and try again: the database may be restarting. A
@@ -226,6 +298,11 @@ class IngestWorker:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30)
         return None
+
+    def _configure_connection(self) -> None:
+        """A new connection of the worker's: on SQLite, a page cache that holds the live state's pages."""
+        if is_sqlite(db) and self.sqlite_cache_mb > 0:
+            db.execute_sql(f"PRAGMA cache_size = {-1024 * int(self.sqlite_cache_mb)}")  # negative: KiB
 
     def _send_receipts(self, stored: dict[str, list[str]]) -> None:
         """Tell each station which of its events are now stored, and its voucher decisions (after the
@@ -261,7 +338,7 @@ class IngestWorker:
                 topic = self.link.relative(message.topic)
             except UnicodeDecodeError:
                 raise protocol.ProtocolError("topic is not UTF-8") from None
-            if protocol.from_central(topic):
+            if protocol.from_central(topic) or topic == self._marker_topic:
                 return None
             if len(message.payload) > self.max_payload:
                 raise protocol.ProtocolError(
@@ -374,7 +451,8 @@ class IngestWorker:
         clocks = {i.parsed.event_id: i.clock for i in items
                   if i.clock is not None and isinstance(i.parsed, events.StationEvent)}
         decisions = []
-        UnknownStation.note(parsed, utcnow())  # stored as usual below; admins see that the code is unknown
+        # Stored as usual below; admins see that the code is unknown.
+        UnknownStation.note(parsed, utcnow(), self._known_stations)
         new: set[str] = set()
         on_events(station_events, self.intake, clocks, new)
         claims = list({e.event_id: e for e in station_events if isinstance(e.body, events.VoucherClaim)}.values())

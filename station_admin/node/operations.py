@@ -26,10 +26,11 @@ log = logging.getLogger(__name__)
 class OperationsLoop:
     """Publishes pending commands, settles the ones that timed out and raises or clears alarms."""
 
-    def __init__(self, settings, link, caught_up_to=None):
+    def __init__(self, settings, link, progress=None):
         self.link = link
-        # How far ingest has got (IngestWorker.caught_up_to): liveness is judged against it, not the wall clock.
-        self.caught_up_to = caught_up_to
+        # How far ingest has got and whether that is known (IngestWorker.progress): liveness is judged
+        # against it, not the wall clock.
+        self.progress = progress
         self.ops = settings.operations
         self.alarm_settings = settings.alarms
         self.privacy = settings.privacy
@@ -79,7 +80,8 @@ class OperationsLoop:
         if time.monotonic() >= self._next_evaluation:
             self._next_evaluation = time.monotonic() + self.alarm_settings.evaluate_seconds
             # Not in a transaction: evaluate() reads first and writes in a short one of its own.
-            alarms.evaluate(now, self.alarm_settings, self.caught_up_to() if self.caught_up_to else None)
+            live_until, known = self.progress() if self.progress else (now, True)
+            alarms.evaluate(now, self.alarm_settings, live_until, liveness_known=known)
             self.evaluations += 1
         if time.monotonic() >= self._next_retention:
             self._next_retention = time.monotonic() + self.privacy.retention_check_seconds

@@ -2,9 +2,13 @@
 voucher policies, the week's events, the classroom manifests and the open surveys.
 
 Runs in every process that holds central's MQTT link (central with ingest, or an ingest worker).
-All publishers follow one pattern (`ChangePublisher`): every `interval_s` they read the database
-and publish only the messages whose content (timestamp aside) differs from what was last sent on
-this connection; a reconnect sends everything again. So a revocation made on any web process
+All publishers follow one pattern (`ChangePublisher`): every `interval_s` they look whether what
+their messages are made of has changed, and if so read it and publish only the messages whose content
+(timestamp aside) differs from what was last sent on this connection; a reconnect on a new session
+sends everything again. "Has changed" is cheap at any number of stations: database triggers count
+every write to the tables a publisher watches (`ChangeGeneration`, migration 24), so each cycle reads
+a few numbers (and central's local date, for what moves on at midnight) and reads the tables only
+when one moved, or every `FULL_READ_S` whatever the numbers say. So a revocation made on any web process
 reaches every online kiosk within `central.trust_publish_seconds` plus delivery, a station edited
 on an admin page reaches its kiosk within `central.config_publish_seconds`, and the events list
 moves on by itself at local midnight. Several processes publishing the same retained content is
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -24,7 +29,7 @@ from devices.protocol import schedule, station_config, surveys, trust, utcnow, v
 from devices.protocol.station_config import StationConfig
 from station_admin.classroom import library as classroom_library
 from station_admin.community import agenda, careday
-from station_admin.core.models import District, Station, db
+from station_admin.core.models import ChangeGeneration, District, Station, db
 from station_admin.core.protect import DataProtector
 from station_admin.members.models import CardKey, revocation_entries
 from station_admin.surveys import responses as survey_responses
@@ -32,15 +37,29 @@ from station_admin.surveys import responses as survey_responses
 log = logging.getLogger(__name__)
 
 
+# However still the watched tables are, a publisher reads them again this often: a change no trigger
+# saw (a database restored under a running central) still reaches the stations.
+FULL_READ_S = 900.0
+
+
 class ChangePublisher:
-    """Base of the publishers of retained central-to-station state; subclasses say what and how it compares."""
+    """Base of the publishers of retained central-to-station state; subclasses say what and how it compares.
+
+    `watches` names the tables the messages are made of: the messages are read again only when one of
+    them has changed since the last reading (or `timezone` is set and central's local date has moved
+    on). A publisher that watches nothing reads every cycle.
+    """
 
     name = "retained state"
+    watches: tuple[str, ...] = ()
+    timezone: str | None = None
 
     def __init__(self, link, interval_s: float):
         self.link = link
         self.interval_s = interval_s
         self._sent: dict[str, tuple] = {}
+        self._read_mark: tuple | None = None
+        self._read_at = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,6 +86,7 @@ class ChangePublisher:
         # what changed. A new session may be a broker that lost them: send everything again.
         if not getattr(self.link, "session_present", False):
             self._sent = {}
+        self._read_mark = None
         self._wake.set()
 
     def start(self) -> None:
@@ -81,16 +101,27 @@ class ChangePublisher:
         if self._thread:
             self._thread.join(timeout=5)
 
+    def mark(self) -> tuple | None:
+        """What says whether the messages may have changed: the watched tables' generations and the local date."""
+        if not self.watches:
+            return None
+        today = utcnow().astimezone(ZoneInfo(self.timezone)).date() if self.timezone else None
+        return ChangeGeneration.of(self.watches), today
+
     def publish_changes(self) -> int:
         """Publish what differs from what was last sent on this connection; returns how many messages."""
         sent = 0
         with db.connection_context():
+            mark = self.mark()  # before the reading: a change made during it moves the mark for the next cycle
+            if mark is not None and mark == self._read_mark and time.monotonic() - self._read_at < FULL_READ_S:
+                return 0
             for topic, content, build in self.pending():
                 if self._sent.get(topic) == content:
                     continue
                 self.link.publish(build())
                 self._sent[topic] = content
                 sent += 1
+            self._read_mark, self._read_at = mark, time.monotonic()
         if sent:
             log.info("published %d %s messages", sent, self.name)
         return sent
@@ -157,6 +188,7 @@ class StationConfigPublisher(ChangePublisher):
     (an admin edits the station, its district is renamed), from whichever web process made the change."""
 
     name = "station configuration"
+    watches = ("station", "district")
 
     def __init__(self, link, protector: DataProtector | None, public_url: str, interval_s: float):
         super().__init__(link, interval_s)
@@ -236,10 +268,11 @@ class CommunityPublisher(ChangePublisher):
     """Publishes voucher policies and event schedules on connect and whenever they change."""
 
     name = "voucher policy and schedule"
+    watches = ("station", "voucher_policy", "scheduled_event", "scheduled_event_station")
 
     def __init__(self, link, settings):
         super().__init__(link, settings.community.publish_seconds)
-        self.settings = settings
+        self.settings, self.timezone = settings, settings.central.timezone
 
     def pending(self) -> list:
         return community_pending(self.settings, utcnow())
@@ -253,10 +286,11 @@ class ClassroomPublisher(ChangePublisher):
     central has no address for kiosks to download from (classroom.files_url or central.public_url)."""
 
     name = "classroom manifest"
+    watches = ("station", "district", "classroom_video", "classroom_target")
 
     def __init__(self, link, settings, protector: DataProtector):
         super().__init__(link, settings.classroom.publish_seconds)
-        self.settings, self.protector = settings, protector
+        self.settings, self.protector, self.timezone = settings, protector, settings.central.timezone
 
     def messages(self) -> list:
         now = utcnow()
@@ -274,6 +308,7 @@ class SurveyPublisher(ChangePublisher):
     closed or past its end reaches every kiosk within `surveys.publish_seconds`."""
 
     name = "open surveys"
+    watches = ("station", "district", "survey", "survey_version")
 
     def __init__(self, link, settings):
         super().__init__(link, settings.surveys.publish_seconds)

@@ -16,7 +16,7 @@ from datetime import datetime
 from devices.protocol import charger, heartbeat, occupancy
 from station_admin.core.models import ChargerSlotState, DeviceState, StationLive, db
 from station_admin.live.charging import ChargerSlotEvent
-from waystation.db import insert_rows, update_rows, upsert_rows
+from waystation.db import insert_rows, select_rows, update_rows, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,11 @@ def store_slots(items: list[tuple[charger.ChargerSlotState, datetime]]) -> None:
     """
     if not items:
         return
-    codes = sorted({message.station for message, _ in items})
-    current: dict[tuple[str, int], dict] = {}
-    for row in (ChargerSlotState.select(ChargerSlotState.station_code, ChargerSlotState.slot,
-                                        *[getattr(ChargerSlotState, c) for c in SLOT_COLUMNS])
-                .where(ChargerSlotState.station_code.in_(codes)).tuples()):
-        current[(row[0], row[1])] = dict(zip(SLOT_COLUMNS, row[2:], strict=True))
+    # Only the slots reported: a station's other seven are not read.
+    touched = sorted({(message.station, message.slot) for message, _ in items})
+    current: dict[tuple[str, int], dict] = {
+        (row[0], row[1]): dict(zip(SLOT_COLUMNS, row[2:], strict=True))
+        for row in select_rows(db, ChargerSlotState, ("station_code", "slot"), SLOT_COLUMNS, touched)}
     history, changed = [], {}
     for message, received_at in items:
         key = (message.station, message.slot)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from playwright.sync_api import expect
 
@@ -147,3 +149,60 @@ def test_the_alarm_strip_is_one_line_above_the_stations_and_stays_as_the_user_le
     expect(strip).to_have_js_property("open", True)
     page.wait_for_function("() => window.__stripSwaps >= 1", timeout=15_000)  # the strip polled and was swapped
     expect(page.get_by_test_id("alarms")).to_have_js_property("open", True)
+
+
+@pytest.fixture
+def paged_central(shared_mosquitto, central_settings):
+    """The demo central with pages of 2 stations (the 3 demo stations make two pages)."""
+    from tests.browser.conftest import running_central
+
+    settings = central_settings(shared_mosquitto.url, template="seeded", central={"page_size": 2, "summary_seconds": 0,
+                                                                                           "page_share_seconds": 0})
+    with running_central(settings, seeded=True) as running:
+        yield running
+
+
+def test_the_board_pages_filters_and_changes_live_on_the_visible_page(paged_central, open_page, shared_mosquitto,
+                                                                      topic_root):
+    page = open_page(DESKTOP)
+    sign_in(page, paged_central.url, "admin", "admin-demo")
+    expect(page.locator("article.station")).to_have_count(2)
+    assert station_codes(page) == ["xh-caohejing", "xh-longhua"]
+    expect(page.get_by_test_id("page-of").first).to_have_text("第 1 / 2 页")
+    expect(page.get_by_test_id("summary")).to_contain_text("在线 0 / 3 个驿站")
+
+    page.get_by_test_id("page-next").first.click()
+    expect(page.get_by_test_id("page-of").first).to_have_text("第 2 / 2 页")
+    assert station_codes(page) == ["xh-xujiahui"]
+    assert page.url == paged_central.url + "/?page=2"  # a page of the board is a link
+
+    # A search swaps the stations, not the form, and the URL says what is shown.
+    page.get_by_label("搜索").fill("龙华")
+    expect(page.locator('article[data-station="xh-longhua"]')).to_have_count(1)
+    expect(page.locator("article.station")).to_have_count(1)
+    assert station_codes(page) == ["xh-longhua"]
+    page.wait_for_url(paged_central.url + "/?q=" + quote("龙华"))  # the view's own URL: no empty fields, no page
+    expect(page.locator(".pager")).to_have_count(0)  # one station: no pager
+
+    # The live poll asks for the same view: the card changes, and the view stays filtered.
+    count_swaps(page, "stations")
+    port = shared_mosquitto.port
+    publish(port, topic_root, Availability("xh-longhua", "kiosk", DeviceKind.KIOSK, True))
+    publish(port, topic_root, occupancy(inside=5, station="xh-longhua"))
+    card = page.locator('article[data-station="xh-longhua"]')
+    expect(card.get_by_test_id("people")).to_have_text("5 / 12", timeout=2_000)
+    expect(card.get_by_test_id("online")).to_have_text("在线", timeout=2_000)
+    wait_for_swaps(page, "stations", 2)
+    assert station_codes(page) == ["xh-longhua"]
+    expect(page.get_by_test_id("summary")).to_contain_text("在线 1 / 3 个驿站")
+
+    # A filter on live state: only the online one, then only the offline ones.
+    page.get_by_label("搜索").fill("")
+    page.get_by_label("在线状态").select_option("no")
+    page.wait_for_url("**/?online=no")
+    expect(page.locator('article[data-station="xh-longhua"]')).to_have_count(0)
+    expect(page.locator("article.station")).to_have_count(2)
+    assert station_codes(page) == ["xh-caohejing", "xh-xujiahui"]
+    page.reload()  # the shared URL opens the same view
+    assert station_codes(page) == ["xh-caohejing", "xh-xujiahui"]
+    expect(page.get_by_label("在线状态")).to_have_value("no")

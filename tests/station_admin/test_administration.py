@@ -173,6 +173,23 @@ def test_a_closed_station_leaves_the_dashboard_and_api_but_keeps_its_history(cen
     assert "xh-longhua" in [s["code"] for s in api["stations"]]
 
 
+def test_an_ingest_workers_known_codes_spare_the_lookup_and_an_unknown_code_is_asked_again(central_app,
+                                                                                         monkeypatch):
+    now = utcnow()
+    known: set[str] = set()
+    with central_app.app_context(), db.connection_context():
+        assert UnknownStation.note([occupancy.Occupancy("xh-xujiahui", 1, 1, 0, now),
+                                    occupancy.Occupancy("hw-later", 1, 1, 0, now)], now, known) == 1
+        assert known == {"xh-xujiahui"}  # the known one remembered; the unknown one is not
+        lookups = []
+        real_select = Station.select
+        monkeypatch.setattr(Station, "select", lambda *a: lookups.append(a) or real_select(*a))
+        assert UnknownStation.note([occupancy.Occupancy("xh-xujiahui", 2, 2, 0, now)], now, known) == 0
+        assert lookups == []  # every code of the batch known: no query at all
+        assert UnknownStation.note([occupancy.Occupancy("hw-later", 2, 2, 0, now)], now, known) == 1
+        assert len(lookups) == 1 and UnknownStation.get_by_id("hw-later").messages == 2
+
+
 def test_an_unknown_station_is_shown_to_admins_and_created_with_what_it_sent(central_app):
     now = utcnow()
     sent = [occupancy.Occupancy("hw-newstation", 3, 9, 6, now),

@@ -100,3 +100,36 @@ def test_a_devices_clock_offset_is_shown_on_its_badge(central_app):
     login(client, "admin", "admin-demo")
     page = client.get("/").get_data(as_text=True)
     assert 'data-clock-offset="-600"' in page and "相差 -600 秒" in page
+
+
+def test_the_alarm_strip_counts_every_open_alarm_in_the_database_and_lists_the_first_most_severe(central_app):
+    """A province has tens of thousands of open alarms: the strip counts them by severity and lists the
+    first eight (critical first, newest first), without loading the rest; a manager's strip only theirs."""
+    import re
+    from datetime import timedelta
+
+    from devices.protocol import utcnow
+    from station_admin.core.models import db
+    from station_admin.live.alarms import STRIP_LIMIT, Alarm
+
+    now = utcnow()
+    with central_app.app_context(), db.connection_context():
+        rows = [{"kind": "occupancy_high", "source": f"xh-longhua#{n}", "station_code": "xh-longhua",
+                 "severity": "warning", "raised_at": now - timedelta(minutes=n), "details": "{}",
+                 "open_key": f"occupancy_high|xh-longhua#{n}"} for n in range(40)]
+        rows += [{"kind": "device_offline", "source": f"xh-xujiahui/d{n}", "station_code": "xh-xujiahui",
+                  "severity": "critical", "raised_at": now - timedelta(hours=1, minutes=n), "details": "{}",
+                  "open_key": f"device_offline|xh-xujiahui/d{n}"} for n in range(5)]
+        Alarm.insert_many(rows).execute()
+        Alarm.update(cleared_at=now, open_key=None).where(Alarm.source == "xh-longhua#39").execute()  # cleared
+    client = central_app.test_client()
+    login(client, "admin", "admin-demo")
+    strip = client.get("/alarms/strip").get_data(as_text=True)
+    listed = re.findall(r'data-source="([^"]+)" data-open="true"', strip)
+    assert listed == [f"xh-xujiahui/d{n}" for n in range(5)] + [f"xh-longhua#{n}" for n in range(STRIP_LIMIT - 5)]
+    assert "44 条未处理的告警" in strip and "严重 5" in strip and "警告 39" in strip
+    assert f"还有 {44 - STRIP_LIMIT} 条" in strip
+    client = central_app.test_client()
+    login(client, "manager", "manager-demo")  # Caohejing and Xujiahui: the five critical ones only
+    strip = client.get("/alarms/strip").get_data(as_text=True)
+    assert re.findall(r'data-source="([^"]+)" data-open="true"', strip) == [f"xh-xujiahui/d{n}" for n in range(5)]

@@ -105,3 +105,35 @@ def test_a_heartbeat_before_availability_is_logged_once_and_ignored(central_sett
         state = models.DeviceState.get()
         assert state.heartbeat_at == received and state.clock_offset_s == -600.0
         assert state.reported_at == received - timedelta(minutes=10)
+
+
+def test_the_workers_sqlite_connection_gets_the_page_cache_and_postgresql_the_planner_cost(central_settings):
+    """ingest.sqlite_cache_mb sizes the worker's own SQLite connection's page cache (a province's live
+    state fits; other connections keep SQLite's default); on PostgreSQL every connection of central
+    plans with database.postgresql_random_page_cost (a batch's or a page's keys looked up in their index)."""
+    import threading
+
+    from waystation.cli import _migrate_central
+    from waystation.db import is_sqlite
+
+    settings = central_settings(template="migrated", ingest={"sqlite_cache_mb": 48},
+                                database={"postgresql_random_page_cost": 1.3})
+    _migrate_central(settings)  # as `waystation ingest` opens the database
+    worker = IngestWorker(settings)
+    heartbeat_batch = [mqtt.MQTTMessage(1, f"{settings.broker.topic_root}/station/s1/heartbeat/kiosk".encode())]
+    assert worker._store_until_done(heartbeat_batch) == {}  # through the store (an empty payload: dropped)
+    assert worker.dropped == 1
+    sqlite = is_sqlite(models.db)
+    setting = "PRAGMA cache_size" if sqlite else "SHOW random_page_cost"
+    assert models.db.execute_sql(setting).fetchone()[0] == (-48 * 1024 if sqlite else "1.3")
+    other = []
+
+    def elsewhere():
+        with models.db.connection_context():
+            other.append(models.db.execute_sql(setting).fetchone()[0])
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert other == ([-2000] if sqlite else ["1.3"])  # SQLite's default cache elsewhere; the planner cost everywhere
+    models.db.close()

@@ -132,6 +132,9 @@ def province(now) -> None:
 def row_by_row(now, settings, heard_until) -> dict:
     """The alarm conditions as a reader states them, checking every device, slot and station."""
     found = {}
+    if now - heard_until > timedelta(seconds=settings.heartbeat_timeout_s):  # ingest behind: one alarm of its own
+        found[("ingest_behind", "ingest")] = (None, {"behind_s": round((now - heard_until).total_seconds()),
+                                                     "known": True})
     stale_before = heard_until - timedelta(seconds=settings.heartbeat_timeout_s)
     for d in DeviceState.select():
         why = "last_will" if not d.online else \
@@ -162,6 +165,13 @@ def test_set_based_alarm_evaluation_matches_checking_row_by_row(central_app):
         for heard_until in (now, behind):
             assert alarms.conditions(now, settings, heard_until) == row_by_row(now, settings, heard_until)
         assert len(row_by_row(now, settings, behind)) < len(row_by_row(now, settings, now))
+        # Not knowing how far ingest has got (a worker's first marker not back): no device judged.
+        unknown = alarms.conditions(now, settings, behind, liveness_known=False)
+        assert not any(kind == "device_offline" for kind, _ in unknown)
+        backlogs = {("outbox_backlog", f"{d.station_code}/{d.device}") for d in DeviceState.select()
+                    if d.kind == "kiosk" and d.outbox_pending > settings.outbox_backlog}  # no offline kiosk to spare
+        assert set(unknown) == {key for key in row_by_row(now, settings, behind)
+                                if key[0] not in ("device_offline", "outbox_backlog")} | backlogs
 
         raised, cleared = alarms.evaluate(now, settings)
         assert (raised, cleared) == (len(row_by_row(now, settings, now)), 0)
@@ -182,3 +192,29 @@ def test_set_based_alarm_evaluation_matches_checking_row_by_row(central_app):
         assert (raised, cleared) == (0, len(before - set(expected)))
         assert {(a.kind, a.source) for a in alarms.Alarm.open()} == set(expected)
 
+
+
+def test_select_rows_reads_only_the_keys_asked_for_past_one_statement(central_settings):
+    """waystation.db.select_rows, as store_slots reads the reported slots: the stored rows of the keys
+    asked for (more than one statement's 500), none of a key not stored, times read back in UTC."""
+    from datetime import UTC
+
+    from waystation.db import select_rows
+
+    settings = central_settings(template="migrated")
+    models.db.initialize(open_database(settings.database.url))
+    t0 = utcnow().replace(microsecond=123456)
+    with db.connection_context(), db.atomic():
+        rows = [{"station_code": code, "slot": slot, "status": "available", "power_w": slot * 10, "energy_wh": 0,
+                 "fault": None if slot % 2 else "overcurrent", "reported_at": t0,
+                 "received_at": t0 + timedelta(seconds=slot)}
+                for code in codes() for slot in (1, 2, 3, 4)]
+        for start in range(0, len(rows), 200):
+            ChargerSlotState.insert_many(rows[start:start + 200]).execute()
+        wanted = [(code, slot) for code in codes() for slot in (1, 3, 4)] + [("s999", 1), ("s000", 9)]
+        found = select_rows(db, ChargerSlotState, ("station_code", "slot"), ("power_w", "fault", "received_at"),
+                            wanted)
+    assert len(wanted) > 500
+    assert sorted(found) == sorted((code, slot, slot * 10, None if slot % 2 else "overcurrent",
+                                    t0 + timedelta(seconds=slot)) for code in codes() for slot in (1, 3, 4))
+    assert all(row[4].tzinfo is UTC for row in found)

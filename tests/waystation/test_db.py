@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import peewee
 import pytest
 
-from waystation.db import SchemaVersion, migrate, open_database
+from waystation.db import SchemaVersion, UTCDateTimeField, migrate, open_database
+
+
+@pytest.mark.parametrize("stored, read", [
+    ("2026-12-01 19:00:00.123456", datetime(2026, 12, 1, 19, 0, 0, 123456, tzinfo=UTC)),  # as db_value writes it
+    ("2026-12-01 19:00:00", datetime(2026, 12, 1, 19, tzinfo=UTC)),
+    ("2026-12-01T19:00:00+08:00", datetime(2026, 12, 1, 11, tzinfo=UTC)),  # an offset of its own is kept
+    ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC)),  # a date alone: midnight UTC
+    (datetime(2026, 12, 1, 19), datetime(2026, 12, 1, 19, tzinfo=UTC)),  # PostgreSQL's driver gives datetimes
+    (None, None),
+])
+def test_times_read_back_as_utc_whatever_form_they_were_stored_in(stored, read):
+    value = UTCDateTimeField().python_value(stored)
+    assert value == read and (value is None or value.tzinfo == UTC)
+
+
+def test_a_time_written_reads_back_the_same():
+    field = UTCDateTimeField()
+    moment = datetime(2026, 12, 1, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=8)))
+    assert field.python_value(field.db_value(moment)) == moment
 
 
 def test_sqlite_opens_in_wal_with_foreign_keys(tmp_path):
