@@ -12,9 +12,13 @@ The publisher is a separate process (as kiosks are), publishing at QoS 1 as fast
 does not share the GIL with the receiving side; where the subscriber keeps up, the raw rate is the
 publisher's (publish_per_s shows it). Phases alternate, never overlap. The last line printed is one
 JSON object; medians over the repeats. A lost event or a timeout exits non-zero with the reason.
+With `--workers N` the ingest phase runs N worker processes on one MQTT 5 shared subscription
+(`$share/bench/...`), each with its own client id and database connection, as N `waystation ingest`
+processes would: how far a second worker scales on this machine's cores.
 
     python bench/ingest.py --quick
     python bench/ingest.py --events 50000 --repeat 3 --database-url postgresql://postgres@127.0.0.1:5432/test
+    python bench/ingest.py --quick --workers 2 --database-url postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -83,12 +87,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                           "default: a fresh SQLite file (WAL) per phase")
     p.add_argument("--timeout", type=float, help="seconds any one phase may take (default 60; 30 quick)")
     p.add_argument("--profile", action="store_true", help="cProfile the ingest worker thread; top entries on stderr")
+    p.add_argument("--stations", type=int, default=len(STATIONS),
+                   help=f"stations the check-ins come from, in turn (default {len(STATIONS)}: every batch then counts "
+                        "into the same few rollup rows; a province's thousands spread the rows two workers write)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="ingest workers (default 1, in this process); more run as processes of their own on one "
+                        "MQTT 5 shared subscription ($share), as `waystation ingest` processes would")
     args = p.parse_args(argv)
     args.events = args.events or (20_000 if args.quick else 50_000)
     args.repeat = args.repeat or (2 if args.quick else 3)
     args.timeout = args.timeout or (30.0 if args.quick else 60.0)
     if args.events < 1 or args.repeat < 1:
         p.error("--events and --repeat must be at least 1")
+    if args.workers < 1:
+        p.error("--workers must be at least 1")
+    if args.stations < 1:
+        p.error("--stations must be at least 1")
+    if args.workers > 1 and args.profile:
+        p.error("--profile profiles the one in-process worker; leave out --workers")
     if args.database_url and urlsplit(args.database_url).scheme not in ("postgresql", "postgres"):
         p.error("--database-url must be a postgresql:// URL (SQLite is the default)")
     if args.events > BROKER_QUEUE_LIMIT:
@@ -97,13 +113,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def make_events(n: int) -> list[tuple[str, bytes]]:
-    """N valid check-in events (relative topic, payload), spread over a few stations, each with its own id."""
+def station_codes(count: int) -> tuple[str, ...]:
+    """The stations the events come from: the five demo codes, or `count` codes of a province's form."""
+    return STATIONS if count == len(STATIONS) else tuple(f"p{i % 16:02d}-{i:06d}" for i in range(count))
+
+
+def make_events(n: int, stations: tuple[str, ...] = STATIONS) -> list[tuple[str, bytes]]:
+    """N valid check-in events (relative topic, payload), in turn from each station, each with its own id."""
     start = datetime.now(UTC) - timedelta(hours=1)
-    seqs = dict.fromkeys(STATIONS, 0)
+    seqs = dict.fromkeys(stations, 0)
     out = []
     for i in range(n):
-        station = STATIONS[i % len(STATIONS)]
+        station = stations[i % len(stations)]
         seqs[station] += 1
         body = events.CheckIn() if i % 3 else events.CheckIn("card", f"M{i:08d}")
         event = events.StationEvent(station=station, event_id=events.new_event_id(), seq=seqs[station],
@@ -367,39 +388,144 @@ def instrument(worker, profile: bool) -> dict:
     return stats
 
 
-def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str, args) -> dict:
-    """Rate from the first publish to N committed StationEvent rows through a real IngestWorker."""
-    from station_admin import migrations
-    from station_admin.core import models
-    from station_admin.node.ingest import IngestWorker
-    from waystation.db import migrate, open_database
+def ingest_settings(broker_url: str, db_url: str, args, root: str, client_id: str, shared: bool):
+    """The settings of one ingest worker of a phase (MQTT 5 on a shared subscription when `shared`)."""
     from waystation.settings import load_settings
 
-    n = len(messages)
-    root = f"bench-{uuid.uuid4().hex[:12]}/waystation/v1"
-    client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
-    settings = load_settings(env={}, overrides={
-        "database": {"url": db_url},
-        "broker": {"url": broker_url, "topic_root": root, "reconnect_min_s": 1, "reconnect_max_s": 2},
-        "ingest": {"client_id": client_id, "batch_size": args.batch_size, "batch_wait_ms": args.batch_wait_ms},
+    broker = {"url": broker_url, "topic_root": root, "reconnect_min_s": 1, "reconnect_max_s": 2}
+    ingest = {"client_id": client_id, "batch_size": args.batch_size, "batch_wait_ms": args.batch_wait_ms}
+    if shared:
+        broker["protocol"] = "5"
+        ingest["shared_group"] = "bench"
+    return load_settings(env={}, overrides={
+        "database": {"url": db_url}, "broker": broker, "ingest": ingest,
         "central": {"data_key": "bench-data-key-" + "0" * 32},  # ingest opens sealed request contacts with it
     })
-    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
-    migrate(models.db, migrations.MIGRATIONS)
-    publisher = Publisher(broker_url, full_messages(root, messages), args.timeout)
+
+
+def start_worker(settings):
+    """An IngestWorker on the configured database, started once the broker has granted its subscription."""
+    from station_admin.core import models
+    from station_admin.node.ingest import IngestWorker
+    from waystation.db import open_database
+
+    if models.db.obj is None:
+        models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms))
     worker = IngestWorker(settings)
-    stats = instrument(worker, args.profile)
     subscribed = threading.Event()
     # MqttLink sets `connected` before the broker has granted the subscription; wait for the SUBACK.
     worker.link.client.on_subscribe = lambda c, u, mid, codes, props: subscribed.set()
-    started = False
+    return worker, subscribed
+
+
+def worker_main(broker_url: str, db_url: str, args, root: str, client_id: str, conn) -> None:
+    """One worker process of a shared phase: start, say "subscribed", run until told to stop."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker, subscribed = start_worker(ingest_settings(broker_url, db_url, args, root, client_id, shared=True))
     try:
         worker.start()
-        started = True
-        if not subscribed.wait(10):
-            raise BenchError("ingest worker: not subscribed within 10s")
+        conn.send(("subscribed",) if subscribed.wait(10) else ("error", f"{client_id}: not subscribed within 10s"))
+        conn.recv()  # "stop"
+    finally:
+        worker.stop()
+        conn.send(("stopped",))
+
+
+class WorkerProcesses:
+    """The ingest worker processes of a shared phase, each with its own client id on one $share group."""
+
+    def __init__(self, broker_url: str, db_url: str, args, root: str):
+        ctx = multiprocessing.get_context("spawn")
+        self.client_ids = [f"bench-ingest-{uuid.uuid4().hex[:8]}" for _ in range(args.workers)]
+        self.procs = []
+        for client_id in self.client_ids:
+            conn, child = ctx.Pipe()
+            proc = ctx.Process(target=worker_main, args=(broker_url, db_url, args, root, client_id, child), daemon=True)
+            proc.start()
+            child.close()
+            self.procs.append((proc, conn))
+        for client_id, (_, conn) in zip(self.client_ids, self.procs, strict=True):
+            if not conn.poll(60):
+                raise BenchError(f"ingest worker {client_id}: did not start within 60s")
+            answer = conn.recv()
+            if answer[0] != "subscribed":
+                raise BenchError(answer[1])
+
+    def stop(self) -> None:
+        for proc, conn in self.procs:
+            if proc.is_alive():
+                conn.send("stop")
+        for proc, conn in self.procs:
+            if conn.poll(30):
+                conn.recv()
+            proc.join(10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot, from /proc/stat (Linux); (0, 0) elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """The share of the machine's CPU time that was busy between two machine_ticks() readings."""
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total > 0 else None
+
+
+def register_stations(codes: tuple[str, ...]) -> None:
+    """The stations the events come from, known to central as they would be in the field (events from an
+    unknown code are stored too, and each batch notes the codes for the admins: not what is measured here)."""
+    from station_admin.core.models import District, Federation, Station, db
+
+    with db.connection_context(), db.atomic():
+        federation = Federation.create(code="bench", name_zh="基准总工会", name_en="Bench Federation")
+        district = District.create(code="bench", federation=federation, name_zh="基准区", name_en="Bench District")
+        for start in range(0, len(codes), 500):
+            Station.insert_many([{"code": code, "district": district.id, "name_zh": code, "name_en": code,
+                                  "capacity": 20} for code in codes[start:start + 500]]).execute()
+
+
+def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str, args) -> dict:
+    """Rate from the first publish to N committed StationEvent rows through real IngestWorkers (one in this
+    process; with --workers, that many processes on one shared subscription)."""
+    from station_admin import migrations
+    from station_admin.core import models
+    from waystation.db import migrate, open_database
+
+    n = len(messages)
+    root = f"bench-{uuid.uuid4().hex[:12]}/waystation/v1"
+    models.db.initialize(open_database(db_url, 5000))
+    migrate(models.db, migrations.MIGRATIONS)
+    register_stations(station_codes(args.stations))
+    models.db.close()
+    publisher = Publisher(broker_url, full_messages(root, messages), args.timeout)
+    worker = processes = None
+    stats = None
+    client_ids: list[str] = []
+    try:
+        if args.workers == 1:
+            client_ids = [f"bench-ingest-{uuid.uuid4().hex[:8]}"]
+            worker, subscribed = start_worker(ingest_settings(broker_url, db_url, args, root, client_ids[0],
+                                                              shared=False))
+            stats = instrument(worker, args.profile)
+            worker.start()
+            if not subscribed.wait(10):
+                raise BenchError("ingest worker: not subscribed within 10s")
+        else:
+            processes = WorkerProcesses(broker_url, db_url, args, root)
+            client_ids = processes.client_ids
         count = models.StationEvent.select().count
         with models.db.connection_context():
+            ticks = machine_ticks()
             t0 = publisher.go()
             deadline = t0 + args.timeout
             stored = 0
@@ -409,12 +535,16 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
                 if time.monotonic() > deadline:
                     raise BenchError(f"ingest: {stored} of {n} events committed within {args.timeout}s")
             t_done = time.monotonic()
+            machine_busy = busy_share(ticks, machine_ticks())
         pub = publisher.result()
     finally:
-        if started:
+        if worker is not None:
             worker.stop()
+        if processes is not None:
+            processes.stop()
         publisher.close()
-        clear_session(broker_url, client_id)
+        for client_id in client_ids:
+            clear_session(broker_url, client_id)
     with models.db.connection_context():
         stored = models.StationEvent.select().count()
         distinct = models.StationEvent.select(models.StationEvent.event_id).distinct().count()
@@ -429,11 +559,13 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
         "publish_per_s": n / (pub["last_ack"] - pub["first"]),
         "seconds": seconds,
         "stored": stored,
-        "batches": stats["batches"],
-        "mean_batch": stats["messages"] / max(stats["batches"], 1),
-        "store_share": stats["store_s"] / seconds,
+        # Every process's CPU (workers, broker, publisher, database server): how near the cores are to full.
+        "machine_busy": machine_busy,
     }
-    if stats["profile"] is not None:
+    if stats is not None:  # the in-process worker's store() calls
+        result.update(batches=stats["batches"], mean_batch=stats["messages"] / max(stats["batches"], 1),
+                      store_share=stats["store_s"] / seconds)
+    if stats is not None and stats["profile"] is not None:
         out = io.StringIO()
         pstats.Stats(stats["profile"], stream=out).sort_stats("tottime").print_stats(25)
         progress("ingest worker thread profile (by own time):\n" + out.getvalue())
@@ -492,7 +624,7 @@ def run(args) -> dict:
         broker_name = mosquitto_version(broker_url, binary)
         progress(f"{broker_name} at {broker_url}; {args.events} events x {args.repeat} repeats; "
                  f"{database.backend} database")
-        messages = make_events(args.events)
+        messages = make_events(args.events, station_codes(args.stations))
         raw_runs, ingest_runs = [], []
         for i in range(1, args.repeat + 1):
             raw = raw_phase(broker_url, messages, args.timeout)
@@ -501,10 +633,11 @@ def run(args) -> dict:
                      f"(publisher {raw['publish_per_s']:.0f}/s, {raw['seconds']:.2f}s)")
             ingest = ingest_phase(broker_url, messages, database.fresh_url(), args)
             ingest_runs.append(ingest)
-            progress(f"repeat {i}/{args.repeat} ingest: {ingest['ingest_per_s']:.0f}/s committed "
-                     f"(publisher {ingest['publish_per_s']:.0f}/s, {ingest['seconds']:.2f}s, "
-                     f"{ingest['batches']} batches of {ingest['mean_batch']:.0f} on average, "
-                     f"store() busy {ingest['store_share']:.0%} of the time)")
+            batches = (f", {ingest['batches']} batches of {ingest['mean_batch']:.0f} on average, "
+                       f"store() busy {ingest['store_share']:.0%} of the time" if "batches" in ingest else "")
+            progress(f"repeat {i}/{args.repeat} ingest ({args.workers} worker{'s' if args.workers > 1 else ''}): "
+                     f"{ingest['ingest_per_s']:.0f}/s committed "
+                     f"(publisher {ingest['publish_per_s']:.0f}/s, {ingest['seconds']:.2f}s{batches})")
         ingest_per_s = median(ingest_runs, "ingest_per_s")
         raw_per_s = median(raw_runs, "raw_per_s")
         ratio = round(ingest_per_s / raw_per_s, 3)
@@ -530,8 +663,14 @@ def run(args) -> dict:
                            for i, r in zip(ingest_runs, raw_runs, strict=True)],
             "ingest_runs_per_s": [round(r["ingest_per_s"], 1) for r in ingest_runs],
             "raw_runs_per_s": [round(r["raw_per_s"], 1) for r in raw_runs],
-            "mean_batch": round(statistics.median(r["mean_batch"] for r in ingest_runs), 1),
-            "store_share": round(statistics.median(r["store_share"] for r in ingest_runs), 3),
+            "workers": args.workers,
+            "machine_busy_during_ingest": statistics.median(r["machine_busy"] or 0 for r in ingest_runs),
+            "stations": args.stations,
+            # The in-process worker's batches (not measured in worker processes).
+            "mean_batch": (round(statistics.median(r["mean_batch"] for r in ingest_runs), 1)
+                           if args.workers == 1 else None),
+            "store_share": (round(statistics.median(r["store_share"] for r in ingest_runs), 3)
+                            if args.workers == 1 else None),
             "publisher": "separate process",
             "quick": args.quick,
             "python": platform.python_version(),

@@ -380,6 +380,28 @@ def test_a_central_database_before_administration_upgrades_in_place(central_db_u
     central.close()
 
 
+def test_a_batch_from_hundreds_of_unknown_stations_is_noted_in_a_few_statements(central_app, monkeypatch):
+    """A misconfigured fleet (here 1,200 codes, past one statement's 500) is counted code by code and
+    family by family, in statements per 500 codes, not one per code: it must not slow the batch down."""
+    now = utcnow()
+    codes = [f"hw-fleet-{i:04d}" for i in range(1200)]
+    batch = [m for code in codes for m in (occupancy.Occupancy(code, 1, 1, 0, now),
+                                           charger.ChargerSlotState(code, 1, charger.SlotStatus.AVAILABLE, 0, 0,
+                                                                    now))]
+    with central_app.app_context(), db.connection_context():
+        assert UnknownStation.note(batch, now) == 1200
+        statements = []
+        real_execute = db.obj.execute_sql  # (db is a proxy: its database is patched)
+        monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **k: statements.append(sql) or real_execute(sql, *a,
+                                                                                                               **k))
+        with db.atomic():
+            assert UnknownStation.note(batch[::2], now) == 1200  # the occupancy messages again
+        assert len(statements) < 20
+        rows = {row.station_code: row for row in UnknownStation.select()}
+        assert set(rows) == set(codes)
+        assert all(row.messages == 3 and row.family_counts == {"occupancy": 2, "charger": 1} for row in rows.values())
+
+
 def test_two_ingest_workers_noting_one_unknown_station_lose_no_count(central_app):
     """Two `$share` workers note the same unknown code at once: every message is counted, per family too."""
     import threading

@@ -98,3 +98,27 @@ def test_migration_9_backfills_the_week_rollup_from_the_day_rollup(central_db_ur
     assert 9 in migrate(database, migrations.MIGRATIONS)
     assert week_rollup() == raw_weeks() and sum(week_rollup().values()) == 200
     database.close()
+
+
+def test_a_batch_from_thousands_of_stations_counts_into_day_and_week_rows_exactly(app):  # noqa: F811
+    """One add() of 2,500 stations' counts over hours either side of a day's and a week's end (past one
+    statement's rows, and the touched hours only sent), twice: each row holds what was added, per hour."""
+    from station_admin.rollups.hourly import add_counts
+    from station_admin.rollups.periodic import CheckInDaily
+
+    week_end = hour_number(START) + 7  # Monday 00:00 UTC: a new day and a new week
+    hours = [week_end - 2, week_end - 1, week_end, week_end + 30]
+    counts = Counter({(f"p{i % 16:02d}-{i:06d}", hour): 1 + (i + hour) % 3 for i in range(2500) for hour in hours
+                      if (i + hour) % 4})
+    with models.db.connection_context(), models.db.atomic():
+        add_counts("checkin", counts)
+        add_counts("checkin", counts)  # the second time onto the stored rows
+        days = {(r.station_code, r.day, c): getattr(r, f"h{c:02d}") for r in CheckInDaily.select()
+                for c in range(24) if getattr(r, f"h{c:02d}")}
+        day_totals = {(r.station_code, r.day): r.n for r in CheckInDaily.select()}
+    assert days == {(code, hour // 24, hour % 24): 2 * n for (code, hour), n in counts.items()}
+    assert week_rollup() == Counter({(code, hour // 168, hour % 168): 2 * n for (code, hour), n in counts.items()})
+    expected_days = Counter()
+    for (code, hour), n in counts.items():
+        expected_days[(code, hour // 24)] += 2 * n
+    assert day_totals == dict(expected_days)
