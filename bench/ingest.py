@@ -337,6 +337,19 @@ class Database:
         admin = self._admin or connect(self.postgres_url)
         return "postgresql " + admin.execute_sql("SHOW server_version").fetchone()[0].split()[0]
 
+    def autovacuum(self) -> str | None:
+        """The PostgreSQL server's autovacuum setting ("on", "off"); None on SQLite. A server with it off (some
+        CI images) bloats the live-state tables over a long run: the figures are then not production's."""
+        if not self.postgres_url:
+            return None
+        from playhouse.db_url import connect
+
+        admin = self._admin or connect(self.postgres_url)
+        setting = admin.execute_sql("SHOW autovacuum").fetchone()[0]
+        if setting != "on":
+            progress(f"warning: this PostgreSQL server runs with autovacuum {setting} (production keeps it on)")
+        return setting
+
     def cleanup(self) -> None:
         """Drop the schemas this run created."""
         if self._admin is not None:
@@ -654,6 +667,7 @@ def run(args) -> dict:
             "repeat": args.repeat,
             "backend": database.backend,
             "database": database.version(),
+            "postgresql_autovacuum": database.autovacuum(),
             "batch_size": args.batch_size,
             "batch_wait_ms": args.batch_wait_ms,
             "broker": broker_name,

@@ -535,6 +535,7 @@ def run(args) -> dict:
             broker = SecureMosquitto(workdir=workdir / "mosquitto", test_account=True).start()
             result["broker"] = mosquitto_version(broker.url, MOSQUITTO)
             result["database"] = database.version()
+            result["postgresql_autovacuum"] = database.autovacuum()
             port = free_port()
             # The raw reference subscribes before central starts, so it gets every retained message as it
             # is published, not in one replay: subscribing at the load's start replayed some 300,000

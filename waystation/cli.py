@@ -272,11 +272,12 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
     """
     from station_admin import migrations
     from station_admin.core import models
-    from waystation.db import migrate, open_database
+    from waystation.db import migrate, open_database, warn_about_server
 
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
                                     settings.database.postgresql_random_page_cost))
     migrate(models.db, migrations.MIGRATIONS)
+    warn_about_server(models.db)  # a PostgreSQL server set up against central's load (autovacuum off)
     if signing_key:
         from devices.protocol import utcnow
         from station_admin.core.protect import DataProtector

@@ -242,6 +242,38 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
+# PostgreSQL server settings central depends on, and what goes wrong without them.
+POSTGRESQL_EXPECTS = {
+    "autovacuum": ("on", "autovacuum is off on this PostgreSQL server: the live-state tables (devicestate, "
+                         "chargerslotstate, stationlive) take thousands of updates a second and, never vacuumed, "
+                         "grow by a dead row version per update, so every dashboard and batch read slows as they "
+                         "grow. Turn it on (autovacuum = on), or vacuum those tables on a schedule"),
+}
+
+
+def postgresql_settings(database: peewee.Database) -> dict[str, str]:
+    """The server's values of the settings in POSTGRESQL_EXPECTS (PostgreSQL only)."""
+    rows = database.execute_sql("SELECT name, setting FROM pg_settings WHERE name IN %s",
+                                (tuple(POSTGRESQL_EXPECTS),)).fetchall()
+    return dict(rows)
+
+
+def server_warnings(settings: dict[str, str]) -> list[str]:
+    """What the operator must fix, for server settings as postgresql_settings() reads them."""
+    return [why for name, (wanted, why) in POSTGRESQL_EXPECTS.items() if settings.get(name, wanted) != wanted]
+
+
+def warn_about_server(database: peewee.Database) -> list[str]:
+    """Log (warning) what is wrong with the database server's settings for central; the warnings."""
+    if is_sqlite(database):
+        return []
+    with database.connection_context():
+        warnings = server_warnings(postgresql_settings(database))
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
 def is_sqlite(database: peewee.Database) -> bool:
     """Whether a database (or the database behind a proxy) is SQLite: frozen migrations hold SQL per backend."""
     return isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)

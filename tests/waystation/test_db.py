@@ -148,3 +148,30 @@ def test_a_central_database_before_the_community_features_upgrades_in_place(cent
         assert (station.code, station.services, station.always_open, station.mobile) == ("s1", "", False, False)
         assert {"voucher", "voucher_policy", "scheduled_event", "opening_interval", "station_location"} <= set(
             central.get_tables())
+
+
+def test_a_server_without_autovacuum_is_named_to_the_operator():
+    from waystation.db import server_warnings
+
+    assert len(off := server_warnings({"autovacuum": "off"})) == 1 and "autovacuum = on" in off[0]
+    assert server_warnings({"autovacuum": "on"}) == []
+
+
+def test_central_reads_the_servers_settings_and_warns_at_start(central_db_url, caplog):
+    """On PostgreSQL the server's own autovacuum setting is read (whatever this machine's server says, the
+    warning follows it); SQLite has no server to ask."""
+    import logging
+
+    from waystation.db import is_sqlite, postgresql_settings, server_warnings, warn_about_server
+
+    database = open_database(central_db_url)
+    with caplog.at_level(logging.WARNING, logger="waystation.db"):
+        warnings = warn_about_server(database)
+    if is_sqlite(database):
+        assert warnings == []
+        return
+    with database.connection_context():
+        settings = postgresql_settings(database)
+        assert settings["autovacuum"] == database.execute_sql("SHOW autovacuum").fetchone()[0]
+    assert warnings == server_warnings(settings)
+    assert [r.getMessage() for r in caplog.records if r.name == "waystation.db"] == warnings
