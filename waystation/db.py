@@ -253,8 +253,9 @@ POSTGRESQL_EXPECTS = {
 
 def postgresql_settings(database: peewee.Database) -> dict[str, str]:
     """The server's values of the settings in POSTGRESQL_EXPECTS (PostgreSQL only)."""
-    rows = database.execute_sql("SELECT name, setting FROM pg_settings WHERE name IN %s",
-                                (tuple(POSTGRESQL_EXPECTS),)).fetchall()
+    marks = ", ".join([database.param] * len(POSTGRESQL_EXPECTS))
+    rows = database.execute_sql(f"SELECT name, setting FROM pg_settings WHERE name IN ({marks})",
+                                list(POSTGRESQL_EXPECTS)).fetchall()
     return dict(rows)
 
 

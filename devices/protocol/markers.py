@@ -18,14 +18,13 @@ from typing import ClassVar
 from devices.protocol._base import (
     ID_RE,
     Message,
-    ProtocolError,
     TopicPattern,
     decode,
     encode,
     format_time,
     get_int,
+    get_str,
     get_time,
-    show,
 )
 
 PATTERN = TopicPattern("central/ingest/{worker}/marker")
@@ -56,7 +55,4 @@ def parse(topic: str, payload: bytes) -> Marker:
     """A Marker from a topic below the root and its payload; ProtocolError when invalid."""
     parts = PATTERN.parts(topic)
     obj = decode(payload)
-    run = obj.get("run")
-    if not isinstance(run, str) or not ID_RE.fullmatch(run):
-        raise ProtocolError(f"field run must be an id, got {show(run)}")
-    return Marker(parts["worker"], run, get_int(obj, "seq"), get_time(obj))
+    return Marker(parts["worker"], get_str(obj, "run", pattern=ID_RE), get_int(obj, "seq"), get_time(obj))

@@ -48,13 +48,17 @@ def bad_query(error: board.BoardError):
 def index():
     """The dashboard page; for htmx (the filter form, the pager) the stations fragment, with the view's own
     short URL pushed to the address bar (defaults and empty fields left out), so it can be shared."""
-    body = stations()
+    query, number = view()
+    body = stations_of(query, number)
     if not htmx or htmx.boosted or htmx.history_restore_request:
         return body
-    query = board.BoardQuery.from_args(request.args)
-    number = board.parse_int(request.args, "page", 1, 1, 1_000_000)
     return make_response(body, push_url=url_for("dashboard.index", **query.args(**({"page": number} if number > 1
                                                                                    else {}))))
+
+
+def view() -> tuple[board.BoardQuery, int]:
+    """The request's board query and page number (BoardError when either is not valid)."""
+    return board.BoardQuery.from_args(request.args), board.parse_int(request.args, "page", 1, 1, 1_000_000)
 
 
 @bp.get("/dashboard/stations")
@@ -66,9 +70,12 @@ def stations():
     `central.page_share_seconds` for every dashboard polling it in this web process: twenty people
     watching the first page cost one render, not twenty.
     """
+    return stations_of(*view())
+
+
+def stations_of(query: board.BoardQuery, number: int) -> str:
+    """The page or fragment of one view, for the request's user and language (see stations())."""
     settings = current_settings()
-    query = board.BoardQuery.from_args(request.args)
-    number = board.parse_int(request.args, "page", 1, 1, 1_000_000)
     # A history restore (back to a filtered view whose snapshot htmx no longer holds) needs the whole page.
     if not htmx or htmx.boosted or htmx.history_restore_request:
         return render_board(query, number, whole_page=True)

@@ -43,9 +43,10 @@ class SharedResults:
         if seconds <= 0:
             return compute()
         with self._lock:
-            entry = self._entries.get(key)
-            if entry and time.monotonic() - entry[0] < seconds:
-                return entry[1]
+            fresh = self._fresh(key, seconds)
+            if fresh:
+                return fresh[1]
+            entry = self._entries.get(key)  # stale, or None before the first computation
             computing = self._computing.setdefault(key, threading.Lock())
         if not computing.acquire(blocking=entry is None):
             return entry[1]  # another request is computing it: the previous value meanwhile
