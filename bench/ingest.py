@@ -281,9 +281,13 @@ def raw_phase(broker_url: str, messages: list[tuple[str, bytes]], timeout: float
         client.subscribe(f"{root}/station/#", qos=1)
         if not subscribed.wait(10):
             raise BenchError("raw subscriber: no SUBACK within 10s")
+        network_thread = [client._thread.native_id]  # paho's loop_start thread: every callback runs in it
+        cpu_before, ticks_before = receiving_cpu(network_thread), machine_ticks()
         t0 = publisher.go()
         if not done.wait(timeout):
             raise BenchError(f"raw subscriber: received {received} of {n} events within {timeout}s")
+        cpu = receiving_cpu(network_thread) - cpu_before
+        busy_ticks = machine_ticks()[0] - ticks_before[0]
         pub = publisher.result()
         time.sleep(0.2)  # anything more than n would be a duplicate delivery
         if received != n:
@@ -298,6 +302,8 @@ def raw_phase(broker_url: str, messages: list[tuple[str, bytes]], timeout: float
         "raw_end_to_end_per_s": n / (last - t0),
         "publish_per_s": n / (pub["last_ack"] - pub["first"]),
         "seconds": last - t0,
+        "cpu_us": 1e6 * cpu / n,
+        "machine_cpu_us": 1e6 * busy_ticks / os.sysconf("SC_CLK_TCK") / n,
     }
 
 
@@ -494,6 +500,21 @@ def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
     return round((after[0] - before[0]) / total, 3) if total > 0 else None
 
 
+def cpu_seconds(pid: int | str = "self", thread: int | None = None) -> float:
+    """User + system CPU seconds a process (or one of its threads) has used, from /proc (Linux); 0 elsewhere."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def receiving_cpu(threads: list[int] = (), pids: list[int] = ()) -> float:
+    """CPU seconds used so far by the receiving side: these threads of this process and these processes."""
+    return sum(cpu_seconds(thread=t) for t in threads) + sum(cpu_seconds(pid) for pid in pids)
+
+
 def register_stations(codes: tuple[str, ...]) -> None:
     """The stations the events come from, known to central as they would be in the field (events from an
     unknown code are stored too, and each batch notes the codes for the admins: not what is measured here)."""
@@ -537,8 +558,12 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
             processes = WorkerProcesses(broker_url, db_url, args, root)
             client_ids = processes.client_ids
         count = models.StationEvent.select().count
+        # The receiving side's CPU: the in-process worker's two threads (paho's network thread and the
+        # worker's), not this thread's polling below; or the worker processes whole.
+        threads = [worker.link.client._thread.native_id, worker._thread.native_id] if worker is not None else []
+        pids = [proc.pid for proc, _ in processes.procs] if processes is not None else []
         with models.db.connection_context():
-            ticks = machine_ticks()
+            cpu_before, ticks = receiving_cpu(threads, pids), machine_ticks()
             t0 = publisher.go()
             deadline = t0 + args.timeout
             stored = 0
@@ -548,7 +573,9 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
                 if time.monotonic() > deadline:
                     raise BenchError(f"ingest: {stored} of {n} events committed within {args.timeout}s")
             t_done = time.monotonic()
-            machine_busy = busy_share(ticks, machine_ticks())
+            cpu = receiving_cpu(threads, pids) - cpu_before
+            ticks_after = machine_ticks()
+            machine_busy = busy_share(ticks, ticks_after)
         pub = publisher.result()
     finally:
         if worker is not None:
@@ -574,6 +601,8 @@ def ingest_phase(broker_url: str, messages: list[tuple[str, bytes]], db_url: str
         "stored": stored,
         # Every process's CPU (workers, broker, publisher, database server): how near the cores are to full.
         "machine_busy": machine_busy,
+        "cpu_us": 1e6 * cpu / n,
+        "machine_cpu_us": 1e6 * (ticks_after[0] - ticks[0]) / os.sysconf("SC_CLK_TCK") / n,
     }
     if stats is not None:  # the in-process worker's store() calls
         result.update(batches=stats["batches"], mean_batch=stats["messages"] / max(stats["batches"], 1),
@@ -679,6 +708,13 @@ def run(args) -> dict:
             "raw_runs_per_s": [round(r["raw_per_s"], 1) for r in raw_runs],
             "workers": args.workers,
             "machine_busy_during_ingest": statistics.median(r["machine_busy"] or 0 for r in ingest_runs),
+            # CPU per message: the receiving side alone (raw: the subscriber's network thread; ingest: the
+            # worker's threads or processes, a PostgreSQL server's own not counted), and the whole
+            # machine's (publisher, broker and database server too). What the ratio is bound by here.
+            "raw_cpu_us_per_msg": median(raw_runs, "cpu_us"),
+            "ingest_cpu_us_per_msg": median(ingest_runs, "cpu_us"),
+            "raw_machine_cpu_us_per_msg": median(raw_runs, "machine_cpu_us"),
+            "ingest_machine_cpu_us_per_msg": median(ingest_runs, "machine_cpu_us"),
             "stations": args.stations,
             # The in-process worker's batches (not measured in worker processes).
             "mean_batch": (round(statistics.median(r["mean_batch"] for r in ingest_runs), 1)

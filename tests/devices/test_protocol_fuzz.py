@@ -72,6 +72,22 @@ def test_a_nested_array_check_in_under_the_size_limit_is_refused():
         protocol.parse_from_station("station/xh-longhua/event/checkin", payload)
 
 
+
+@pytest.mark.parametrize("opening, closing", [(b"[", b"]"), (b'{"a":', b"}")])
+def test_a_payload_nests_at_most_max_depth_levels_and_one_more_is_refused(opening, closing):
+    """The nesting limit at its edge, for arrays and objects alike (a payload with no more opening brackets
+    than the limit is not walked; one more must be, and refused)."""
+    from devices.protocol._base import MAX_DEPTH, decode
+
+    def nested(levels: int) -> bytes:  # the outer object is the first level
+        return b'{"v":1,"inside":' + opening * (levels - 1) + b"1" + closing * (levels - 1) + b"}"
+
+    assert decode(nested(MAX_DEPTH))["v"] == 1
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        decode(nested(MAX_DEPTH + 1))
+    # Brackets inside strings count towards the shortcut but not the depth: still accepted.
+    assert decode(b'{"v":1,"inside":"' + b"[{" * 40 + b'"}')["v"] == 1
+
 @pytest.mark.parametrize("payload, reason", [
     (b'{"v":1,"ts":"2026-11-21T06:30:00.000Z","inside":' + b"9" * 4301 + b"}", "too large"),
     (b'{"v":1,"ts":"2026-11-21T06:30:00.000Z","inside":NaN}', "NaN"),
