@@ -106,6 +106,9 @@ FAMILIES = (
 )
 # The one filter central's ingest subscribes to (devices.protocol.STATION_TREE).
 CENTRAL_SUBSCRIPTION = "station/#"
+# The same through an MQTT 5 shared subscription (ingest.shared_group, any group): Mosquitto checks a
+# subscription's ACL on the whole filter, `$share/<group>/` included (2.0.11 refuses it without this rule).
+CENTRAL_SHARED_SUBSCRIPTION = f"$share/+/{{root}}/{CENTRAL_SUBSCRIPTION}"
 
 
 def may_publish(party: Party, family: Family, own_station: bool = True) -> bool:
@@ -139,6 +142,7 @@ def rules_for(root: str, party: Party, station: str | None = None) -> list[Rule]
     out = [Rule("publish", f"{root}/{f.filter_for(station)}") for f in FAMILIES if party in f.publishers]
     if party is Party.CENTRAL:
         out.append(Rule("subscribe", f"{root}/{CENTRAL_SUBSCRIPTION}"))
+        out.append(Rule("subscribe", CENTRAL_SHARED_SUBSCRIPTION.format(root=root)))
         out.extend(Rule("subscribe", f"{root}/{f.filter_for(None)}") for f in FAMILIES
                    if party in f.subscribers and not f.per_station)
     else:
