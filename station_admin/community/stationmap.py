@@ -45,7 +45,7 @@ PAD = 28
 MIN_SPAN = 0.01  # degrees: one station (or a row of them) still gets a frame around it
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MapPoint:
     """A station with a position: WGS84 degrees, the board's state, and its place on the picture."""
 
@@ -78,16 +78,12 @@ class DistrictArea:
     name: str
     hull: list[tuple[float, float]]
     stations: int
+    label_at: tuple[float, float] = (0.0, 0.0)  # the mean of its stations' points: where most of them are
 
     @property
     def path(self) -> str:
         """The hull as SVG path data (a dot or a segment for one or two distinct points)."""
         return "M" + " L".join(f"{x:.1f} {y:.1f}" for x, y in self.hull) + " Z"
-
-    @property
-    def label_at(self) -> tuple[float, float]:
-        xs, ys = [x for x, _ in self.hull], [y for _, y in self.hull]
-        return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
 
 
 @dataclass
@@ -187,15 +183,15 @@ def draw(rows: list[tuple], district_names: dict[str, str]) -> StationMap:
     centre_y = (south + north) / 2
 
     def at(lat: float, lon: float) -> tuple[float, float]:
-        return (round(WIDTH / 2 + (lon * squeeze - centre_x) * scale, 1),
-                round(result.height / 2 - (lat - centre_y) * scale, 1))
+        return WIDTH / 2 + (lon * squeeze - centre_x) * scale, result.height / 2 - (lat - centre_y) * scale
 
     by_district: dict[str, list[tuple[float, float]]] = {}
     for code, name, district, lat, lon, state in placed:
         x, y = at(lat, lon)
         result.points.append(MapPoint(code, name, district, lat, lon, state, x, y))
         by_district.setdefault(district, []).append((x, y))
-    result.areas = [DistrictArea(code, district_names.get(code, code), convex_hull(xy), len(xy))
+    result.areas = [DistrictArea(code, district_names.get(code, code), convex_hull(xy), len(xy),
+                                 (sum(x for x, _ in xy) / len(xy), sum(y for _, y in xy) / len(xy)))
                     for code, xy in sorted(by_district.items())]
     return result
 
