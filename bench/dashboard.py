@@ -45,6 +45,8 @@ KINDS = {
     "api": ("/api/v1/stations", False),
     "api_filtered": ("/api/v1/stations?online=yes&sort=-free", False),
     "alarm_strip": ("/alarms/strip", True),
+    "map": ("/map/", False),  # every station a dot, one path per state (community.stationmap)
+    "map_district": ("/map/?district=pd03", False),  # one district's 1,250 stations, a circle and a title each
 }
 
 

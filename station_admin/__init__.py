@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from station_admin import reports
 from station_admin.admin import accounts, network
 from station_admin.classroom import views as classroom_views
-from station_admin.community import schedule, vouchers
+from station_admin.community import schedule, stationmap, vouchers
 from station_admin.core import auth, context, errors, models
 from station_admin.core.protect import DataProtector
 from station_admin.hardship import views as hardship_views
@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     for blueprint in (auth.bp, dashboard.bp, api.bp, language.bp, join.bp, recover.bp, member_views.bp,
                       personal_views.bp, reports.bp, queue.bp, calendars.bp, track.bp, open311.bp, commands.bp,
-                      alarms.bp, vouchers.bp,
+                      alarms.bp, vouchers.bp, stationmap.bp,
                       redeem.bp, schedule.bp, directory.bp, deadletters.bp, network.bp, accounts.bp, pairing_views.bp,
                       hardship_views.bp, upload.bp, classroom_views.bp, survey_views.bp, survey_phone.bp):
         app.register_blueprint(blueprint)

@@ -48,6 +48,18 @@ def wgs84_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
     return lat + d_lat, lon + d_lon
 
 
+def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
+    """The WGS84 (latitude, longitude) of a GCJ-02 point, by fixed-point iteration of the forward
+    transform (the offset varies slowly: five rounds bring it under a millimetre); unchanged outside China."""
+    if out_of_china(lat, lon):
+        return lat, lon
+    wgs_lat, wgs_lon = lat, lon
+    for _ in range(5):
+        gcj_lat, gcj_lon = wgs84_to_gcj02(wgs_lat, wgs_lon)
+        wgs_lat, wgs_lon = wgs_lat + (lat - gcj_lat), wgs_lon + (lon - gcj_lon)
+    return wgs_lat, wgs_lon
+
+
 def valid_wgs84(lat, lon) -> bool:
     """Whether two numbers are a WGS84 latitude and longitude (not NaN, in range)."""
     return (isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and not isinstance(lat, bool)

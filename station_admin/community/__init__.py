@@ -6,4 +6,5 @@
   peak-hour warnings.
 - `opening`: `OpeningInterval`, `StationLocation`, `is_open`, `set_hours` (the directory's facts).
 - `feedback`: `Feedback`, `FeedbackCategory`, `record` (ingest).
+- `stationmap`: the station map page (`/map/`): the scope's stations by live state, drawn on the server.
 """

@@ -114,6 +114,7 @@ STAFF_PAGES = [  # (who, path)
     ("admin", f"/stations/{STATION}/pairing"),
     ("manager", "/"),
     ("federation", "/reports/"),
+    ("federation", "/map/"),
     ("caseworker", "/requests/"),
     ("caseworker", "/requests/{request}"),
     ("caseworker", "/requests/follow-ups"),
