@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -275,6 +278,47 @@ def warn_about_server(database: peewee.Database) -> list[str]:
     return warnings
 
 
+# PostgreSQL's advisory lock for migrating, one per schema (tests migrate schemas of one database side by side).
+_MIGRATION_LOCK_SQL = "SELECT {}(hashtext('waystation.migrate:' || current_schema()))"
+
+
+@contextlib.contextmanager
+def _migration_lock(db: peewee.Database) -> Iterator[None]:
+    """Held while this process migrates; waits (saying so) while another does. A process that dies lets it go:
+    an flock on a file beside a SQLite database, a session's advisory lock on PostgreSQL."""
+    if is_sqlite(db):
+        path = getattr(db, "obj", db).database
+        if not path or ":memory:" in path:
+            yield  # a database no other process can open
+            return
+        try:
+            # Read-only is enough for flock, so a lock file another user made (root's migrate) still opens.
+            lock = os.open(f"{path}-migrate.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as e:
+            log.warning("cannot open %s-migrate.lock (%s): migrating without waiting for other processes", path, e)
+            yield
+            return
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("another process is migrating %s; waiting for it", path)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(lock)  # and with it the lock
+        return
+    if not db.execute_sql(_MIGRATION_LOCK_SQL.format("pg_try_advisory_lock")).fetchone()[0]:
+        log.info("another process is migrating this database; waiting for it")
+        db.execute_sql(_MIGRATION_LOCK_SQL.format("pg_advisory_lock")).fetchone()
+    try:
+        yield
+    finally:
+        # A connection that failed takes its session's lock with it.
+        with contextlib.suppress(peewee.PeeweeException):
+            db.execute_sql(_MIGRATION_LOCK_SQL.format("pg_advisory_unlock")).fetchone()
+
+
 def is_sqlite(database: peewee.Database) -> bool:
     """Whether a database (or the database behind a proxy) is SQLite: frozen migrations hold SQL per backend."""
     return isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
@@ -294,8 +338,12 @@ def run_sql(database: peewee.Database, sqlite: str, postgresql: str | None = Non
 
 
 def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:
-    """Apply, in order and each in its own transaction, the migrations this database has not had."""
-    with db.bind_ctx([SchemaVersion]), db.connection_context():
+    """Apply, in order and each in its own transaction, the migrations this database has not had.
+
+    One process at a time: central and its ingest workers start together and each migrates at start,
+    so the others wait for the one migrating (`_migration_lock`), then find its work done.
+    """
+    with db.bind_ctx([SchemaVersion]), db.connection_context(), _migration_lock(db):
         db.create_tables([SchemaVersion], safe=True)
         done = {row.number for row in SchemaVersion.select(SchemaVersion.number)}
         applied = []

@@ -175,3 +175,40 @@ def test_central_reads_the_servers_settings_and_warns_at_start(central_db_url, c
         assert settings["autovacuum"] == database.execute_sql("SHOW autovacuum").fetchone()[0]
     assert warnings == server_warnings(settings)
     assert [r.getMessage() for r in caplog.records if r.name == "waystation.db"] == warnings
+
+
+def _migrate_central_at(url: str, start, results) -> None:
+    """A process starting as central and ingest do after an upgrade: open the database, wait for the others, migrate."""
+    from station_admin import migrations
+    from station_admin.core import models as central_models
+
+    central = open_database(url)
+    central_models.db.initialize(central)
+    start.wait(30)
+    try:
+        results.put(("applied", migrate(central, migrations.MIGRATIONS)))
+    except Exception as e:  # noqa: BLE001 - reported to the test, which names it
+        results.put(("failed", f"{type(e).__name__}: {e}"))
+
+
+def test_processes_migrating_one_database_at_once_apply_each_migration_once(central_db_url):
+    """The shipped units start central and its ingest workers together at boot: after an upgrade each of them
+    migrates the same database at the same moment. One applies each migration, the others wait and find it done."""
+    import multiprocessing
+
+    from station_admin import migrations
+
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_migrate_central_at, args=(central_db_url, start, results)) for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    assert [kind for kind, _ in outcomes] == ["applied"] * 3, outcomes
+    applied = sorted(number for _, numbers in outcomes for number in numbers)
+    assert applied == sorted(number for number, *_ in migrations.MIGRATIONS)  # each once, by one of them
+    db = open_database(central_db_url)
+    with db.bind_ctx([SchemaVersion]), db.connection_context():
+        assert SchemaVersion.select().count() == len(migrations.MIGRATIONS)
