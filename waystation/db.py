@@ -282,32 +282,39 @@ def warn_about_server(database: peewee.Database) -> list[str]:
 _MIGRATION_LOCK_SQL = "SELECT {}(hashtext('waystation.migrate:' || current_schema()))"
 
 
-@contextlib.contextmanager
-def _migration_lock(db: peewee.Database) -> Iterator[None]:
+def _migration_lock(db: peewee.Database) -> contextlib.AbstractContextManager:
     """Held while this process migrates; waits (saying so) while another does. A process that dies lets it go:
     an flock on a file beside a SQLite database, a session's advisory lock on PostgreSQL."""
-    if is_sqlite(db):
-        path = getattr(db, "obj", db).database
-        if not path or ":memory:" in path:
-            yield  # a database no other process can open
-            return
-        try:
-            # Read-only is enough for flock, so a lock file another user made (root's migrate) still opens.
-            lock = os.open(f"{path}-migrate.lock", os.O_RDONLY | os.O_CREAT, 0o644)
-        except OSError as e:
-            log.warning("cannot open %s-migrate.lock (%s): migrating without waiting for other processes", path, e)
-            yield
-            return
-        try:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.info("another process is migrating %s; waiting for it", path)
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(lock)  # and with it the lock
+    if not is_sqlite(db):
+        return _advisory_lock(db)
+    path = getattr(db, "obj", db).database
+    if not path or ":memory:" in path:
+        return contextlib.nullcontext()  # a database no other process can open
+    return _file_lock(f"{path}-migrate.lock")
+
+
+@contextlib.contextmanager
+def _file_lock(path: str) -> Iterator[None]:
+    try:
+        # Read-only is enough for flock, so a lock file another user made (root's migrate) still opens.
+        lock = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as e:
+        log.warning("cannot open %s (%s): migrating without waiting for other processes", path, e)
+        yield
         return
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is migrating (%s held); waiting for it", path)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(lock)  # and with it the lock
+
+
+@contextlib.contextmanager
+def _advisory_lock(db: peewee.Database) -> Iterator[None]:
     if not db.execute_sql(_MIGRATION_LOCK_SQL.format("pg_try_advisory_lock")).fetchone()[0]:
         log.info("another process is migrating this database; waiting for it")
         db.execute_sql(_MIGRATION_LOCK_SQL.format("pg_advisory_lock")).fetchone()

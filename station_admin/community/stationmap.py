@@ -199,8 +199,7 @@ def draw(rows: list[tuple], district_names: dict[str, str]) -> StationMap:
 def station_map(user: StaffUser, query: board.BoardQuery, now: datetime, settings, lang: str) -> StationMap:
     """The map of the user's stations that the query keeps, live state judged at central's `now`."""
     figures = board.figures_for(now, settings, lang)
-    local = now.astimezone(ZoneInfo(settings.central.timezone))
-    rows = located(user, query, figures, local_midnight(local).astimezone(ZoneInfo("UTC")))
+    rows = located(user, query, figures, local_midnight(now.astimezone(ZoneInfo(settings.central.timezone))))
     names = {d.code: (d.name_zh if lang == "zh" else d.name_en)
              for d in District.select().where(District.code.in_({r[2] for r in rows}))} if rows else {}
     return draw(rows, names)

@@ -254,6 +254,15 @@ def test_hardening_leaves_writable_every_folder_central_writes_by_default():
 
 # --- run as systemd would run them -----------------------------------------------------------------
 
+def migrated_install(root: Path, broker, topic_root: str) -> tuple[Install, int]:
+    """An install under `root` with its site file (central on a free port) and its database migrated, as the
+    docs have it done before the units are enabled; and that port."""
+    install, port = Install(root), free_port()
+    write_site_file(install, broker, topic_root, port)
+    waystation(install, "migrate", "central")
+    return install, port
+
+
 def write_site_file(install: Install, broker, topic_root: str, port: int) -> Path:
     """/etc/waystation/central.toml of docs/operations.md: the test's broker (MQTT 5, a shared group) and database."""
     install.etc.mkdir(parents=True)
@@ -318,9 +327,7 @@ def connected(broker, service: Service, client_id: str, user: str) -> None:
 @pytest.mark.timeout(300)
 def test_the_province_layout_web_alone_two_ingest_instances_and_the_job_workers(
         mosquitto, topic_root, tmp_path, services):
-    install, port = Install(tmp_path), free_port()
-    write_site_file(install, mosquitto, topic_root, port)
-    waystation(install, "migrate", "central")
+    install, port = migrated_install(tmp_path, mosquitto, topic_root)
     # docs/operations.md, Scaling out: one broker account per ingest worker, bound to its client id.
     for n in ("1", "2"):
         made = waystation(install, "broker-account", "central", "--user", f"central-{n}",
@@ -359,9 +366,7 @@ def test_the_province_layout_web_alone_two_ingest_instances_and_the_job_workers(
 def test_the_one_machine_layout_central_with_its_ingest_and_jobs_without_central_env(
         mosquitto, topic_root, tmp_path, services):
     """No central.env: `$CENTRAL_ARGS` is no word at all (`${CENTRAL_ARGS}` would be an empty argument)."""
-    install, port = Install(tmp_path), free_port()
-    write_site_file(install, mosquitto, topic_root, port)
-    waystation(install, "migrate", "central")
+    install, port = migrated_install(tmp_path, mosquitto, topic_root)
     central = Service(install, "waystation-central.service")
     assert central.command[-1] == "central" and not (install.etc / "central.env").exists()
     services.append(central.start())
