@@ -282,15 +282,20 @@ def warn_about_server(database: peewee.Database) -> list[str]:
 _MIGRATION_LOCK_SQL = "SELECT {}(hashtext('waystation.migrate:' || current_schema()))"
 
 
-def _migration_lock(db: peewee.Database) -> contextlib.AbstractContextManager:
-    """Held while this process migrates; waits (saying so) while another does. A process that dies lets it go:
-    an flock on a file beside a SQLite database, a session's advisory lock on PostgreSQL."""
+@contextlib.contextmanager
+def _migrating(db: peewee.Database) -> Iterator[None]:
+    """A connection held by one migrating process at a time; waits (saying so) while another migrates. A
+    process that dies lets it go: an flock on a file beside a SQLite database, taken before connecting (a
+    new file's switch to WAL fails at once, busy timeout or not, while another process makes the same
+    switch), or a session's advisory lock on PostgreSQL."""
     if not is_sqlite(db):
-        return _advisory_lock(db)
+        with db.connection_context(), _advisory_lock(db):
+            yield
+        return
     path = getattr(db, "obj", db).database
-    if not path or ":memory:" in path:
-        return contextlib.nullcontext()  # a database no other process can open
-    return _file_lock(f"{path}-migrate.lock")
+    alone = not path or ":memory:" in path  # a database no other process can open
+    with contextlib.nullcontext() if alone else _file_lock(f"{path}-migrate.lock"), db.connection_context():
+        yield
 
 
 @contextlib.contextmanager
@@ -348,9 +353,9 @@ def migrate(db: peewee.Database, migrations: Sequence[Migration]) -> list[int]:
     """Apply, in order and each in its own transaction, the migrations this database has not had.
 
     One process at a time: central and its ingest workers start together and each migrates at start,
-    so the others wait for the one migrating (`_migration_lock`), then find its work done.
+    so the others wait for the one migrating (`_migrating`), then find its work done.
     """
-    with db.bind_ctx([SchemaVersion]), db.connection_context(), _migration_lock(db):
+    with db.bind_ctx([SchemaVersion]), _migrating(db):
         db.create_tables([SchemaVersion], safe=True)
         done = {row.number for row in SchemaVersion.select(SchemaVersion.number)}
         applied = []
