@@ -52,7 +52,8 @@ def create_app(test_config: dict | None = None):
 def init_db(app, settings) -> None:
     """Point the models at the configured database; a connection per request."""
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
-                                        settings.database.postgresql_random_page_cost))
+                                        settings.database.postgresql_random_page_cost,
+                                        settings.database.postgresql_jit))
 
     @app.before_request
     def _connect():

@@ -275,7 +275,8 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
     from waystation.db import migrate, open_database, warn_about_server
 
     models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
-                                    settings.database.postgresql_random_page_cost))
+                                    settings.database.postgresql_random_page_cost,
+                                    settings.database.postgresql_jit))
     migrate(models.db, migrations.MIGRATIONS)
     warn_about_server(models.db)  # a PostgreSQL server set up against central's load (autovacuum off)
     if signing_key:

@@ -37,11 +37,13 @@ def sqlite_pragmas(busy_timeout_ms: int) -> dict:
     }
 
 
-def open_database(url: str, busy_timeout_ms: int = 5000, random_page_cost: float = 1.1) -> peewee.Database:
+def open_database(url: str, busy_timeout_ms: int = 5000, random_page_cost: float = 1.1,
+                  jit: bool = False) -> peewee.Database:
     """A peewee database for sqlite:///path or postgresql://...; ValueError for anything else.
 
-    On PostgreSQL every connection plans with `random_page_cost` (0: the server's own), set as it
-    opens (libpq's `options`, no extra round trip): database.postgresql_random_page_cost.
+    On PostgreSQL every connection plans with `random_page_cost` (0: the server's own) and, unless
+    `jit`, without JIT compilation, both set as it opens (libpq's `options`, no extra round trip):
+    database.postgresql_random_page_cost and database.postgresql_jit.
     """
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
@@ -54,11 +56,14 @@ def open_database(url: str, busy_timeout_ms: int = 5000, random_page_cost: float
         return peewee.SqliteDatabase(path, pragmas=sqlite_pragmas(busy_timeout_ms), check_same_thread=False,
                                      lock_type=SQLITE_LOCK)
     if scheme in ("postgresql", "postgres"):
-        if not random_page_cost:
+        planner = [] if jit else ["-c jit=off"]
+        if random_page_cost:
+            planner.append(f"-c random_page_cost={float(random_page_cost)}")
+        if not planner:
             return connect_url(url)
         kwargs = parse_url(url)
         # Kept with any options the URL gives (a search_path, say).
-        kwargs["options"] = f"{kwargs.get('options', '')} -c random_page_cost={float(random_page_cost)}".strip()
+        kwargs["options"] = " ".join([kwargs.get("options", ""), *planner]).strip()
         return peewee.PostgresqlDatabase(kwargs.pop("database"), **kwargs)
     raise ValueError(f"database.url must start with sqlite:/// or postgresql://, got {url!r}")
 

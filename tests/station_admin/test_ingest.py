@@ -110,7 +110,8 @@ def test_a_heartbeat_before_availability_is_logged_once_and_ignored(central_sett
 def test_the_workers_sqlite_connection_gets_the_page_cache_and_postgresql_the_planner_cost(central_settings):
     """ingest.sqlite_cache_mb sizes the worker's own SQLite connection's page cache (a province's live
     state fits; other connections keep SQLite's default); on PostgreSQL every connection of central
-    plans with database.postgresql_random_page_cost (a batch's or a page's keys looked up in their index)."""
+    plans with database.postgresql_random_page_cost (a batch's or a page's keys looked up in their index)
+    and without JIT compilation unless database.postgresql_jit."""
     import threading
 
     from waystation.cli import _migrate_central
@@ -136,4 +137,12 @@ def test_the_workers_sqlite_connection_gets_the_page_cache_and_postgresql_the_pl
     thread.start()
     thread.join()
     assert other == ([-2000] if sqlite else ["1.3"])  # SQLite's default cache elsewhere; the planner cost everywhere
+    jit = "SELECT setting, source FROM pg_settings WHERE name = 'jit'"
+    if not sqlite:
+        assert models.db.execute_sql(jit).fetchone() == ("off", "client")
     models.db.close()
+    if not sqlite:
+        _migrate_central(central_settings(template="migrated", database={"postgresql_jit": True,
+                                                                          "postgresql_random_page_cost": 0}))
+        assert models.db.execute_sql(jit).fetchone()[1] != "client"  # the server's own
+        models.db.close()
