@@ -19,6 +19,7 @@ from station_admin.community.opening import SERVICES, OpeningInterval, parse_int
 from station_admin.core.audit import audit
 from station_admin.core.models import District, StaffUser, Station, db
 from station_admin.core.unknown import UnknownStation
+from station_admin.live.shared import stations_changed
 from waystation.geo import out_of_china, valid_wgs84
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def save_station(facts: StationFacts, station: Station | None = None, actor: Sta
         was_unknown = UnknownStation.delete().where(UnknownStation.station_code == station.code).execute() > 0
         audit("station.change" if before else "station.add", "station", station.code, actor=actor, before=before,
               after=_audit_view(facts_of(station)), **({"was_unknown": True} if was_unknown else {}))
+    stations_changed()
     log.info("station %s %s", station.code, "changed" if before else "created")
     return station
 
@@ -160,6 +162,7 @@ def set_closed(station: Station, closed: bool, now: datetime, actor: StaffUser |
         station.save()
         audit("station.close" if closed else "station.reopen", "station", station.code, actor=actor,
               before={"closed_at": before}, after={"closed_at": station.closed_at})
+    stations_changed()
 
 
 def _number(text: str, kind, key: str, problems: list) -> float | int | None:

@@ -238,9 +238,11 @@ def numbered_page(user: StaffUser, query: BoardQuery, number: int, size: int, no
                   settings, lang: str, shared=None) -> Page:
     """The dashboard's page `number` (from 1) of `size` stations, with the count for its pager.
 
-    With `shared` (live.shared), a view whose stations or order depend on live figures (a filter on
-    them, a sort by them: a pass over the scope) decides which stations are on the page once per
-    `central.summary_seconds` for everyone looking at it; their live state is read at every poll.
+    With `shared` (live.shared), which stations are on the page, and the count, are decided once per
+    `central.summary_seconds` for everyone looking at the view, as the figures above it are: a view
+    whose stations or order depend on live figures (a filter on them, a sort by them) is a pass over the
+    scope, a search a pass over its names, and even the first page's count a pass over its index, asked
+    at every poll of every dashboard. The stations' rows and live state are read at every poll.
     """
     figures = figures_for(now, settings, lang)
 
@@ -252,7 +254,7 @@ def numbered_page(user: StaffUser, query: BoardQuery, number: int, size: int, no
         rows = ordered(select.select(Station.id), query, figures).offset((at - 1) * size).limit(size).tuples()
         return [station_id for (station_id,) in rows], total
 
-    if shared is not None and query.live:
+    if shared is not None:
         key = ("page", scope_key(user), query, number, size, lang)
         ids, total = shared.get(key, settings.central.summary_seconds, members, ahead=True)
     else:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 from station_admin.core.models import db
 
@@ -25,6 +25,13 @@ class SharedResults:
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._computing: dict[Hashable, threading.Lock] = {}
+        self._generation = 0  # raised by forget(): what was computed before it is not kept
+
+    def forget(self) -> None:
+        """Drop every value (the stations themselves changed); one being computed now is returned, not kept."""
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
 
     def _fresh(self, key: Hashable, seconds: float):
         entry = self._entries.get(key)
@@ -64,8 +71,11 @@ class SharedResults:
             fresh = self._fresh(key, seconds)
             if fresh:
                 return fresh[1]
+            generation = self._generation
         value = compute()
         with self._lock:
+            if generation != self._generation:
+                return value
             if len(self._entries) >= MAX_KEYS:
                 self._entries.clear()
                 self._computing = {key: computing}
@@ -88,3 +98,10 @@ class SharedResults:
 def shared_results() -> SharedResults:
     """This app's shared results."""
     return current_app.extensions.setdefault("waystation.shared_results", SharedResults())
+
+
+def stations_changed() -> None:
+    """A station was added, changed, closed or reopened: this web process's dashboards show it at their next
+    poll (other processes' within their shared results' seconds). Nothing to do outside a web app (the CLI)."""
+    if has_app_context():
+        shared_results().forget()

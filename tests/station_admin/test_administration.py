@@ -78,8 +78,11 @@ def test_strangers_are_sent_to_sign_in_and_admins_see_every_page(central_app):
 
 def test_a_station_with_every_field_is_created_and_audited(central_app):
     client = signed_in(central_app)
+    searched = "/dashboard/stations?q=%E7%94%B0%E6%9E%97"  # 田林: the dashboard's views share what they found
+    assert 'data-station="xh-tianlin"' not in client.get(searched, headers={"HX-Request": "true"}).get_data(True)
     response = post(client, "/admin/stations/new", **STATION_FORM)
     assert response.status_code == 303
+    assert 'data-station="xh-tianlin"' in client.get(searched, headers={"HX-Request": "true"}).get_data(True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "xh-tianlin" in page and "田林爱心驿站" in page
     with central_app.app_context(), db.connection_context():
@@ -158,6 +161,7 @@ def test_a_closed_station_leaves_the_dashboard_and_api_but_keeps_its_history(cen
     with central_app.app_context(), db.connection_context():
         on_events([events.StationEvent("xh-longhua", events.new_event_id(), 1, now, events.CheckIn())])
     client = signed_in(central_app)
+    assert 'data-station="xh-longhua"' in client.get("/").get_data(as_text=True)
     assert post(client, "/admin/stations/xh-longhua/close").status_code == 303
     api = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).get_json()
     assert "xh-longhua" not in [s["code"] for s in api["stations"]]
@@ -171,6 +175,7 @@ def test_a_closed_station_leaves_the_dashboard_and_api_but_keeps_its_history(cen
     assert post(client, "/admin/stations/xh-longhua/reopen").status_code == 303
     api = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).get_json()
     assert "xh-longhua" in [s["code"] for s in api["stations"]]
+    assert 'data-station="xh-longhua"' in client.get("/").get_data(as_text=True)
 
 
 def test_an_ingest_workers_known_codes_spare_the_lookup_and_an_unknown_code_is_asked_again(central_app,

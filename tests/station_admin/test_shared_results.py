@@ -78,3 +78,17 @@ def test_without_ahead_the_request_that_finds_it_stale_computes_it():
     results = SharedResults()
     stale(results, "k", "old")
     assert results.get("k", WINDOW, lambda: "new") == "new"
+
+
+def test_forgotten_values_are_computed_again_and_one_computed_across_the_forgetting_is_not_kept():
+    results = SharedResults()
+    assert results.get("k", 10, lambda: "before") == "before"
+    results.forget()
+    assert results.get("k", 10, lambda: "after") == "after"  # within the window, yet computed again
+
+    def computed_while_forgotten():
+        results.forget()  # a station changes while this value is worked out from what it was
+        return "from before the change"
+
+    assert results.get("j", 10, computed_while_forgotten) == "from before the change"  # its caller gets it
+    assert results.get("j", 10, lambda: "fresh") == "fresh"  # nobody else does
