@@ -19,7 +19,7 @@ from station_admin.pairing import views as pairing_views
 from station_admin.personal import views as personal_views
 from station_admin.requests import calendars, open311, queue
 from station_admin.surveys import views as survey_views
-from waystation.db import open_database
+from waystation.db import open_configured
 from waystation.services import load_services
 from waystation.settings import load_settings
 from waystation.web import new_flask_app
@@ -51,9 +51,7 @@ def create_app(test_config: dict | None = None):
 
 def init_db(app, settings) -> None:
     """Point the models at the configured database; a connection per request."""
-    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
-                                        settings.database.postgresql_random_page_cost,
-                                        settings.database.postgresql_jit))
+    models.db.initialize(open_configured(settings.database))
 
     @app.before_request
     def _connect():

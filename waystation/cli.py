@@ -272,11 +272,9 @@ def _migrate_central(settings, signing_key: bool = False) -> None:
     """
     from station_admin import migrations
     from station_admin.core import models
-    from waystation.db import migrate, open_database, warn_about_server
+    from waystation.db import migrate, open_configured, warn_about_server
 
-    models.db.initialize(open_database(settings.database.url, settings.database.busy_timeout_ms,
-                                    settings.database.postgresql_random_page_cost,
-                                    settings.database.postgresql_jit))
+    models.db.initialize(open_configured(settings.database))
     migrate(models.db, migrations.MIGRATIONS)
     warn_about_server(models.db)  # a PostgreSQL server set up against central's load (autovacuum off)
     if signing_key:

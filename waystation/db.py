@@ -68,6 +68,12 @@ def open_database(url: str, busy_timeout_ms: int = 5000, random_page_cost: float
     raise ValueError(f"database.url must start with sqlite:/// or postgresql://, got {url!r}")
 
 
+def open_configured(database) -> peewee.Database:
+    """Central's database as its `[database]` settings say (url, lock wait, PostgreSQL's planner settings)."""
+    return open_database(database.url, database.busy_timeout_ms, database.postgresql_random_page_cost,
+                         database.postgresql_jit)
+
+
 class UTCDateTimeField(peewee.DateTimeField):
     """A datetime stored as naive UTC (SQLite text, PostgreSQL timestamp) and read back timezone-aware."""
 
